@@ -1,0 +1,20 @@
+//! The VARAi Rollout dashboard: Leptos components rendered on the server and hydrated in the
+//! browser, and the `#[server]` functions they call.
+
+pub mod components;
+pub mod error;
+pub mod models;
+pub mod pages;
+pub mod shell;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use shell::{shell, App};
+
+/// Entry point of the WASM bundle: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,106 @@
+//! The overview: who you are, what your role lets you do, and the latest changes.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use varai_domain::Role;
+
+use crate::components::{ErrorNote, RoleBadge, Timestamp};
+use crate::error::AppError;
+use crate::models::AuditEvent;
+use crate::shell::use_me;
+
+/// What the overview shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Overview {
+    pub recent: Vec<AuditEvent>,
+    /// Which database holds the state: "SQLite" or "PostgreSQL".
+    pub storage: String,
+    pub version: String,
+}
+
+#[leptos::server(prefix = "/rpc", endpoint = "overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let page = crate::ssr::accounts::list_audit(&state, &who, None, None, Some(8)).await?;
+    Ok(Overview {
+        recent: page.events,
+        storage: state.storage.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// What each role adds to the one below it.
+fn role_powers(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "See rollouts, flags, metrics and the audit log.",
+        Role::Developer => "Create and toggle feature flags.",
+        Role::ProductManager => "Plan rollouts and approve phases.",
+        Role::Operator => "Pause, promote, abort and roll back deployments.",
+        Role::Admin => "Manage users, roles and API tokens.",
+    }
+}
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let me = use_me();
+    let overview = Resource::new(|| (), |_| get_overview());
+    view! {
+        <Title text="Overview"/>
+        <h1>"Overview"</h1>
+        <div class="grid two">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    me.await.ok().map(|me| {
+                        let powers = Role::ALL
+                            .into_iter()
+                            .filter(|r| me.role.allows(*r))
+                            .map(|r| view! { <li>{role_powers(r)}</li> })
+                            .collect_view();
+                        view! {
+                            <section class="card" aria-labelledby="you-title">
+                                <h2 id="you-title">{format!("Signed in as {}", me.name)}</h2>
+                                <p>"Your role: " <RoleBadge role=me.role/></p>
+                                <ul class="checklist">{powers}</ul>
+                            </section>
+                        }
+                    })
+                })}
+            </Suspense>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => view! { <RecentChanges o/> }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn RecentChanges(o: Overview) -> impl IntoView {
+    let items = o
+        .recent
+        .into_iter()
+        .map(|e| {
+            view! {
+                <li>
+                    <Timestamp ms=e.at/> " — " <strong>{e.actor}</strong> " "
+                    <code>{e.action}</code> " " {e.target}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="recent-title">
+            <h2 id="recent-title">"Recent changes"</h2>
+            <ul class="events">{items}</ul>
+            <p><a href="/audit">"Open the audit log →"</a></p>
+            <p class="muted small">
+                "VARAi Rollout " {o.version} " · state stored in " {o.storage}
+            </p>
+        </section>
+    }
+}

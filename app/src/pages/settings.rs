@@ -1,0 +1,37 @@
+//! Settings: the sections a user's role can open.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use varai_domain::Role;
+
+use crate::shell::{me_allows, use_me};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <Title text="Settings"/>
+        <h1>"Settings"</h1>
+        <div class="grid two">
+            <a class="card link-card" href="/settings/account">
+                <h2>"Your account"</h2>
+                <p>"Change your password."</p>
+            </a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let me = me.await;
+                    me_allows(&me, Role::Admin).then(|| view! {
+                        <a class="card link-card" href="/settings/users">
+                            <h2>"Users"</h2>
+                            <p>"Add people, change their roles, disable accounts."</p>
+                        </a>
+                        <a class="card link-card" href="/settings/tokens">
+                            <h2>"API tokens"</h2>
+                            <p>"Create and revoke tokens for CI and scripts."</p>
+                        </a>
+                    })
+                })}
+            </Suspense>
+        </div>
+    }
+}

@@ -1,0 +1,127 @@
+//! The document around every page and the signed-in layout: navigation, who is signed in,
+//! and the routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
+use leptos_router::path;
+use varai_domain::Role;
+
+use crate::components::{ErrorNote, RoleBadge};
+use crate::models::Me;
+use crate::pages::{
+    account::AccountPage, audit::AuditLogPage, login::LoginPage, overview::OverviewPage,
+    settings::SettingsPage, tokens::TokensPage, users::UsersPage, NotFoundPage,
+};
+
+/// The HTML document the server sends; the router fills its body.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/varai.css"/>
+        <Title formatter=|page: String| format!("{page} · VARAi Rollout")/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=SignedInLayout>
+                    <Route path=path!("") view=OverviewPage/>
+                    <Route path=path!("audit") view=AuditLogPage/>
+                    <Route path=path!("settings") view=SettingsPage/>
+                    <Route path=path!("settings/users") view=UsersPage/>
+                    <Route path=path!("settings/tokens") view=TokensPage/>
+                    <Route path=path!("settings/account") view=AccountPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The signed-in user, for every page under the layout.
+#[leptos::server(prefix = "/rpc", endpoint = "me")]
+pub async fn get_me() -> Result<Me, crate::error::AppError> {
+    let (_, who) = crate::ssr::caller::signed_in().await?;
+    Ok(who.me())
+}
+
+/// Navigation, the signed-in user, and the page.
+#[component]
+fn SignedInLayout() -> impl IntoView {
+    let me = Resource::new_blocking(|| (), |_| get_me());
+    provide_context(me);
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <div class="layout">
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    " VARAi Rollout"
+                </a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().map(|me| view! { <UserMenu me/> })
+                    })}
+                </Suspense>
+            </header>
+            <nav class="sidebar" aria-label="Main">
+                <ul>
+                    <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/audit">"Audit"</A></li>
+                    <li><A href="/settings">"Settings"</A></li>
+                </ul>
+            </nav>
+            <main id="main" class="content">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Ok(_) => view! { <Outlet/> }.into_any(),
+                            Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn UserMenu(me: Me) -> impl IntoView {
+    view! {
+        <div class="user-menu">
+            <span class="user-name" data-testid="signed-in-user">{me.name.clone()}</span>
+            <RoleBadge role=me.role/>
+            <form method="post" action="/logout">
+                <button type="submit" class="button ghost">"Sign out"</button>
+            </form>
+        </div>
+    }
+}
+
+/// The signed-in user's resource, provided by the layout.
+pub fn use_me() -> Resource<Result<Me, crate::error::AppError>> {
+    expect_context()
+}
+
+/// Whether the signed-in user holds at least `role`; false while unknown.
+pub fn me_allows(me: &Result<Me, crate::error::AppError>, role: Role) -> bool {
+    me.as_ref().map(|m| m.role.allows(role)).unwrap_or(false)
+}

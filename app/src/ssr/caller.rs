@@ -1,0 +1,88 @@
+//! Who is making a request. The server resolves the session cookie or bearer token once per
+//! request into a [`Caller`]; everything after that asks it for a role.
+
+use leptos::prelude::*;
+use varai_domain::Role;
+
+use super::AppState;
+use crate::error::{AppError, Result};
+use crate::models::Me;
+
+/// The name written to the audit log for a change, and the user behind it if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    /// The server itself, e.g. creating the first admin.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            name: "system".into(),
+        }
+    }
+
+    /// The `varai admin` command line, which writes the database directly.
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            name: "cli".into(),
+        }
+    }
+}
+
+/// An authenticated caller: a signed-in user or an API token, with its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub actor: Actor,
+    pub role: Role,
+}
+
+impl Principal {
+    /// Refuses unless this caller's role allows what `required` allows.
+    pub fn require(&self, required: Role) -> Result<()> {
+        if self.role.allows(required) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                required,
+                actual: self.role,
+            })
+        }
+    }
+
+    pub fn me(&self) -> Me {
+        Me {
+            user_id: self.actor.user_id,
+            name: self.actor.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// The caller of one request, as resolved by the server's middleware.
+#[derive(Debug, Clone, Default)]
+pub struct Caller(pub Option<Principal>);
+
+/// In a server function: the shared state and the caller, refused unless signed in.
+pub async fn signed_in() -> Result<(AppState, Principal)> {
+    let state = use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })?;
+    let axum::Extension(Caller(principal)) = leptos_axum::extract::<axum::Extension<Caller>>()
+        .await
+        .map_err(|_| AppError::Unauthenticated)?;
+    let principal = principal.ok_or(AppError::Unauthenticated)?;
+    Ok((state, principal))
+}
+
+/// In a server function: the caller, when there is one, without refusing.
+pub async fn optional() -> Option<Principal> {
+    leptos_axum::extract::<axum::Extension<Caller>>()
+        .await
+        .ok()
+        .and_then(|axum::Extension(Caller(p))| p)
+}

@@ -1,0 +1,138 @@
+//! Configuration from flags and environment variables. A bad value stops start-up with one
+//! line naming the setting.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "varai",
+    version,
+    about = "VARAi Rollout: plan phased rollouts, manage feature flags, watch and roll back releases",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard and APIs (what `varai` with no command does).
+    Serve(ServeArgs),
+    /// Administration that writes the database directly, for scripts and CI bootstrap.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an API token and print its secret (shown once).
+    CreateToken {
+        /// viewer, developer, product-manager, operator or admin.
+        #[arg(long)]
+        role: String,
+        /// A label to recognise the token by, e.g. ci-deploy.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Folder for the SQLite database and other local state.
+    #[arg(long, env = "VARAI_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite under the data dir.
+    #[arg(long, env = "DATABASE_URL", value_parser = parse_database_url, hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StorageArgs {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/varai.db", self.data_dir.display()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VARAI_ADDR", default_value = "127.0.0.1:3000", value_parser = parse_addr)]
+    pub addr: SocketAddr,
+    /// Password for the first admin, used only when the database has no users yet.
+    /// Without it a random one-time password is printed in the log.
+    #[arg(long, env = "VARAI_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Folder holding the built site (`pkg/` with the WASM, JS and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Mark the session cookie Secure; turn on when serving over HTTPS.
+    #[arg(long, env = "VARAI_COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "VARAI_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+fn parse_addr(value: &str) -> Result<SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("'{value}' is not an IP address and port such as 127.0.0.1:3000 (VARAI_ADDR)"))
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    if value.starts_with("sqlite:")
+        || value.starts_with("postgres://")
+        || value.starts_with("postgresql://")
+    {
+        Ok(value.to_owned())
+    } else {
+        let scheme = value.split(':').next().unwrap_or_default();
+        Err(format!("scheme '{scheme}' is not supported; use sqlite://PATH or postgres://… (DATABASE_URL)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("varai").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_serve_on_loopback_with_sqlite_under_data() {
+        let cli = parse(&[]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.serve.storage.database_url(), "sqlite://data/varai.db");
+    }
+
+    #[test]
+    fn a_bad_address_names_the_setting() {
+        let err = parse(&["--addr", "nowhere"]).unwrap_err().to_string();
+        assert!(err.contains("--addr"), "{err}");
+        assert!(err.contains("'nowhere'"), "{err}");
+    }
+
+    #[test]
+    fn create_token_takes_role_and_name() {
+        let cli = parse(&["admin", "create-token", "--role", "admin", "--name", "ci"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Admin { command: AdminCommand::CreateToken { ref role, ref name, .. } })
+                if role == "admin" && name == "ci"
+        ));
+    }
+}

@@ -1,0 +1,191 @@
+//! The REST API under `/api/v1` for CI and scripts, authenticated by bearer tokens. It calls
+//! the same account rules as the dashboard, so roles and audit events are the same.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use varai_app::error::AppError;
+use varai_app::models::{ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
+use varai_app::ssr::{accounts, AppState, Caller, Principal};
+
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorDetail};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn signed_in(caller: Caller) -> ApiResult<Principal> {
+    caller.0.ok_or(ApiError(AppError::Unauthenticated))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(get_me))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", patch(update_user))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/audit", get(list_audit))
+        .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "VARAi Rollout API", description = "Automation API for VARAi Rollout. Authenticate with `Authorization: Bearer <token>`; an admin creates tokens under Settings → API tokens or with `varai admin create-token`."),
+    paths(get_me, list_users, create_user, update_user, list_tokens, create_token, revoke_token, list_audit),
+    components(schemas(User, Me, ApiToken, CreatedToken, AuditEvent, AuditPage, NewUserRequest, UpdateUserRequest, NewTokenRequest, ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "accounts", description = "Users, API tokens and the audit log"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The caller this token or session stands for.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn get_me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
+    Ok(Json(signed_in(caller)?.me()))
+}
+
+/// Every user, by username. Admin only.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
+    responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_users(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(accounts::list_users(&state, &signed_in(caller)?).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewUserRequest {
+    username: String,
+    /// At least 12 characters.
+    password: String,
+    /// viewer, developer, product-manager, operator or admin.
+    role: String,
+}
+
+/// Creates a user. Admin only.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserRequest,
+    responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<NewUserRequest>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let who = signed_in(caller)?;
+    let user = accounts::create_user(&state, &who, &body.username, &body.password, &body.role).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+/// Changes a user's role and/or disables or enables the account. Admin only.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UpdateUserRequest,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateUserRequest>,
+) -> ApiResult<Json<User>> {
+    let who = signed_in(caller)?;
+    if body.role.is_none() && body.disabled.is_none() {
+        return Err(ApiError(AppError::Invalid {
+            field: "body".into(),
+            message: "nothing to change; send role and/or disabled".into(),
+        }));
+    }
+    let mut user = None;
+    if let Some(role) = &body.role {
+        user = Some(accounts::change_role(&state, &who, id, role).await?);
+    }
+    if let Some(disabled) = body.disabled {
+        user = Some(accounts::set_disabled(&state, &who, id, disabled).await?);
+    }
+    user.map(Json).ok_or(ApiError(AppError::Internal))
+}
+
+/// Every API token, live ones first. Admin only.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",
+    responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody)))]
+async fn list_tokens(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Vec<ApiToken>>> {
+    Ok(Json(accounts::list_tokens(&state, &signed_in(caller)?).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewTokenRequest {
+    name: String,
+    role: String,
+}
+
+/// Creates a token; the response holds its secret, which is never shown again. Admin only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewTokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<NewTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let who = signed_in(caller)?;
+    let created = accounts::create_token(&state, &who, &body.name, &body.role).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Revokes a token at once. Admin only.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 200, body = ApiToken), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ApiToken>> {
+    Ok(Json(accounts::revoke_token(&state, &signed_in(caller)?, id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only events by this actor (a username, `token:NAME`, `system` or `cli`).
+    actor: Option<String>,
+    /// Only events older than this event id (from `next_before`).
+    before: Option<i64>,
+    /// At most this many events (1–200, default 50).
+    limit: Option<u32>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let who = signed_in(caller)?;
+    Ok(Json(accounts::list_audit(&state, &who, q.actor, q.before, q.limit).await?))
+}

@@ -1,0 +1,194 @@
+//! Who is calling, and whether they may: resolves the session cookie or bearer token into a
+//! [`Caller`], sends signed-out browsers to the sign-in page, refuses cross-origin writes,
+//! and handles sign-in and sign-out.
+
+use axum::extract::{Form, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+use varai_app::error::AppError;
+use varai_app::ssr::accounts::{authenticate_password, authenticate_token, principal_for_user};
+use varai_app::ssr::{now_ms, AppState, Caller, Principal};
+
+use varai_domain::url::encode_query_value as urlencode;
+
+use super::error::error_response;
+
+/// The session key holding the signed-in user's id.
+const USER_ID: &str = "user_id";
+
+/// Paths anyone may open without signing in.
+fn is_public(path: &str) -> bool {
+    const PREFIXES: [&str; 7] = ["/login", "/pkg/", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics"];
+    PREFIXES.iter().any(|p| path.starts_with(p))
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+async fn resolve(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Option<Principal>, AppError> {
+    if let Some(secret) = bearer(headers) {
+        return authenticate_token(state.accounts.as_ref(), secret).await.map(Some);
+    }
+    match session.get::<i64>(USER_ID).await {
+        Ok(Some(id)) => principal_for_user(state.accounts.as_ref(), id).await,
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable session; treating as signed out");
+            Ok(None)
+        }
+    }
+}
+
+/// Puts the [`Caller`] into the request; a bad bearer token is refused outright, and a
+/// signed-out browser asking for a page is sent to sign in.
+pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let principal = match resolve(&state, &session, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
+    let path = req.uri().path();
+    if req.method() == Method::GET && !is_public(path) && principal.is_none() {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let login = if target == "/" {
+            "/login".to_owned()
+        } else {
+            format!("/login?next={}", urlencode(target))
+        };
+        return Redirect::to(&login).into_response();
+    }
+    if path == "/login" && req.method() == Method::GET && principal.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    req.extensions_mut().insert(Caller(principal));
+    next.run(req).await
+}
+
+/// Refuses state-changing requests that a browser sent from another site.
+pub async fn refuse_cross_origin(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_origin(req.headers()) {
+        tracing::warn!(uri = %req.uri(), "refused a cross-origin request");
+        return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({
+            "error": {"code": "cross_origin", "message": "requests that change state must come from this site"}
+        })))
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// True when the `Origin` (or, without it, `Sec-Fetch-Site`) shows another site sent this.
+fn is_cross_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+        return origin == "null" || Some(origin_host) != host;
+    }
+    matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths may be redirected to after sign-in.
+fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next } else { "/" }
+}
+
+pub async fn login(State(state): State<AppState>, session: Session, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(&form.next).to_owned();
+    let again = |query: String| {
+        let next_q = if next == "/" { String::new() } else { format!("&next={}", urlencode(&next)) };
+        Redirect::to(&format!("/login?{query}{next_q}")).into_response()
+    };
+    match authenticate_password(state.accounts.as_ref(), &form.username, &form.password).await {
+        Ok(user) => {
+            // A new session id at sign-in, so an id planted before it is worthless after.
+            if let Err(e) = session.cycle_id().await {
+                tracing::error!(error = %e, "could not rotate the session id");
+                return error_response(&AppError::Internal);
+            }
+            if let Err(e) = session.insert(USER_ID, user.id).await {
+                tracing::error!(error = %e, "could not store the session");
+                return error_response(&AppError::Internal);
+            }
+            Redirect::to(&next).into_response()
+        }
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            again(format!("error=throttled&retry={retry_after_secs}"))
+        }
+        Err(AppError::Unauthenticated) => again("error=invalid".into()),
+        Err(e) => error_response(&e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session, req: Request) -> Response {
+    if let Some(Caller(Some(who))) = req.extensions().get::<Caller>() {
+        if let Err(e) = state.accounts.record_logout(&who.actor, now_ms()).await {
+            return error_response(&e.into());
+        }
+    }
+    if let Err(e) = session.flush().await {
+        tracing::error!(error = %e, "could not end the session");
+        return error_response(&AppError::Internal);
+    }
+    Redirect::to("/login?notice=signed_out").into_response()
+}
+
+/// Server functions answer every error with 500; this gives each its real status, read
+/// from the error it carries, so a refused request is never reported as a crash.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if let Ok(e) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/audit?actor=bob"), "/audit?actor=bob");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+
+    #[test]
+    fn an_origin_from_another_host_is_cross_origin() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
+        h.insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+        assert!(!is_cross_origin(&h));
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(is_cross_origin(&h));
+    }
+}

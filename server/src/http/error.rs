@@ -1,0 +1,115 @@
+//! The one mapping from [`AppError`] to an HTTP response for the REST API:
+//! `{"error": {"code", "message", "field"?}}` with the matching status.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use varai_app::error::AppError;
+
+/// An [`AppError`] on its way out of a REST handler.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+/// The error document, as described in the OpenAPI schema.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: invalid, conflict, unauthenticated, forbidden, not_found,
+    /// too_many_requests, internal, bad_request.
+    pub code: String,
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+pub fn error_response(e: &AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: e.code().to_owned(),
+            message: e.message(),
+            field: e.field().map(str::to_owned),
+        },
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let AppError::TooManyRequests { retry_after_secs } = e {
+        if let Ok(v) = retry_after_secs.to_string().parse() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self.0)
+    }
+}
+
+/// A JSON body whose rejections are answered in our error format, naming the problem.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError(AppError::Invalid {
+                field: "body".into(),
+                message: rejection.body_text(),
+            })),
+        }
+    }
+}
+
+/// Declares an extractor wrapping one of axum's, answering its rejection in our format.
+macro_rules! api_extractor {
+    ($name:ident, $inner:ident, $rejection:ty, $field:literal) => {
+        pub struct $name<T>(pub T);
+
+        impl<T, S> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            axum::extract::$inner<T>:
+                axum::extract::FromRequestParts<S, Rejection = $rejection>,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                let inner = <axum::extract::$inner<T> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state).await;
+                match inner {
+                    Ok(axum::extract::$inner(value)) => Ok($name(value)),
+                    Err(rejection) => Err(ApiError(AppError::Invalid {
+                        field: $field.into(),
+                        message: rejection.body_text(),
+                    })),
+                }
+            }
+        }
+    };
+}
+
+api_extractor!(ApiQuery, Query, axum::extract::rejection::QueryRejection, "query");
+api_extractor!(ApiPath, Path, axum::extract::rejection::PathRejection, "path");

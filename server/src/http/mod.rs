@@ -1,0 +1,71 @@
+//! The HTTP surface: the dashboard (pages and server functions), the REST API, sign-in, and
+//! the operations endpoints, behind the session, caller and origin checks.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod ops;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use varai_app::ssr::AppState;
+use varai_app::{shell, App};
+
+use crate::storage::SqlxSessionStore;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "varai_session";
+
+/// How the session cookie is set.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    /// Send the cookie over HTTPS only; on when the dashboard is served behind TLS.
+    pub secure: bool,
+}
+
+/// Builds the whole application; `main` serves it and tests call it directly.
+pub fn router(state: AppState, sessions: SqlxSessionStore, cookies: CookiePolicy) -> Router {
+    let metrics = ops::HttpMetrics::new();
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(cookies.secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let metrics_route = Router::new()
+        .route("/metrics", get(ops::metrics))
+        .with_state(Arc::clone(&metrics));
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .nest("/api/v1", api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn(auth::server_fn_status))
+        .layer(from_fn_with_state(state.clone(), auth::resolve_caller))
+        .layer(session_layer)
+        .layer(from_fn(auth::refuse_cross_origin))
+        .with_state(state)
+        .merge(metrics_route)
+        .layer(from_fn_with_state(metrics, ops::track))
+        .layer(TraceLayer::new_for_http())
+}

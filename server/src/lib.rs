@@ -1,0 +1,150 @@
+//! The `varai` server: configuration, storage, HTTP, and the start-up that ties them together.
+
+pub mod config;
+pub mod http;
+pub mod storage;
+
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use varai_app::ssr::accounts::bootstrap_admin;
+use varai_app::ssr::{now_ms, AppState};
+
+use config::ServeArgs;
+use storage::{SqlxSessionStore, SqlxStore};
+
+/// The file the first admin's one-time password is also written to, readable by its owner.
+pub const FIRST_ADMIN_FILE: &str = "first-admin.txt";
+
+/// Leptos options for a site built by cargo-leptos into `site_root`.
+pub fn leptos_options(site_root: &Path) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("varai"))
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .build()
+}
+
+/// Everything `main` needs to serve: the state, the session store and the database handle.
+pub struct Server {
+    pub state: AppState,
+    pub sessions: SqlxSessionStore,
+    pub store: SqlxStore,
+}
+
+/// Connects the database, creates the first admin when there are no users, and builds the state.
+pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
+    let url = args.storage.database_url();
+    let store = SqlxStore::connect(&url)
+        .await
+        .context("DATABASE_URL: could not open the database")?;
+    tracing::info!(backend = store.backend().label(), "database ready");
+    if let Some((name, password)) = bootstrap_admin(&store, args.admin_password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        announce_first_admin(args, &name, &password);
+    }
+    let state = AppState {
+        leptos_options: leptos_options(&args.site_root),
+        accounts: Arc::new(store.clone()),
+        storage: store.backend().label(),
+    };
+    Ok(Server {
+        sessions: SqlxSessionStore::new(&store),
+        state,
+        store,
+    })
+}
+
+fn announce_first_admin(args: &ServeArgs, name: &str, password: &str) {
+    if args.admin_password.is_some() {
+        tracing::warn!(user = name, "first start: created the first admin with the password from VARAI_ADMIN_PASSWORD");
+        return;
+    }
+    tracing::warn!(
+        user = name,
+        password,
+        "first start: created the first admin with this one-time password; sign in and change it under Settings → Your account"
+    );
+    let path = args.storage.data_dir.join(FIRST_ADMIN_FILE);
+    let database = storage::redact(&args.storage.database_url());
+    let contents = format!("username: {name}\npassword: {password}\ndatabase: {database}\n");
+    if let Err(e) = write_private(&path, &contents) {
+        tracing::warn!(path = %path.display(), error = %e, "could not write the first admin's password file");
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let server = prepare(&args).await?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("VARAI_ADDR: could not listen on {}", args.addr))?;
+    let sweeper = tokio::spawn(sweep_sessions(server.sessions.clone()));
+    let cookies = http::CookiePolicy {
+        secure: args.cookie_secure,
+    };
+    let app = http::router(server.state, server.sessions, cookies);
+    tracing::info!("VARAi Rollout is listening on http://{}", args.addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    sweeper.abort();
+    server.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Deletes expired sessions every ten minutes.
+async fn sweep_sessions(sessions: SqlxSessionStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match sessions.delete_expired(now_ms()).await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,403 @@
+//! Users and API tokens in the database, each change written with its audit event.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use sqlx::FromRow;
+use varai_app::models::{ApiToken, AuditPage, User};
+use varai_app::ssr::ports::{
+    AccountStore, AuditFilter, NewToken, NewUser, StoreResult, UserChange, UserRecord,
+};
+use varai_app::ssr::{Actor, StoreError};
+use varai_domain::{AuditAction, Role};
+
+use super::audit::{state_json, write_event, NewEvent};
+use super::{backend_error, unique_or_backend, SqlxStore};
+
+/// The user columns, as a literal so queries stay static strings.
+macro_rules! user_columns {
+    () => {
+        "id, username, password_hash, role, created_at, disabled_at, last_login_at, \
+         failed_logins, last_failed_login_at"
+    };
+}
+
+macro_rules! token_columns {
+    () => {
+        "id, name, role, prefix, created_by, created_at, last_used_at, revoked_at"
+    };
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    password_hash: String,
+    role: String,
+    created_at: i64,
+    disabled_at: Option<i64>,
+    last_login_at: Option<i64>,
+    failed_logins: i64,
+    last_failed_login_at: Option<i64>,
+}
+
+/// A role read back from the database; the schema's CHECK keeps it valid.
+fn stored_role(role: &str) -> StoreResult<Role> {
+    role.parse().map_err(|e| StoreError::Backend {
+        op: "read a role",
+        source: Box::new(e),
+    })
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> StoreResult<Self> {
+        Ok(UserRecord {
+            user: User {
+                id: r.id,
+                username: r.username,
+                role: stored_role(&r.role)?,
+                disabled: r.disabled_at.is_some(),
+                created_at: r.created_at,
+                last_login_at: r.last_login_at,
+            },
+            password_hash: r.password_hash,
+            failed_logins: u32::try_from(r.failed_logins).unwrap_or(u32::MAX),
+            last_failed_login_at: r.last_failed_login_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    role: String,
+    prefix: String,
+    created_by: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> StoreResult<Self> {
+        Ok(ApiToken {
+            id: r.id,
+            name: r.name,
+            role: stored_role(&r.role)?,
+            prefix: r.prefix,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+/// What the audit log keeps of a user: never the password hash.
+#[derive(Serialize)]
+struct UserState<'a> {
+    username: &'a str,
+    role: Role,
+    disabled: bool,
+}
+
+fn user_state(u: &User) -> Option<String> {
+    state_json(&UserState {
+        username: &u.username,
+        role: u.role,
+        disabled: u.disabled,
+    })
+}
+
+impl SqlxStore {
+    async fn user_where(&self, key: UserKey<'_>) -> StoreResult<Option<UserRecord>> {
+        let q = match key {
+            UserKey::Id(id) => sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ", user_columns!(), " FROM users WHERE id = $1"
+            ))
+            .bind(id),
+            UserKey::Name(name) => sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ", user_columns!(), " FROM users WHERE username = $1"
+            ))
+            .bind(name.to_owned()),
+        };
+        q.fetch_optional(self.pool())
+            .await
+            .map_err(backend_error("read a user"))?
+            .map(UserRecord::try_from)
+            .transpose()
+    }
+
+    async fn token_by_id(&self, id: i64) -> StoreResult<ApiToken> {
+        sqlx::query_as::<_, TokenRow>(concat!("SELECT ", token_columns!(), " FROM api_tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_error("read a token"))?
+            .ok_or(StoreError::NotFound("token"))?
+            .try_into()
+    }
+
+    /// Records a sign-in outcome for `user_id` with its audit event.
+    async fn record_attempt(&self, user_id: i64, now: i64, ok: bool) -> StoreResult<()> {
+        let user = self
+            .user_where(UserKey::Id(user_id))
+            .await?
+            .ok_or(StoreError::NotFound("user"))?
+            .user;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let sql = if ok {
+            "UPDATE users SET failed_logins = 0, last_failed_login_at = NULL, last_login_at = $2 WHERE id = $1"
+        } else {
+            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = $2 WHERE id = $1"
+        };
+        sqlx::query(sql)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("record a sign-in"))?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            name: user.username.clone(),
+        };
+        let action = if ok {
+            AuditAction::SessionLogin
+        } else {
+            AuditAction::SessionLoginFailed
+        };
+        let target = format!("user:{}", user.username);
+        write_event(&mut tx, NewEvent { actor: &actor, action, target, before: None, after: None, at: now })
+            .await?;
+        tx.commit().await.map_err(backend_error("commit"))
+    }
+}
+
+enum UserKey<'a> {
+    Id(i64),
+    Name(&'a str),
+}
+
+#[async_trait]
+impl AccountStore for SqlxStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(self.pool())
+            .await
+            .map_err(backend_error("ping the database"))?;
+        Ok(())
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_error("count users"))
+    }
+
+    async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        self.user_where(UserKey::Name(username)).await
+    }
+
+    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        self.user_where(UserKey::Id(id)).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        sqlx::query_as::<_, UserRow>(concat!("SELECT ", user_columns!(), " FROM users ORDER BY username"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_error("list users"))?
+            .into_iter()
+            .map(|r| UserRecord::try_from(r).map(|u| u.user))
+            .collect()
+    }
+
+    async fn create_user(&self, actor: &Actor, new: NewUser, now: i64) -> StoreResult<User> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let taken = format!("'{}' is already taken", new.username);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(new.username.as_str())
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_or_backend("create a user", "username", taken))?;
+        let user = User {
+            id,
+            username: new.username.to_string(),
+            role: new.role,
+            disabled: false,
+            created_at: now,
+            last_login_at: None,
+        };
+        let target = format!("user:{}", user.username);
+        let after = user_state(&user);
+        write_event(&mut tx, NewEvent { actor, action: AuditAction::UserCreate, target, before: None, after, at: now })
+            .await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(user)
+    }
+
+    async fn change_user(&self, actor: &Actor, id: i64, change: UserChange, now: i64) -> StoreResult<User> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let before: UserRecord = sqlx::query_as::<_, UserRow>(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend_error("read a user"))?
+            .ok_or(StoreError::NotFound("user"))?
+            .try_into()?;
+        let mut after = before.user.clone();
+        let (action, query) = match &change {
+            UserChange::Role(role) => {
+                after.role = *role;
+                let q = sqlx::query("UPDATE users SET role = $2 WHERE id = $1").bind(id).bind(role.as_str());
+                (AuditAction::UserChangeRole, q)
+            }
+            UserChange::Disabled(true) => {
+                after.disabled = true;
+                let q = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1").bind(id).bind(now);
+                (AuditAction::UserDisable, q)
+            }
+            UserChange::Disabled(false) => {
+                after.disabled = false;
+                let q = sqlx::query("UPDATE users SET disabled_at = NULL, failed_logins = 0 WHERE id = $1").bind(id);
+                (AuditAction::UserEnable, q)
+            }
+            UserChange::PasswordHash(hash) => {
+                let q = sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0 WHERE id = $1")
+                    .bind(id)
+                    .bind(hash.clone());
+                (AuditAction::UserChangePassword, q)
+            }
+        };
+        query.execute(&mut *tx).await.map_err(backend_error("change a user"))?;
+        let target = format!("user:{}", after.username);
+        let event = NewEvent {
+            actor,
+            action,
+            target,
+            before: user_state(&before.user),
+            after: user_state(&after),
+            at: now,
+        };
+        write_event(&mut tx, event).await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(after)
+    }
+
+    async fn record_login(&self, user_id: i64, now: i64) -> StoreResult<()> {
+        self.record_attempt(user_id, now, true).await
+    }
+
+    async fn record_login_failure(&self, user_id: i64, now: i64) -> StoreResult<()> {
+        self.record_attempt(user_id, now, false).await
+    }
+
+    async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let target = format!("user:{}", actor.name);
+        write_event(&mut tx, NewEvent { actor, action: AuditAction::SessionLogout, target, before: None, after: None, at: now })
+            .await?;
+        tx.commit().await.map_err(backend_error("commit"))
+    }
+
+    async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, role, prefix, secret_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(&new.prefix)
+        .bind(&new.secret_hash)
+        .bind(&actor.name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_or_backend("create a token", "secret", "generated twice; try again"))?;
+        let token = ApiToken {
+            id,
+            name: new.name,
+            role: new.role,
+            prefix: new.prefix,
+            created_by: actor.name.clone(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let target = format!("token:{}", token.name);
+        let after = state_json(&token);
+        write_event(&mut tx, NewEvent { actor, action: AuditAction::TokenCreate, target, before: None, after, at: now })
+            .await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(token)
+    }
+
+    async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "SELECT ", token_columns!(), " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
+        ))
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_error("list tokens"))?
+            .into_iter()
+            .map(ApiToken::try_from)
+            .collect()
+    }
+
+    async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken> {
+        let before = self.token_by_id(id).await?;
+        if before.revoked_at.is_some() {
+            return Ok(before);
+        }
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("revoke a token"))?;
+        let after = ApiToken { revoked_at: Some(now), ..before.clone() };
+        let event = NewEvent {
+            actor,
+            action: AuditAction::TokenRevoke,
+            target: format!("token:{}", after.name),
+            before: state_json(&before),
+            after: state_json(&after),
+            at: now,
+        };
+        write_event(&mut tx, event).await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(after)
+    }
+
+    async fn use_token(&self, secret_hash: &str, now: i64) -> StoreResult<Option<ApiToken>> {
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL RETURNING ",
+            token_columns!()
+        ))
+            .bind(secret_hash)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_error("check a token"))?
+            .map(ApiToken::try_from)
+            .transpose()
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<AuditPage> {
+        self.read_audit(filter).await
+    }
+
+    async fn list_audit_actors(&self) -> StoreResult<Vec<String>> {
+        self.read_audit_actors().await
+    }
+}

@@ -1,0 +1,104 @@
+//! Writing and reading the audit log. Writes take the caller's open transaction, so an event
+//! commits or rolls back together with the change it describes.
+
+use serde::Serialize;
+use sqlx::{Any, FromRow, Transaction};
+use varai_app::models::{AuditEvent, AuditPage};
+use varai_app::ssr::ports::{AuditFilter, StoreResult};
+use varai_app::ssr::Actor;
+use varai_domain::AuditAction;
+
+use super::{backend_error, SqlxStore};
+
+/// An audit event about to be written.
+pub(crate) struct NewEvent<'a> {
+    pub actor: &'a Actor,
+    pub action: AuditAction,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: i64,
+}
+
+/// Serialises a state for the `before`/`after` columns.
+pub(crate) fn state_json<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor, actor_user_id, action, target, before_state, after_state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.at)
+    .bind(&e.actor.name)
+    .bind(e.actor.user_id)
+    .bind(e.action.as_str())
+    .bind(e.target)
+    .bind(e.before)
+    .bind(e.after)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_error("write an audit event"))?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct AuditEventRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    before_state: Option<String>,
+    after_state: Option<String>,
+}
+
+impl From<AuditEventRow> for AuditEvent {
+    fn from(r: AuditEventRow) -> Self {
+        AuditEvent {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            before: r.before_state,
+            after: r.after_state,
+        }
+    }
+}
+
+impl SqlxStore {
+    pub(crate) async fn read_audit(&self, f: &AuditFilter) -> StoreResult<AuditPage> {
+        // One more than asked tells whether an older page exists.
+        let rows: Vec<AuditEventRow> = sqlx::query_as(
+            "SELECT id, at, actor, action, target, before_state, after_state FROM audit_events \
+             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(f.actor.as_deref())
+        .bind(f.before)
+        .bind(i64::from(f.limit) + 1)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read the audit log"))?;
+        let more = rows.len() > f.limit as usize;
+        let events: Vec<AuditEvent> = rows
+            .into_iter()
+            .take(f.limit as usize)
+            .map(AuditEvent::from)
+            .collect();
+        let next_before = if more { events.last().map(|e| e.id) } else { None };
+        Ok(AuditPage {
+            events,
+            next_before,
+        })
+    }
+
+    pub(crate) async fn read_audit_actors(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT DISTINCT actor FROM audit_events ORDER BY actor")
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_error("list audit actors"))
+    }
+}

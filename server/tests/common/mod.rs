@@ -1,0 +1,211 @@
+//! Test helpers: a fresh database per test on SQLite or PostgreSQL, and the whole app
+//! answering requests in process.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+use varai_app::ssr::accounts::{bootstrap_admin, issue_token};
+use varai_app::ssr::{Actor, AppState};
+use varai_server::http::{router, CookiePolicy, SESSION_COOKIE};
+use varai_server::storage::{SqlxSessionStore, SqlxStore};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database made for one test and removed after it, even when the test fails.
+pub struct TestDb {
+    pub store: SqlxStore,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("VARAI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/varai.db", dir.path().display());
+                let store = SqlxStore::connect(&url).await.expect("SQLite store");
+                TestDb { store, _dir: Some(dir), pg_name: None }
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let name = format!("varai_test_{}", uuid::Uuid::new_v4().simple());
+                let admin_url = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL must be running for the PostgreSQL tests (VARAI_TEST_POSTGRES_URL)");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the test database");
+                conn.close().await.ok();
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let store = SqlxStore::connect(&format!("{base}/{name}"))
+                    .await
+                    .expect("PostgreSQL store");
+                TestDb { store, _dir: None, pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        // Drop runs inside the test's runtime; a thread with its own runtime can block on IO.
+        // FORCE ends the pool's open connections, so the pool need not be closed first.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async move {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.ok()?;
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await.ok()?;
+                Some(())
+            })
+        })
+        .join();
+    }
+}
+
+/// The app over a fresh database with its first admin created.
+pub struct TestApp {
+    pub db: TestDb,
+    pub app: Router,
+    pub state: AppState,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into())).await.expect("first admin");
+        let state = AppState {
+            leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
+            accounts: Arc::new(db.store.clone()),
+            storage: db.store.backend().label(),
+        };
+        let app = router(state.clone(), SqlxSessionStore::new(&db.store), CookiePolicy { secure: false });
+        TestApp { db, app, state }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(req).await.expect("the router always answers")
+    }
+
+    /// Signs in through the form and returns the session cookie (`name=value`).
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<String, Response<Body>> {
+        let res = self.send(login_request(username, password)).await;
+        let signed_in = res.status() == StatusCode::SEE_OTHER
+            && res.headers().get(header::LOCATION).is_some_and(|l| !l.to_str().unwrap_or("").starts_with("/login"));
+        match session_cookie(&res) {
+            Some(cookie) if signed_in => Ok(cookie),
+            _ => Err(res),
+        }
+    }
+
+    /// Creates a user through the store's rules, as the admin would.
+    pub async fn create_user(&self, username: &str, password: &str, role: &str) {
+        let admin = admin_principal();
+        varai_app::ssr::accounts::create_user(&self.state, &admin, username, password, role)
+            .await
+            .expect("create user");
+    }
+
+    pub async fn token(&self, role: &str) -> String {
+        issue_token(&self.db.store, &Actor::cli(), &format!("test-{role}"), role)
+            .await
+            .expect("token")
+            .secret
+    }
+}
+
+pub fn admin_principal() -> varai_app::ssr::Principal {
+    varai_app::ssr::Principal {
+        actor: Actor { user_id: Some(1), name: "admin".into() },
+        role: varai_domain::Role::Admin,
+    }
+}
+
+pub fn login_request(username: &str, password: &str) -> Request<Body> {
+    let body = format!(
+        "username={}&password={}&next=%2F",
+        varai_domain::url::encode_query_value(username),
+        varai_domain::url::encode_query_value(password)
+    );
+    Request::post("/login")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// The `name=value` of the session cookie a response sets, if any.
+pub fn session_cookie(res: &Response<Body>) -> Option<String> {
+    set_cookie_header(res).map(|h| h.split(';').next().unwrap_or_default().to_owned())
+}
+
+pub fn set_cookie_header(res: &Response<Body>) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+        .map(str::to_owned)
+}
+
+pub async fn body_text(res: Response<Body>) -> String {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+pub async fn body_json(res: Response<Body>) -> serde_json::Value {
+    let text = body_text(res).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+pub fn get(path: &str) -> axum::http::request::Builder {
+    Request::get(path).header(header::HOST, "127.0.0.1:3000")
+}
+
+pub fn with_json(builder: axum::http::request::Builder, body: serde_json::Value) -> Request<Body> {
+    builder
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+/// Declares one async test per backend from a function taking a [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+            )*
+        }
+    };
+}

@@ -1,0 +1,35 @@
+//! VARAi Rollout's domain: the decisions the product makes, as pure functions over plain data.
+//!
+//! Nothing here does IO, reads the clock or draws random numbers: time and randomness are
+//! passed in. The crate builds for `wasm32-unknown-unknown`, so the browser can run the same
+//! rules (a form can validate exactly as the server will).
+
+pub mod account;
+pub mod audit;
+pub mod clock;
+pub mod role;
+pub mod throttle;
+pub mod url;
+
+pub use account::{Password, Username};
+pub use audit::AuditAction;
+pub use role::Role;
+
+/// A problem with a value someone typed or sent, naming the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidInput {
+    /// The field (form input or JSON property) that holds the bad value.
+    pub field: &'static str,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+impl InvalidInput {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
