@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn usernames_are_trimmed_and_lowercased() {
-        assert_eq!(Username::parse("  Alice.Ops ").unwrap().as_str(), "alice.ops");
+        assert_eq!(
+            Username::parse("  Alice.Ops ").unwrap().as_str(),
+            "alice.ops"
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ impl Role {
             let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
             InvalidInput::new(
                 field,
-                format!("unknown role '{value}'; expected one of {}", names.join(", ")),
+                format!(
+                    "unknown role '{value}'; expected one of {}",
+                    names.join(", ")
+                ),
             )
         })
     }

@@ -20,7 +20,10 @@ mod tests {
 
     #[test]
     fn reserved_characters_are_escaped_and_paths_stay_readable() {
-        assert_eq!(encode_query_value("/audit?actor=a b&x"), "/audit%3Factor%3Da%20b%26x");
+        assert_eq!(
+            encode_query_value("/audit?actor=a b&x"),
+            "/audit%3Factor%3Da%20b%26x"
+        );
         assert_eq!(encode_query_value("token:ci"), "token%3Aci");
     }
 }

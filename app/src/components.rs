@@ -1,8 +1,8 @@
 //! Small pieces every page uses: error notes, role badges, timestamps, form fields.
 
 use leptos::prelude::*;
-use varai_domain::clock::format_utc;
 use varai_domain::Role;
+use varai_domain::clock::format_utc;
 
 use crate::error::AppError;
 

@@ -1,6 +1,8 @@
 //! The VARAi Rollout dashboard: Leptos components rendered on the server and hydrated in the
 //! browser, and the `#[server]` functions they call.
 
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod models;
@@ -9,7 +11,7 @@ pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use shell::{shell, App};
+pub use shell::{App, shell};
 
 /// Entry point of the WASM bundle: takes over the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -2,16 +2,16 @@
 //! and the routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
 use varai_domain::Role;
 
 use crate::components::{ErrorNote, RoleBadge};
 use crate::models::Me;
 use crate::pages::{
-    account::AccountPage, audit::AuditLogPage, login::LoginPage, overview::OverviewPage,
-    settings::SettingsPage, tokens::TokensPage, users::UsersPage, NotFoundPage,
+    NotFoundPage, account::AccountPage, audit::AuditLogPage, login::LoginPage,
+    overview::OverviewPage, settings::SettingsPage, tokens::TokensPage, users::UsersPage,
 };
 
 /// The HTML document the server sends; the router fills its body.
@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page is rendered whole on the server (`SsrMode::Async`), so it reads and works
+/// before, or without, the WASM: streamed fragments would need JavaScript to be placed.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -42,14 +44,14 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · VARAi Rollout")/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/login") view=LoginPage/>
-                <ParentRoute path=path!("") view=SignedInLayout>
-                    <Route path=path!("") view=OverviewPage/>
-                    <Route path=path!("audit") view=AuditLogPage/>
-                    <Route path=path!("settings") view=SettingsPage/>
-                    <Route path=path!("settings/users") view=UsersPage/>
-                    <Route path=path!("settings/tokens") view=TokensPage/>
-                    <Route path=path!("settings/account") view=AccountPage/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/account") view=AccountPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

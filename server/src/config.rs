@@ -86,9 +86,9 @@ pub struct ServeArgs {
 }
 
 fn parse_addr(value: &str) -> Result<SocketAddr, String> {
-    value
-        .parse()
-        .map_err(|_| format!("'{value}' is not an IP address and port such as 127.0.0.1:3000 (VARAI_ADDR)"))
+    value.parse().map_err(|_| {
+        format!("'{value}' is not an IP address and port such as 127.0.0.1:3000 (VARAI_ADDR)")
+    })
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
@@ -99,7 +99,9 @@ fn parse_database_url(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         let scheme = value.split(':').next().unwrap_or_default();
-        Err(format!("scheme '{scheme}' is not supported; use sqlite://PATH or postgres://… (DATABASE_URL)"))
+        Err(format!(
+            "scheme '{scheme}' is not supported; use sqlite://PATH or postgres://… (DATABASE_URL)"
+        ))
     }
 }
 

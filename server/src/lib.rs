@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use varai_app::ssr::accounts::bootstrap_admin;
-use varai_app::ssr::{now_ms, AppState};
+use varai_app::ssr::{AppState, now_ms};
 
 use config::ServeArgs;
 use storage::{SqlxSessionStore, SqlxStore};
@@ -62,7 +62,10 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
 
 fn announce_first_admin(args: &ServeArgs, name: &str, password: &str) {
     if args.admin_password.is_some() {
-        tracing::warn!(user = name, "first start: created the first admin with the password from VARAI_ADMIN_PASSWORD");
+        tracing::warn!(
+            user = name,
+            "first start: created the first admin with the password from VARAI_ADMIN_PASSWORD"
+        );
         return;
     }
     tracing::warn!(

@@ -11,7 +11,9 @@ use varai_server::storage::SqlxStore;
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     if json {
         builder.json().init();
     } else {
@@ -30,7 +32,10 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(2);
         }
     };
@@ -38,7 +43,12 @@ async fn main() -> ExitCode {
         None => run_serve(cli.serve).await,
         Some(Command::Serve(args)) => run_serve(args).await,
         Some(Command::Admin {
-            command: AdminCommand::CreateToken { role, name, storage },
+            command:
+                AdminCommand::CreateToken {
+                    role,
+                    name,
+                    storage,
+                },
         }) => create_token(&storage.database_url(), &role, &name).await,
     };
     match result {

@@ -4,13 +4,20 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use common::{body_json, body_text, get, login_request, session_cookie, set_cookie_header, with_json, Backend, TestApp, ADMIN_PASSWORD};
+use axum::http::{Request, StatusCode, header};
+use common::{
+    ADMIN_PASSWORD, Backend, TestApp, body_json, body_text, get, login_request, session_cookie,
+    set_cookie_header, with_json,
+};
 
 const PASSWORD: &str = "a-long-enough-password";
 
 fn location(res: &axum::http::Response<Body>) -> String {
-    res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned()
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn rpc(path: &str, cookie: &str, form: &str) -> Request<Body> {
@@ -32,19 +39,28 @@ async fn health_and_readiness_answer() {
     assert_eq!(res.status(), StatusCode::OK);
     t.db.store.close().await;
     let res = t.send(get("/readyz").body(Body::empty()).unwrap()).await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "readiness follows the database");
+    assert_eq!(
+        res.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "readiness follows the database"
+    );
 }
 
 #[tokio::test]
 async fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
     let t = TestApp::new(Backend::Sqlite).await;
-    let res = t.send(get("/audit?actor=admin").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await;
+    let res = t
+        .get_with("/audit?actor=admin", header::ACCEPT, "text/html")
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/login?next=/audit%3Factor%3Dadmin");
     let page = t.send(get("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = body_text(page).await;
-    assert!(html.contains(r#"<form method="post" action="/login""#), "a plain form works without JavaScript");
+    assert!(
+        html.contains(r#"<form method="post" action="/login""#),
+        "a plain form works without JavaScript"
+    );
     assert!(html.contains("Sign in"));
 }
 
@@ -60,17 +76,26 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_rotates_it() {
     let first = session_cookie(&res).unwrap();
 
     let mut again = login_request("admin", ADMIN_PASSWORD);
-    again.headers_mut().insert(header::COOKIE, first.parse().unwrap());
+    again
+        .headers_mut()
+        .insert(header::COOKIE, first.parse().unwrap());
     let res = t.send(again).await;
     let second = session_cookie(&res).expect("a new cookie at sign-in");
     assert_ne!(first, second, "the session id changes at sign-in");
-    let old = t.send(get("/").header(header::COOKIE, &first).body(Body::empty()).unwrap()).await;
-    assert_eq!(old.status(), StatusCode::SEE_OTHER, "the old id no longer signs anyone in");
+    let old = t.get_with("/", header::COOKIE, &first).await;
+    assert_eq!(
+        old.status(),
+        StatusCode::SEE_OTHER,
+        "the old id no longer signs anyone in"
+    );
 
-    let home = t.send(get("/").header(header::COOKIE, &second).body(Body::empty()).unwrap()).await;
+    let home = t.get_with("/", header::COOKIE, &second).await;
     assert_eq!(home.status(), StatusCode::OK);
     let html = body_text(home).await;
-    assert!(html.contains("Signed in as admin"), "overview greets the user: {html}");
+    assert!(
+        html.contains("Signed in as admin"),
+        "overview greets the user: {html}"
+    );
 }
 
 #[tokio::test]
@@ -82,8 +107,14 @@ async fn a_wrong_password_returns_to_the_form_and_repeats_are_throttled() {
         assert!(session_cookie(&res).is_none());
     }
     let res = t.send(login_request("admin", ADMIN_PASSWORD)).await;
-    assert!(location(&res).starts_with("/login?error=throttled&retry="), "{}", location(&res));
-    let page = t.send(get(&location(&res)).body(Body::empty()).unwrap()).await;
+    assert!(
+        location(&res).starts_with("/login?error=throttled&retry="),
+        "{}",
+        location(&res)
+    );
+    let page = t
+        .send(get(&location(&res)).body(Body::empty()).unwrap())
+        .await;
     assert!(body_text(page).await.contains("Too many failed sign-ins"));
 }
 
@@ -91,13 +122,23 @@ async fn a_wrong_password_returns_to_the_form_and_repeats_are_throttled() {
 async fn signing_out_ends_the_session_and_is_audited() {
     let t = TestApp::new(Backend::Sqlite).await;
     let cookie = t.sign_in("admin", ADMIN_PASSWORD).await.unwrap();
-    let out = Request::post("/logout").header(header::HOST, "127.0.0.1:3000").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let out = Request::post("/logout")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     let res = t.send(out).await;
     assert_eq!(location(&res), "/login?notice=signed_out");
-    let after = t.send(get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let after = t.get_with("/", header::COOKIE, &cookie).await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
     let token = t.token("viewer").await;
-    let audit = t.send(get("/api/v1/audit?actor=admin").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
+    let audit = t
+        .get_with(
+            "/api/v1/audit?actor=admin",
+            header::AUTHORIZATION,
+            format!("Bearer {token}"),
+        )
+        .await;
     let json = body_json(audit).await;
     assert_eq!(json["events"][0]["action"], "session.logout");
     assert_eq!(json["events"][1]["action"], "session.login");
@@ -112,14 +153,23 @@ async fn server_functions_check_the_role_on_the_server() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body = body_text(res).await;
     assert!(body.contains("admin"), "{body}");
-    let res = t.send(rpc("/rpc/users/create", &dev, "username=mallory&password=a-long-enough-password&role=admin")).await;
+    let res = t
+        .send(rpc(
+            "/rpc/users/create",
+            &dev,
+            "username=mallory&password=a-long-enough-password&role=admin",
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let admin = t.sign_in("admin", ADMIN_PASSWORD).await.unwrap();
     let res = t.send(rpc("/rpc/users/list", &admin, "")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let users = body_text(res).await;
-    assert!(users.contains("\"dev\"") && !users.contains("mallory"), "{users}");
+    assert!(
+        users.contains("\"dev\"") && !users.contains("mallory"),
+        "{users}"
+    );
 
     let anonymous = t.send(rpc("/rpc/users/list", "", "")).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -130,7 +180,7 @@ async fn the_developer_page_for_users_says_it_needs_an_admin() {
     let t = TestApp::new(Backend::Sqlite).await;
     t.create_user("dev", PASSWORD, "developer").await;
     let dev = t.sign_in("dev", PASSWORD).await.unwrap();
-    let res = t.send(get("/settings/users").header(header::COOKIE, &dev).body(Body::empty()).unwrap()).await;
+    let res = t.get_with("/settings/users", header::COOKIE, &dev).await;
     let html = body_text(res).await;
     assert!(html.contains("this needs the admin role"), "{html}");
     assert!(!html.contains("Add a user"));
@@ -140,61 +190,115 @@ async fn the_developer_page_for_users_says_it_needs_an_admin() {
 async fn cross_origin_writes_are_refused() {
     let t = TestApp::new(Backend::Sqlite).await;
     let mut req = login_request("admin", ADMIN_PASSWORD);
-    req.headers_mut().insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+    req.headers_mut()
+        .insert(header::ORIGIN, "http://evil.example".parse().unwrap());
     let res = t.send(req).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(body_json(res).await["error"]["code"], "cross_origin");
     let mut same = login_request("admin", ADMIN_PASSWORD);
-    same.headers_mut().insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+    same.headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
     assert_eq!(t.send(same).await.status(), StatusCode::SEE_OTHER);
 }
 
 async fn the_api_serves_tokens_by_role_with_json_errors(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let anonymous = t.send(get("/api/v1/users").body(Body::empty()).unwrap()).await;
+    let anonymous = t
+        .send(get("/api/v1/users").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(body_json(anonymous).await["error"]["code"], "unauthenticated");
+    assert_eq!(
+        body_json(anonymous).await["error"]["code"],
+        "unauthenticated"
+    );
 
-    let bogus = t.send(get("/api/v1/me").header(header::AUTHORIZATION, "Bearer varai_nope").body(Body::empty()).unwrap()).await;
+    let bogus = t
+        .get_with("/api/v1/me", header::AUTHORIZATION, "Bearer varai_nope")
+        .await;
     assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
     let dev = t.token("developer").await;
-    let res = t.send(get("/api/v1/users").header(header::AUTHORIZATION, format!("Bearer {dev}")).body(Body::empty()).unwrap()).await;
+    let res = t
+        .get_with(
+            "/api/v1/users",
+            header::AUTHORIZATION,
+            format!("Bearer {dev}"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let json = body_json(res).await;
     assert_eq!(json["error"]["code"], "forbidden");
     assert!(json["error"]["message"].as_str().unwrap().contains("admin"));
 
     let admin = format!("Bearer {}", t.token("admin").await);
-    let create = |body: serde_json::Value| with_json(Request::post("/api/v1/users").header(header::AUTHORIZATION, &admin), body);
-    let res = t.send(create(serde_json::json!({"username": "erin", "password": PASSWORD, "role": "operator"}))).await;
+    let create = |body: serde_json::Value| {
+        with_json(
+            Request::post("/api/v1/users").header(header::AUTHORIZATION, &admin),
+            body,
+        )
+    };
+    let res = t
+        .send(create(
+            serde_json::json!({"username": "erin", "password": PASSWORD, "role": "operator"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let erin = body_json(res).await;
     assert_eq!(erin["role"], "operator");
 
-    let res = t.send(create(serde_json::json!({"username": "erin", "password": PASSWORD, "role": "operator"}))).await;
+    let res = t
+        .send(create(
+            serde_json::json!({"username": "erin", "password": PASSWORD, "role": "operator"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(body_json(res).await["error"]["field"], "username");
 
-    let res = t.send(create(serde_json::json!({"username": "frank", "password": "short", "role": "operator"}))).await;
+    let res = t
+        .send(create(
+            serde_json::json!({"username": "frank", "password": "short", "role": "operator"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(body_json(res).await["error"]["field"], "password");
 
-    let res = t.send(create(serde_json::json!({"username": "frank", "password": PASSWORD, "role": "root"}))).await;
+    let res = t
+        .send(create(
+            serde_json::json!({"username": "frank", "password": PASSWORD, "role": "root"}),
+        ))
+        .await;
     let json = body_json(res).await;
     assert_eq!(json["error"]["field"], "role");
-    assert!(json["error"]["message"].as_str().unwrap().contains("'root'"));
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'root'")
+    );
 
-    let res = t.send(create(serde_json::json!({"username": "frank"}))).await;
+    let res = t
+        .send(create(serde_json::json!({"username": "frank"})))
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(body_json(res).await["error"]["message"].as_str().unwrap().contains("password"));
+    assert!(
+        body_json(res).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password")
+    );
 
-    let patch = with_json(Request::patch(format!("/api/v1/users/{}", erin["id"])).header(header::AUTHORIZATION, &admin), serde_json::json!({"disabled": true}));
+    let patch = with_json(
+        Request::patch(format!("/api/v1/users/{}", erin["id"]))
+            .header(header::AUTHORIZATION, &admin),
+        serde_json::json!({"disabled": true}),
+    );
     let res = t.send(patch).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_json(res).await["disabled"], true);
 
-    let audit = t.send(get("/api/v1/audit?limit=2").header(header::AUTHORIZATION, &admin).body(Body::empty()).unwrap()).await;
+    let audit = t
+        .get_with("/api/v1/audit?limit=2", header::AUTHORIZATION, &admin)
+        .await;
     let json = body_json(audit).await;
     assert_eq!(json["events"][0]["action"], "user.disable");
     assert_eq!(json["events"][0]["actor"], "token:test-admin");
@@ -205,39 +309,81 @@ async fn the_api_serves_tokens_by_role_with_json_errors(backend: Backend) {
 async fn tokens_are_created_shown_once_and_revoked(backend: Backend) {
     let t = TestApp::new(backend).await;
     let admin = format!("Bearer {}", t.token("admin").await);
-    let res = t.send(with_json(Request::post("/api/v1/tokens").header(header::AUTHORIZATION, &admin), serde_json::json!({"name": "deploy", "role": "operator"}))).await;
+    let res = t
+        .send(with_json(
+            Request::post("/api/v1/tokens").header(header::AUTHORIZATION, &admin),
+            serde_json::json!({"name": "deploy", "role": "operator"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created = body_json(res).await;
     let secret = created["secret"].as_str().unwrap().to_owned();
-    let me = t.send(get("/api/v1/me").header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()).await;
+    let me = t
+        .get_with(
+            "/api/v1/me",
+            header::AUTHORIZATION,
+            format!("Bearer {secret}"),
+        )
+        .await;
     assert_eq!(body_json(me).await["role"], "operator");
-    let list = t.send(get("/api/v1/tokens").header(header::AUTHORIZATION, &admin).body(Body::empty()).unwrap()).await;
+    let list = t
+        .get_with("/api/v1/tokens", header::AUTHORIZATION, &admin)
+        .await;
     let text = body_text(list).await;
     assert!(!text.contains(&secret), "the secret is never listed");
-    let revoke = Request::delete(format!("/api/v1/tokens/{}", created["token"]["id"])).header(header::HOST, "127.0.0.1:3000").header(header::AUTHORIZATION, &admin).body(Body::empty()).unwrap();
+    let revoke = Request::delete(format!("/api/v1/tokens/{}", created["token"]["id"]))
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::AUTHORIZATION, &admin)
+        .body(Body::empty())
+        .unwrap();
     let res = t.send(revoke).await;
     assert!(body_json(res).await["revoked_at"].is_i64());
-    let me = t.send(get("/api/v1/me").header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()).await;
+    let me = t
+        .get_with(
+            "/api/v1/me",
+            header::AUTHORIZATION,
+            format!("Bearer {secret}"),
+        )
+        .await;
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
 
-on_both_backends!(the_api_serves_tokens_by_role_with_json_errors, tokens_are_created_shown_once_and_revoked);
+on_both_backends!(
+    the_api_serves_tokens_by_role_with_json_errors,
+    tokens_are_created_shown_once_and_revoked
+);
 
 #[tokio::test]
 async fn bad_json_and_bad_paths_name_the_problem() {
     let t = TestApp::new(Backend::Sqlite).await;
     let admin = format!("Bearer {}", t.token("admin").await);
-    let req = Request::post("/api/v1/users").header(header::HOST, "127.0.0.1:3000").header(header::AUTHORIZATION, &admin)
-        .header(header::CONTENT_TYPE, "application/json").body(Body::from("{not json")).unwrap();
+    let req = Request::post("/api/v1/users")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::AUTHORIZATION, &admin)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
     let res = t.send(req).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(body_json(res).await["error"]["field"], "body");
-    let res = t.send(with_json(Request::patch("/api/v1/users/abc").header(header::AUTHORIZATION, &admin), serde_json::json!({"role": "viewer"}))).await;
+    let res = t
+        .send(with_json(
+            Request::patch("/api/v1/users/abc").header(header::AUTHORIZATION, &admin),
+            serde_json::json!({"role": "viewer"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(body_json(res).await["error"]["field"], "path");
-    let res = t.send(with_json(Request::patch("/api/v1/users/9999").header(header::AUTHORIZATION, &admin), serde_json::json!({"role": "viewer"}))).await;
+    let res = t
+        .send(with_json(
+            Request::patch("/api/v1/users/9999").header(header::AUTHORIZATION, &admin),
+            serde_json::json!({"role": "viewer"}),
+        ))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = t.send(get("/api/v1/nothing-here").header(header::AUTHORIZATION, &admin).body(Body::empty()).unwrap()).await;
+    let res = t
+        .get_with("/api/v1/nothing-here", header::AUTHORIZATION, &admin)
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(res).await["error"]["code"], "not_found");
 }
@@ -245,24 +391,46 @@ async fn bad_json_and_bad_paths_name_the_problem() {
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let t = TestApp::new(Backend::Sqlite).await;
-    let res = t.send(get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await;
+    let res = t
+        .send(get("/api/v1/openapi.json").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let doc = body_json(res).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/users", "/api/v1/users/{id}", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/audit", "/api/v1/me"] {
+    for path in [
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/audit",
+        "/api/v1/me",
+    ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let t = TestApp::new(Backend::Sqlite).await;
     t.send(get("/healthz").body(Body::empty()).unwrap()).await;
-    t.send(get("/api/v1/users/42").body(Body::empty()).unwrap()).await;
+    t.send(get("/api/v1/users/42").body(Body::empty()).unwrap())
+        .await;
     let res = t.send(get("/metrics").body(Body::empty()).unwrap()).await;
     let text = body_text(res).await;
-    assert!(text.contains(r#"varai_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
-    assert!(text.contains("varai_http_request_duration_seconds_bucket"), "{text}");
-    assert!(text.contains(r#"route="/api/v1/users/{id}""#), "ids are folded into the route: {text}");
+    assert!(
+        text.contains(r#"varai_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("varai_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/api/v1/users/{id}""#),
+        "ids are folded into the route: {text}"
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin_principal, Backend, TestApp, TestDb};
+use common::{Backend, TestApp, TestDb, admin_principal};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 use varai_app::error::AppError;
@@ -14,7 +14,11 @@ use varai_server::storage::SqlxSessionStore;
 const PASSWORD: &str = "a-long-enough-password";
 
 fn all_events() -> AuditFilter {
-    AuditFilter { actor: None, before: None, limit: 200 }
+    AuditFilter {
+        actor: None,
+        before: None,
+        limit: 200,
+    }
 }
 
 async fn creating_a_user_writes_its_audit_event(backend: Backend) {
@@ -30,28 +34,57 @@ async fn creating_a_user_writes_its_audit_event(backend: Backend) {
     assert_eq!(event.target, "user:alice");
     let after: serde_json::Value = serde_json::from_str(event.after.as_deref().unwrap()).unwrap();
     assert_eq!(after["role"], "developer");
-    assert!(!event.after.as_deref().unwrap().contains("argon2"), "no hash in the audit log");
+    assert!(
+        !event.after.as_deref().unwrap().contains("argon2"),
+        "no hash in the audit log"
+    );
 }
 
 async fn a_taken_username_is_a_conflict_and_writes_nothing(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let before = t.db.store.list_audit(&all_events()).await.unwrap().events.len();
+    let before =
+        t.db.store
+            .list_audit(&all_events())
+            .await
+            .unwrap()
+            .events
+            .len();
     let err = accounts::create_user(&t.state, &admin_principal(), "admin", PASSWORD, "viewer")
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("username"));
     assert_eq!(err.status(), 409);
-    let after = t.db.store.list_audit(&all_events()).await.unwrap().events.len();
+    let after =
+        t.db.store
+            .list_audit(&all_events())
+            .await
+            .unwrap()
+            .events
+            .len();
     assert_eq!(before, after, "a refused change leaves no audit event");
 }
 
 async fn a_role_change_records_before_and_after(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("bob", PASSWORD, "viewer").await;
-    let bob = t.db.store.find_user_by_name("bob").await.unwrap().unwrap().user;
-    let changed = accounts::change_role(&t.state, &admin_principal(), bob.id, "operator").await.unwrap();
+    let bob =
+        t.db.store
+            .find_user_by_name("bob")
+            .await
+            .unwrap()
+            .unwrap()
+            .user;
+    let changed = accounts::change_role(&t.state, &admin_principal(), bob.id, "operator")
+        .await
+        .unwrap();
     assert_eq!(changed.role, varai_domain::Role::Operator);
-    let event = t.db.store.list_audit(&all_events()).await.unwrap().events.remove(0);
+    let event =
+        t.db.store
+            .list_audit(&all_events())
+            .await
+            .unwrap()
+            .events
+            .remove(0);
     assert_eq!(event.action, "user.change_role");
     assert!(event.before.unwrap().contains("\"viewer\""));
     assert!(event.after.unwrap().contains("\"operator\""));
@@ -59,22 +92,48 @@ async fn a_role_change_records_before_and_after(backend: Backend) {
 
 async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let admin = t.db.store.find_user_by_name("admin").await.unwrap().unwrap().user;
-    let err = accounts::change_role(&t.state, &admin_principal(), admin.id, "viewer").await.unwrap_err();
+    let admin =
+        t.db.store
+            .find_user_by_name("admin")
+            .await
+            .unwrap()
+            .unwrap()
+            .user;
+    let err = accounts::change_role(&t.state, &admin_principal(), admin.id, "viewer")
+        .await
+        .unwrap_err();
     assert_eq!(err.field(), Some("role"));
-    let err = accounts::set_disabled(&t.state, &admin_principal(), admin.id, true).await.unwrap_err();
+    let err = accounts::set_disabled(&t.state, &admin_principal(), admin.id, true)
+        .await
+        .unwrap_err();
     assert!(err.message().contains("last enabled admin"), "{err}");
     t.create_user("second", PASSWORD, "admin").await;
-    accounts::set_disabled(&t.state, &admin_principal(), admin.id, true).await.unwrap();
+    accounts::set_disabled(&t.state, &admin_principal(), admin.id, true)
+        .await
+        .unwrap();
 }
 
 async fn a_disabled_user_cannot_sign_in(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("carol", PASSWORD, "developer").await;
-    assert!(authenticate_password(&t.db.store, "carol", PASSWORD).await.is_ok());
-    let carol = t.db.store.find_user_by_name("carol").await.unwrap().unwrap().user;
-    accounts::set_disabled(&t.state, &admin_principal(), carol.id, true).await.unwrap();
-    let err = authenticate_password(&t.db.store, "carol", PASSWORD).await.unwrap_err();
+    assert!(
+        authenticate_password(&t.db.store, "carol", PASSWORD)
+            .await
+            .is_ok()
+    );
+    let carol =
+        t.db.store
+            .find_user_by_name("carol")
+            .await
+            .unwrap()
+            .unwrap()
+            .user;
+    accounts::set_disabled(&t.state, &admin_principal(), carol.id, true)
+        .await
+        .unwrap();
+    let err = authenticate_password(&t.db.store, "carol", PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(err, AppError::Unauthenticated);
 }
 
@@ -82,28 +141,68 @@ async fn repeated_failed_sign_ins_are_slowed_down(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("dave", PASSWORD, "viewer").await;
     for _ in 0..3 {
-        let err = authenticate_password(&t.db.store, "dave", "wrong-password-guess").await.unwrap_err();
+        let err = authenticate_password(&t.db.store, "dave", "wrong-password-guess")
+            .await
+            .unwrap_err();
         assert_eq!(err, AppError::Unauthenticated);
     }
     // Even the right password must wait now.
-    let err = authenticate_password(&t.db.store, "dave", PASSWORD).await.unwrap_err();
-    assert!(matches!(err, AppError::TooManyRequests { retry_after_secs } if retry_after_secs >= 1), "{err:?}");
-    let failures = t.db.store.list_audit(&AuditFilter { actor: Some("dave".into()), ..all_events() }).await.unwrap();
-    assert_eq!(failures.events.iter().filter(|e| e.action == "session.login_failed").count(), 3);
+    let err = authenticate_password(&t.db.store, "dave", PASSWORD)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AppError::TooManyRequests { retry_after_secs } if retry_after_secs >= 1),
+        "{err:?}"
+    );
+    let failures =
+        t.db.store
+            .list_audit(&AuditFilter {
+                actor: Some("dave".into()),
+                ..all_events()
+            })
+            .await
+            .unwrap();
+    assert_eq!(
+        failures
+            .events
+            .iter()
+            .filter(|e| e.action == "session.login_failed")
+            .count(),
+        3
+    );
 }
 
 async fn a_token_works_until_it_is_revoked(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let created = accounts::create_token(&t.state, &admin_principal(), "ci-deploy", "operator").await.unwrap();
+    let created = accounts::create_token(&t.state, &admin_principal(), "ci-deploy", "operator")
+        .await
+        .unwrap();
     assert!(created.secret.starts_with("varai_"));
-    let who = authenticate_token(&t.db.store, &created.secret).await.unwrap();
+    let who = authenticate_token(&t.db.store, &created.secret)
+        .await
+        .unwrap();
     assert_eq!(who.actor.name, "token:ci-deploy");
     assert_eq!(who.role, varai_domain::Role::Operator);
     let listed = t.db.store.list_tokens().await.unwrap();
     assert!(listed[0].last_used_at.is_some(), "use is recorded");
-    accounts::revoke_token(&t.state, &admin_principal(), created.token.id).await.unwrap();
-    assert_eq!(authenticate_token(&t.db.store, &created.secret).await.unwrap_err(), AppError::Unauthenticated);
-    let actions: Vec<String> = t.db.store.list_audit(&all_events()).await.unwrap().events.into_iter().map(|e| e.action).collect();
+    accounts::revoke_token(&t.state, &admin_principal(), created.token.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticate_token(&t.db.store, &created.secret)
+            .await
+            .unwrap_err(),
+        AppError::Unauthenticated
+    );
+    let actions: Vec<String> =
+        t.db.store
+            .list_audit(&all_events())
+            .await
+            .unwrap()
+            .events
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
     assert_eq!(&actions[..2], ["token.revoke", "token.create"]);
 }
 
@@ -112,10 +211,26 @@ async fn the_audit_log_pages_newest_first_and_filters_by_actor(backend: Backend)
     for i in 0..5 {
         t.create_user(&format!("user{i}"), PASSWORD, "viewer").await;
     }
-    let first = t.db.store.list_audit(&AuditFilter { actor: Some("admin".into()), before: None, limit: 3 }).await.unwrap();
+    let first =
+        t.db.store
+            .list_audit(&AuditFilter {
+                actor: Some("admin".into()),
+                before: None,
+                limit: 3,
+            })
+            .await
+            .unwrap();
     let targets: Vec<&str> = first.events.iter().map(|e| e.target.as_str()).collect();
     assert_eq!(targets, ["user:user4", "user:user3", "user:user2"]);
-    let rest = t.db.store.list_audit(&AuditFilter { actor: Some("admin".into()), before: first.next_before, limit: 3 }).await.unwrap();
+    let rest =
+        t.db.store
+            .list_audit(&AuditFilter {
+                actor: Some("admin".into()),
+                before: first.next_before,
+                limit: 3,
+            })
+            .await
+            .unwrap();
     let targets: Vec<&str> = rest.events.iter().map(|e| e.target.as_str()).collect();
     assert_eq!(targets, ["user:user1", "user:user0"]);
     assert_eq!(rest.next_before, None);
@@ -128,27 +243,64 @@ async fn sessions_persist_until_they_expire(backend: Backend) {
     let store = SqlxSessionStore::new(&db.store);
     let mut data = std::collections::HashMap::new();
     data.insert("user_id".to_owned(), serde_json::json!(7));
-    let live = Record { id: Id::default(), data: data.clone(), expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1) };
+    let live = Record {
+        id: Id::default(),
+        data: data.clone(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
     store.save(&live).await.unwrap();
-    let loaded = store.load(&live.id).await.unwrap().expect("saved session loads");
+    let loaded = store
+        .load(&live.id)
+        .await
+        .unwrap()
+        .expect("saved session loads");
     assert_eq!(loaded.data["user_id"], 7);
-    let stale = Record { id: Id::default(), data, expiry_date: time::OffsetDateTime::now_utc() - time::Duration::hours(1) };
+    let stale = Record {
+        id: Id::default(),
+        data,
+        expiry_date: time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+    };
     store.save(&stale).await.unwrap();
-    assert!(store.load(&stale.id).await.unwrap().is_none(), "expired sessions do not load");
-    assert_eq!(store.delete_expired(varai_app::ssr::now_ms()).await.unwrap(), 1);
+    assert!(
+        store.load(&stale.id).await.unwrap().is_none(),
+        "expired sessions do not load"
+    );
+    assert_eq!(
+        store
+            .delete_expired(varai_app::ssr::now_ms())
+            .await
+            .unwrap(),
+        1
+    );
     store.delete(&live.id).await.unwrap();
     assert!(store.load(&live.id).await.unwrap().is_none());
 }
 
 async fn the_first_admin_is_created_once(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let (name, password) = accounts::bootstrap_admin(&db.store, None).await.unwrap().expect("created");
+    let (name, password) = accounts::bootstrap_admin(&db.store, None)
+        .await
+        .unwrap()
+        .expect("created");
     assert_eq!(name, "admin");
     assert!(password.len() >= 12);
-    assert!(accounts::bootstrap_admin(&db.store, None).await.unwrap().is_none());
-    assert!(authenticate_password(&db.store, "admin", &password).await.is_ok());
+    assert!(
+        accounts::bootstrap_admin(&db.store, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        authenticate_password(&db.store, "admin", &password)
+            .await
+            .is_ok()
+    );
     let events = db.store.list_audit(&all_events()).await.unwrap().events;
-    assert!(events.iter().any(|e| e.actor == "system" && e.action == "user.create"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.actor == "system" && e.action == "user.create")
+    );
 }
 
 on_both_backends!(

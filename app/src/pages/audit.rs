@@ -12,10 +12,7 @@ use crate::models::{AuditEvent, AuditPage};
 use varai_domain::url::encode_query_value;
 
 #[leptos::server(prefix = "/rpc", endpoint = "audit/list")]
-pub async fn list_audit(
-    actor: Option<String>,
-    before: Option<i64>,
-) -> Result<AuditPage, AppError> {
+pub async fn list_audit(actor: Option<String>, before: Option<i64>) -> Result<AuditPage, AppError> {
     let (state, who) = crate::ssr::caller::signed_in().await?;
     crate::ssr::accounts::list_audit(&state, &who, actor, before, None).await
 }
@@ -30,7 +27,12 @@ pub async fn list_audit_actors() -> Result<Vec<String>, AppError> {
 pub fn AuditLogPage() -> impl IntoView {
     let query = use_query_map();
     let actor = move || query.read().get("actor").filter(|a| !a.is_empty());
-    let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
+    let before = move || {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    };
     let page = Resource::new(move || (actor(), before()), |(a, b)| list_audit(a, b));
     let actors = Resource::new(|| (), |_| list_audit_actors());
     view! {

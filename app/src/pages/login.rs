@@ -8,7 +8,10 @@ use leptos_router::hooks::use_query_map;
 /// The message for an `?error=` code the server redirected with.
 fn login_message(code: &str, retry: Option<String>) -> Option<(&'static str, String)> {
     match code {
-        "invalid" => Some(("error", "Wrong username or password, or the account is disabled.".into())),
+        "invalid" => Some((
+            "error",
+            "Wrong username or password, or the account is disabled.".into(),
+        )),
         "throttled" => Some((
             "error",
             format!(

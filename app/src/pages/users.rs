@@ -76,9 +76,8 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     let value = create.value();
-    let invalid = move |field: &str| {
-        matches!(value.get(), Some(Err(ref e)) if e.field() == Some(field))
-    };
+    let invalid =
+        move |field: &str| matches!(value.get(), Some(Err(ref e)) if e.field() == Some(field));
     view! {
         <section class="card" aria-labelledby="new-user-title">
             <h2 id="new-user-title">"Add a user"</h2>

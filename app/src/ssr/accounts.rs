@@ -3,11 +3,11 @@
 
 use sha2::{Digest, Sha256};
 use varai_domain::account::parse_token_name;
-use varai_domain::{throttle, Password, Role, Username};
+use varai_domain::{Password, Role, Username, throttle};
 
 use super::passwords::{hash_password, random_secret, verify_password};
 use super::ports::{AccountStore, AuditFilter, NewToken, NewUser, UserChange};
-use super::{now_ms, Actor, AppState, Principal};
+use super::{Actor, AppState, Principal, now_ms};
 use crate::error::{AppError, Result};
 use crate::models::{ApiToken, AuditPage, CreatedToken, User};
 
@@ -38,7 +38,10 @@ pub async fn create_user(
         password_hash,
         role,
     };
-    Ok(state.accounts.create_user(&who.actor, new, now_ms()).await?)
+    Ok(state
+        .accounts
+        .create_user(&who.actor, new, now_ms())
+        .await?)
 }
 
 pub async fn change_role(state: &AppState, who: &Principal, id: i64, role: &str) -> Result<User> {
@@ -48,7 +51,10 @@ pub async fn change_role(state: &AppState, who: &Principal, id: i64, role: &str)
         keep_an_admin(state, id, "role").await?;
     }
     let change = UserChange::Role(role);
-    Ok(state.accounts.change_user(&who.actor, id, change, now_ms()).await?)
+    Ok(state
+        .accounts
+        .change_user(&who.actor, id, change, now_ms())
+        .await?)
 }
 
 pub async fn set_disabled(
@@ -62,7 +68,10 @@ pub async fn set_disabled(
         keep_an_admin(state, id, "disabled").await?;
     }
     let change = UserChange::Disabled(disabled);
-    Ok(state.accounts.change_user(&who.actor, id, change, now_ms()).await?)
+    Ok(state
+        .accounts
+        .change_user(&who.actor, id, change, now_ms())
+        .await?)
 }
 
 /// Refuses a change that would leave no enabled admin to manage the product.
@@ -121,7 +130,10 @@ pub async fn issue_token(
 
 pub async fn revoke_token(state: &AppState, who: &Principal, id: i64) -> Result<ApiToken> {
     who.require(Role::Admin)?;
-    Ok(state.accounts.revoke_token(&who.actor, id, now_ms()).await?)
+    Ok(state
+        .accounts
+        .revoke_token(&who.actor, id, now_ms())
+        .await?)
 }
 
 /// SHA-256 of a token secret, hex. Secrets are long and random, so a fast hash suffices.
@@ -259,6 +271,9 @@ pub async fn change_own_password(
     }
     let hash = hash_password(Password::parse(new_password)?).await?;
     let change = UserChange::PasswordHash(hash);
-    state.accounts.change_user(&who.actor, id, change, now_ms()).await?;
+    state
+        .accounts
+        .change_user(&who.actor, id, change, now_ms())
+        .await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id. Hashing is deliberately slow, so it runs on the blocking
 //! pool, never on the async workers.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::sync::OnceLock;
 use varai_domain::Password;
 

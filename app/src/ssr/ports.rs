@@ -120,8 +120,7 @@ pub trait AccountStore: Send + Sync + 'static {
     /// A wrong password for a known user: counts it and records it.
     async fn record_login_failure(&self, user_id: i64, now: i64) -> StoreResult<()>;
     async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()>;
-    async fn create_token(&self, actor: &Actor, new: NewToken, now: i64)
-    -> StoreResult<ApiToken>;
+    async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken>;
     async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>>;
     async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken>;
     /// The active (not revoked) token with this secret hash, marking it used at `now`.

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use varai_app::error::AppError;
 use varai_app::models::{ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
-use varai_app::ssr::{accounts, AppState, Caller, Principal};
+use varai_app::ssr::{AppState, Caller, Principal, accounts};
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorDetail};
 
@@ -69,8 +69,13 @@ async fn get_me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
 /// Every user, by username. Admin only.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
     responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_users(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(accounts::list_users(&state, &signed_in(caller)?).await?))
+async fn list_users(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(
+        accounts::list_users(&state, &signed_in(caller)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -91,7 +96,8 @@ async fn create_user(
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let who = signed_in(caller)?;
-    let user = accounts::create_user(&state, &who, &body.username, &body.password, &body.role).await?;
+    let user =
+        accounts::create_user(&state, &who, &body.username, &body.password, &body.role).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -132,8 +138,13 @@ async fn update_user(
 /// Every API token, live ones first. Admin only.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",
     responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody)))]
-async fn list_tokens(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Vec<ApiToken>>> {
-    Ok(Json(accounts::list_tokens(&state, &signed_in(caller)?).await?))
+async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
+    Ok(Json(
+        accounts::list_tokens(&state, &signed_in(caller)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -164,7 +175,9 @@ async fn revoke_token(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ApiToken>> {
-    Ok(Json(accounts::revoke_token(&state, &signed_in(caller)?, id).await?))
+    Ok(Json(
+        accounts::revoke_token(&state, &signed_in(caller)?, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -187,5 +200,7 @@ async fn list_audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let who = signed_in(caller)?;
-    Ok(Json(accounts::list_audit(&state, &who, q.actor, q.before, q.limit).await?))
+    Ok(Json(
+        accounts::list_audit(&state, &who, q.actor, q.before, q.limit).await?,
+    ))
 }

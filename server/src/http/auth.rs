@@ -3,14 +3,14 @@
 //! and handles sign-in and sign-out.
 
 use axum::extract::{Form, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 use varai_app::error::AppError;
 use varai_app::ssr::accounts::{authenticate_password, authenticate_token, principal_for_user};
-use varai_app::ssr::{now_ms, AppState, Caller, Principal};
+use varai_app::ssr::{AppState, Caller, Principal, now_ms};
 
 use varai_domain::url::encode_query_value as urlencode;
 
@@ -19,11 +19,18 @@ use super::error::error_response;
 /// The session key holding the signed-in user's id.
 const USER_ID: &str = "user_id";
 
+/// Built files (WASM, JS, CSS, icons): served to anyone, with no session lookup.
+fn is_asset(path: &str) -> bool {
+    let api = path.starts_with("/api/") || path.starts_with("/rpc/");
+    path.starts_with("/pkg/") || (!api && path.rsplit('/').next().is_some_and(|f| f.contains('.')))
+}
+
 /// Paths anyone may open without signing in.
 fn is_public(path: &str) -> bool {
-    const PREFIXES: [&str; 7] = ["/login", "/pkg/", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics"];
-    PREFIXES.iter().any(|p| path.starts_with(p))
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+    const PREFIXES: [&str; 6] = [
+        "/login", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics",
+    ];
+    PREFIXES.iter().any(|p| path.starts_with(p)) || is_asset(path)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -34,9 +41,15 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-async fn resolve(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Option<Principal>, AppError> {
+async fn resolve(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, AppError> {
     if let Some(secret) = bearer(headers) {
-        return authenticate_token(state.accounts.as_ref(), secret).await.map(Some);
+        return authenticate_token(state.accounts.as_ref(), secret)
+            .await
+            .map(Some);
     }
     match session.get::<i64>(USER_ID).await {
         Ok(Some(id)) => principal_for_user(state.accounts.as_ref(), id).await,
@@ -50,14 +63,26 @@ async fn resolve(state: &AppState, session: &Session, headers: &HeaderMap) -> Re
 
 /// Puts the [`Caller`] into the request; a bad bearer token is refused outright, and a
 /// signed-out browser asking for a page is sent to sign in.
-pub async fn resolve_caller(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn resolve_caller(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if is_asset(req.uri().path()) {
+        return next.run(req).await;
+    }
     let principal = match resolve(&state, &session, req.headers()).await {
         Ok(p) => p,
         Err(e) => return error_response(&e),
     };
     let path = req.uri().path();
     if req.method() == Method::GET && !is_public(path) && principal.is_none() {
-        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let login = if target == "/" {
             "/login".to_owned()
         } else {
@@ -112,10 +137,18 @@ fn safe_next(next: &str) -> &str {
     if local { next } else { "/" }
 }
 
-pub async fn login(State(state): State<AppState>, session: Session, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(&form.next).to_owned();
     let again = |query: String| {
-        let next_q = if next == "/" { String::new() } else { format!("&next={}", urlencode(&next)) };
+        let next_q = if next == "/" {
+            String::new()
+        } else {
+            format!("&next={}", urlencode(&next))
+        };
         Redirect::to(&format!("/login?{query}{next_q}")).into_response()
     };
     match authenticate_password(state.accounts.as_ref(), &form.username, &form.password).await {
@@ -165,7 +198,8 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     if let Ok(e) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

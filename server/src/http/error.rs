@@ -1,11 +1,11 @@
 //! The one mapping from [`AppError`] to an HTTP response for the REST API:
 //! `{"error": {"code", "message", "field"?}}` with the matching status.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use varai_app::error::AppError;
 
@@ -48,7 +48,9 @@ pub fn error_response(e: &AppError) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let AppError::TooManyRequests { retry_after_secs } = e {
         if let Ok(v) = retry_after_secs.to_string().parse() {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
     }
     response
@@ -111,5 +113,15 @@ macro_rules! api_extractor {
     };
 }
 
-api_extractor!(ApiQuery, Query, axum::extract::rejection::QueryRejection, "query");
-api_extractor!(ApiPath, Path, axum::extract::rejection::PathRejection, "path");
+api_extractor!(
+    ApiQuery,
+    Query,
+    axum::extract::rejection::QueryRejection,
+    "query"
+);
+api_extractor!(
+    ApiPath,
+    Path,
+    axum::extract::rejection::PathRejection,
+    "path"
+);

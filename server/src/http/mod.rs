@@ -6,17 +6,17 @@ pub mod auth;
 pub mod error;
 pub mod ops;
 
+use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
-use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use varai_app::ssr::AppState;
-use varai_app::{shell, App};
+use varai_app::{App, shell};
 
 use crate::storage::SqlxSessionStore;
 

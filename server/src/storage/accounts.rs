@@ -10,8 +10,8 @@ use varai_app::ssr::ports::{
 use varai_app::ssr::{Actor, StoreError};
 use varai_domain::{AuditAction, Role};
 
-use super::audit::{state_json, write_event, NewEvent};
-use super::{backend_error, unique_or_backend, SqlxStore};
+use super::audit::{NewEvent, state_json, write_event};
+use super::{SqlxStore, backend_error, unique_or_backend};
 
 /// The user columns, as a literal so queries stay static strings.
 macro_rules! user_columns {
@@ -115,11 +115,15 @@ impl SqlxStore {
     async fn user_where(&self, key: UserKey<'_>) -> StoreResult<Option<UserRecord>> {
         let q = match key {
             UserKey::Id(id) => sqlx::query_as::<_, UserRow>(concat!(
-                "SELECT ", user_columns!(), " FROM users WHERE id = $1"
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE id = $1"
             ))
             .bind(id),
             UserKey::Name(name) => sqlx::query_as::<_, UserRow>(concat!(
-                "SELECT ", user_columns!(), " FROM users WHERE username = $1"
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE username = $1"
             ))
             .bind(name.to_owned()),
         };
@@ -131,13 +135,17 @@ impl SqlxStore {
     }
 
     async fn token_by_id(&self, id: i64) -> StoreResult<ApiToken> {
-        sqlx::query_as::<_, TokenRow>(concat!("SELECT ", token_columns!(), " FROM api_tokens WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_error("read a token"))?
-            .ok_or(StoreError::NotFound("token"))?
-            .try_into()
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_error("read a token"))?
+        .ok_or(StoreError::NotFound("token"))?
+        .try_into()
     }
 
     /// Records a sign-in outcome for `user_id` with its audit event.
@@ -169,8 +177,18 @@ impl SqlxStore {
             AuditAction::SessionLoginFailed
         };
         let target = format!("user:{}", user.username);
-        write_event(&mut tx, NewEvent { actor: &actor, action, target, before: None, after: None, at: now })
-            .await?;
+        write_event(
+            &mut tx,
+            NewEvent {
+                actor: &actor,
+                action,
+                target,
+                before: None,
+                after: None,
+                at: now,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))
     }
 }
@@ -206,13 +224,17 @@ impl AccountStore for SqlxStore {
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        sqlx::query_as::<_, UserRow>(concat!("SELECT ", user_columns!(), " FROM users ORDER BY username"))
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_error("list users"))?
-            .into_iter()
-            .map(|r| UserRecord::try_from(r).map(|u| u.user))
-            .collect()
+        sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users ORDER BY username"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("list users"))?
+        .into_iter()
+        .map(|r| UserRecord::try_from(r).map(|u| u.user))
+        .collect()
     }
 
     async fn create_user(&self, actor: &Actor, new: NewUser, now: i64) -> StoreResult<User> {
@@ -238,46 +260,78 @@ impl AccountStore for SqlxStore {
         };
         let target = format!("user:{}", user.username);
         let after = user_state(&user);
-        write_event(&mut tx, NewEvent { actor, action: AuditAction::UserCreate, target, before: None, after, at: now })
-            .await?;
+        write_event(
+            &mut tx,
+            NewEvent {
+                actor,
+                action: AuditAction::UserCreate,
+                target,
+                before: None,
+                after,
+                at: now,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))?;
         Ok(user)
     }
 
-    async fn change_user(&self, actor: &Actor, id: i64, change: UserChange, now: i64) -> StoreResult<User> {
+    async fn change_user(
+        &self,
+        actor: &Actor,
+        id: i64,
+        change: UserChange,
+        now: i64,
+    ) -> StoreResult<User> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        let before: UserRecord = sqlx::query_as::<_, UserRow>(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend_error("read a user"))?
-            .ok_or(StoreError::NotFound("user"))?
-            .try_into()?;
+        let before: UserRecord = sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend_error("read a user"))?
+        .ok_or(StoreError::NotFound("user"))?
+        .try_into()?;
         let mut after = before.user.clone();
         let (action, query) = match &change {
             UserChange::Role(role) => {
                 after.role = *role;
-                let q = sqlx::query("UPDATE users SET role = $2 WHERE id = $1").bind(id).bind(role.as_str());
+                let q = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(role.as_str());
                 (AuditAction::UserChangeRole, q)
             }
             UserChange::Disabled(true) => {
                 after.disabled = true;
-                let q = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1").bind(id).bind(now);
+                let q = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(now);
                 (AuditAction::UserDisable, q)
             }
             UserChange::Disabled(false) => {
                 after.disabled = false;
-                let q = sqlx::query("UPDATE users SET disabled_at = NULL, failed_logins = 0 WHERE id = $1").bind(id);
+                let q = sqlx::query(
+                    "UPDATE users SET disabled_at = NULL, failed_logins = 0 WHERE id = $1",
+                )
+                .bind(id);
                 (AuditAction::UserEnable, q)
             }
             UserChange::PasswordHash(hash) => {
-                let q = sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0 WHERE id = $1")
-                    .bind(id)
-                    .bind(hash.clone());
+                let q = sqlx::query(
+                    "UPDATE users SET password_hash = $2, failed_logins = 0 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(hash.clone());
                 (AuditAction::UserChangePassword, q)
             }
         };
-        query.execute(&mut *tx).await.map_err(backend_error("change a user"))?;
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("change a user"))?;
         let target = format!("user:{}", after.username);
         let event = NewEvent {
             actor,
@@ -303,8 +357,18 @@ impl AccountStore for SqlxStore {
     async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let target = format!("user:{}", actor.name);
-        write_event(&mut tx, NewEvent { actor, action: AuditAction::SessionLogout, target, before: None, after: None, at: now })
-            .await?;
+        write_event(
+            &mut tx,
+            NewEvent {
+                actor,
+                action: AuditAction::SessionLogout,
+                target,
+                before: None,
+                after: None,
+                at: now,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))
     }
 
@@ -322,7 +386,11 @@ impl AccountStore for SqlxStore {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(unique_or_backend("create a token", "secret", "generated twice; try again"))?;
+        .map_err(unique_or_backend(
+            "create a token",
+            "secret",
+            "generated twice; try again",
+        ))?;
         let token = ApiToken {
             id,
             name: new.name,
@@ -335,22 +403,34 @@ impl AccountStore for SqlxStore {
         };
         let target = format!("token:{}", token.name);
         let after = state_json(&token);
-        write_event(&mut tx, NewEvent { actor, action: AuditAction::TokenCreate, target, before: None, after, at: now })
-            .await?;
+        write_event(
+            &mut tx,
+            NewEvent {
+                actor,
+                action: AuditAction::TokenCreate,
+                target,
+                before: None,
+                after,
+                at: now,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))?;
         Ok(token)
     }
 
     async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>> {
         sqlx::query_as::<_, TokenRow>(concat!(
-            "SELECT ", token_columns!(), " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
         ))
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_error("list tokens"))?
-            .into_iter()
-            .map(ApiToken::try_from)
-            .collect()
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("list tokens"))?
+        .into_iter()
+        .map(ApiToken::try_from)
+        .collect()
     }
 
     async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken> {
@@ -365,7 +445,10 @@ impl AccountStore for SqlxStore {
             .execute(&mut *tx)
             .await
             .map_err(backend_error("revoke a token"))?;
-        let after = ApiToken { revoked_at: Some(now), ..before.clone() };
+        let after = ApiToken {
+            revoked_at: Some(now),
+            ..before.clone()
+        };
         let event = NewEvent {
             actor,
             action: AuditAction::TokenRevoke,

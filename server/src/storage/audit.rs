@@ -4,11 +4,11 @@
 use serde::Serialize;
 use sqlx::{Any, FromRow, Transaction};
 use varai_app::models::{AuditEvent, AuditPage};
-use varai_app::ssr::ports::{AuditFilter, StoreResult};
 use varai_app::ssr::Actor;
+use varai_app::ssr::ports::{AuditFilter, StoreResult};
 use varai_domain::AuditAction;
 
-use super::{backend_error, SqlxStore};
+use super::{SqlxStore, backend_error};
 
 /// An audit event about to be written.
 pub(crate) struct NewEvent<'a> {
@@ -88,7 +88,11 @@ impl SqlxStore {
             .take(f.limit as usize)
             .map(AuditEvent::from)
             .collect();
-        let next_before = if more { events.last().map(|e| e.id) } else { None };
+        let next_before = if more {
+            events.last().map(|e| e.id)
+        } else {
+            None
+        };
         Ok(AuditPage {
             events,
             next_before,

@@ -140,7 +140,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|source| Error::CreateDataDir {
                 path: dir.display().to_string(),
                 source,
@@ -186,7 +189,9 @@ mod tests {
 
     #[test]
     fn an_unknown_scheme_is_refused_without_showing_the_password() {
-        let err = "mysql://root:hunter2@db/varai".parse::<Backend>().unwrap_err();
+        let err = "mysql://root:hunter2@db/varai"
+            .parse::<Backend>()
+            .unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("DATABASE_URL"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");

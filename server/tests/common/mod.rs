@@ -2,15 +2,15 @@
 //! answering requests in process.
 #![allow(dead_code)]
 
-use axum::body::Body;
-use axum::http::{header, Request, Response, StatusCode};
 use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use tower::ServiceExt;
 use varai_app::ssr::accounts::{bootstrap_admin, issue_token};
 use varai_app::ssr::{Actor, AppState};
-use varai_server::http::{router, CookiePolicy, SESSION_COOKIE};
+use varai_server::http::{CookiePolicy, SESSION_COOKIE, router};
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -41,25 +41,36 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/varai.db", dir.path().display());
                 let store = SqlxStore::connect(&url).await.expect("SQLite store");
-                TestDb { store, _dir: Some(dir), pg_name: None }
+                TestDb {
+                    store,
+                    _dir: Some(dir),
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
                 use sqlx::Connection;
                 let name = format!("varai_test_{}", uuid::Uuid::new_v4().simple());
                 let admin_url = postgres_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("PostgreSQL must be running for the PostgreSQL tests (VARAI_TEST_POSTGRES_URL)");
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect(
+                    "PostgreSQL must be running for the PostgreSQL tests (VARAI_TEST_POSTGRES_URL)",
+                );
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await
                     .expect("create the test database");
                 conn.close().await.ok();
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
                 let store = SqlxStore::connect(&format!("{base}/{name}"))
                     .await
                     .expect("PostgreSQL store");
-                TestDb { store, _dir: None, pg_name: Some(name) }
+                TestDb {
+                    store,
+                    _dir: None,
+                    pg_name: Some(name),
+                }
             }
         }
     }
@@ -67,16 +78,26 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime; a thread with its own runtime can block on IO.
         // FORCE ends the pool's open connections, so the pool need not be closed first.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async move {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.ok()?;
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+                    .await
+                    .ok()?;
                 let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
                 Some(())
             })
         })
@@ -94,25 +115,52 @@ pub struct TestApp {
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let db = TestDb::new(backend).await;
-        bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into())).await.expect("first admin");
+        bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into()))
+            .await
+            .expect("first admin");
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             accounts: Arc::new(db.store.clone()),
             storage: db.store.backend().label(),
         };
-        let app = router(state.clone(), SqlxSessionStore::new(&db.store), CookiePolicy { secure: false });
+        let app = router(
+            state.clone(),
+            SqlxSessionStore::new(&db.store),
+            CookiePolicy { secure: false },
+        );
         TestApp { db, app, state }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
-        self.app.clone().oneshot(req).await.expect("the router always answers")
+        self.app
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router always answers")
+    }
+
+    /// GET `path` with one extra header (a cookie or an authorization).
+    pub async fn get_with(
+        &self,
+        path: &str,
+        name: header::HeaderName,
+        value: impl AsRef<str>,
+    ) -> Response<Body> {
+        let req = get(path)
+            .header(name, value.as_ref())
+            .body(Body::empty())
+            .expect("request");
+        self.send(req).await
     }
 
     /// Signs in through the form and returns the session cookie (`name=value`).
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<String, Response<Body>> {
         let res = self.send(login_request(username, password)).await;
         let signed_in = res.status() == StatusCode::SEE_OTHER
-            && res.headers().get(header::LOCATION).is_some_and(|l| !l.to_str().unwrap_or("").starts_with("/login"));
+            && res
+                .headers()
+                .get(header::LOCATION)
+                .is_some_and(|l| !l.to_str().unwrap_or("").starts_with("/login"));
         match session_cookie(&res) {
             Some(cookie) if signed_in => Ok(cookie),
             _ => Err(res),
@@ -137,7 +185,10 @@ impl TestApp {
 
 pub fn admin_principal() -> varai_app::ssr::Principal {
     varai_app::ssr::Principal {
-        actor: Actor { user_id: Some(1), name: "admin".into() },
+        actor: Actor {
+            user_id: Some(1),
+            name: "admin".into(),
+        },
         role: varai_domain::Role::Admin,
     }
 }
