@@ -140,7 +140,7 @@ fn the_server_prints_the_first_admin_and_stops_on_sigterm() {
     );
     let status = child.wait().unwrap();
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
-    let log = lines.join("\n");
+    let log = lines.join().expect("log reader").join("\n");
     assert!(
         log.contains(&password),
         "the one-time password is in the log: {log}"

@@ -315,3 +315,23 @@ on_both_backends!(
     sessions_persist_until_they_expire,
     the_first_admin_is_created_once,
 );
+
+#[tokio::test]
+async fn a_missing_postgres_database_is_created_at_first_start() {
+    use sqlx::Connection;
+    let admin = std::env::var("VARAI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("varai_fresh_{}", uuid::Uuid::new_v4().simple());
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let store = varai_server::storage::SqlxStore::connect(&format!("{base}/{name}"))
+        .await
+        .expect("connect creates the database");
+    assert_eq!(store.count_users().await.unwrap(), 0, "and migrates it");
+    store.close().await;
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}

@@ -40,8 +40,8 @@ pub fn TokensPage() -> impl IntoView {
         <h1>"API tokens"</h1>
         <p class="lede">
             "Tokens let CI pipelines and scripts call the REST API under "
-            <code>"/api/v1"</code> " with " <code>"Authorization: Bearer …"</code>
-            ". Each token acts with its own role."
+            <code>"/api/v1"</code> " with " <code>"Authorization: Bearer <token>"</code>
+            "; each token acts with its own role."
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {

@@ -168,12 +168,13 @@ pub async fn authenticate_password(
         Err(_) => None,
     };
     let now = now_ms();
-    if let Some(r) = &record {
-        if let Some(wait) = throttle::retry_after(r.failed_logins, r.last_failed_login_at, now) {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: (wait as u64).div_ceil(1000),
-            });
-        }
+    let wait = record
+        .as_ref()
+        .and_then(|r| throttle::retry_after(r.failed_logins, r.last_failed_login_at, now));
+    if let Some(wait) = wait {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: (wait as u64).div_ceil(1000),
+        });
     }
     let hash = record.as_ref().map(|r| r.password_hash.clone());
     let matches = verify_password(hash, password.to_owned()).await;

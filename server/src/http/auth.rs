@@ -173,10 +173,10 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session, req: Request) -> Response {
-    if let Some(Caller(Some(who))) = req.extensions().get::<Caller>() {
-        if let Err(e) = state.accounts.record_logout(&who.actor, now_ms()).await {
-            return error_response(&e.into());
-        }
+    if let Some(Caller(Some(who))) = req.extensions().get::<Caller>()
+        && let Err(e) = state.accounts.record_logout(&who.actor, now_ms()).await
+    {
+        return error_response(&e.into());
     }
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not end the session");

@@ -46,12 +46,12 @@ pub fn error_response(e: &AppError) -> Response {
         },
     };
     let mut response = (status, Json(body)).into_response();
-    if let AppError::TooManyRequests { retry_after_secs } = e {
-        if let Ok(v) = retry_after_secs.to_string().parse() {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, v);
-        }
+    if let AppError::TooManyRequests { retry_after_secs } = e
+        && let Ok(v) = retry_after_secs.to_string().parse()
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v);
     }
     response
 }

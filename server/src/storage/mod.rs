@@ -94,7 +94,10 @@ impl SqlxStore {
         let backend: Backend = url.parse()?;
         let url = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => {
+                create_postgres_database(url).await?;
+                url.to_owned()
+            }
         };
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
@@ -135,20 +138,36 @@ impl SqlxStore {
     }
 }
 
+/// Creates the PostgreSQL database named in `url` when the server has none by that name, so
+/// a first start needs no manual `createdb`.
+async fn create_postgres_database(url: &str) -> Result<()> {
+    use sqlx::migrate::MigrateDatabase;
+    if !sqlx::Any::database_exists(url)
+        .await
+        .map_err(Error::Connect)?
+    {
+        tracing::info!(database = %redact(url), "creating the database");
+        sqlx::Any::create_database(url)
+            .await
+            .map_err(Error::Connect)?;
+    }
+    Ok(())
+}
+
 /// Makes sure the SQLite file's folder exists and that the file is created when missing.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| Error::CreateDataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+    let dir = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir
+        && path != ":memory:"
+    {
+        std::fs::create_dir_all(dir).map_err(|source| Error::CreateDataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()
