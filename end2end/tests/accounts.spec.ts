@@ -69,6 +69,25 @@ test('the audit log shows who did what, filterable by user', async ({ page }) =>
   await expect(page.getByRole('row', { name: /user\.create/ })).toHaveCount(0);
 });
 
+test('an admin changes a role and disables an account, which can then no longer sign in', async ({ page }) => {
+  await signIn(page, 'admin', adminPassword);
+  await page.goto('/settings/users');
+  await page.waitForLoadState('networkidle');
+  const row = page.getByRole('row', { name: /dana/ });
+  await row.getByLabel('Role for dana').selectOption('operator');
+  await row.getByRole('button', { name: 'Save role' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Role changed.' })).toBeVisible();
+  await expect(page.getByRole('row', { name: /dana/ })).toContainText('Operator');
+
+  await page.getByRole('button', { name: 'Disable dana' }).click();
+  await expect(page.getByRole('row', { name: /dana/ })).toContainText('Disabled');
+  await expect(page.getByRole('button', { name: 'Enable dana' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'dana', devPassword);
+  await expect(page.getByRole('alert')).toContainText('Wrong username or password, or the account is disabled');
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 

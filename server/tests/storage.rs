@@ -67,13 +67,7 @@ async fn a_taken_username_is_a_conflict_and_writes_nothing(backend: Backend) {
 async fn a_role_change_records_before_and_after(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("bob", PASSWORD, "viewer").await;
-    let bob =
-        t.db.store
-            .find_user_by_name("bob")
-            .await
-            .unwrap()
-            .unwrap()
-            .user;
+    let bob = t.user("bob").await;
     let changed = accounts::change_role(&t.state, &admin_principal(), bob.id, "operator")
         .await
         .unwrap();
@@ -92,13 +86,7 @@ async fn a_role_change_records_before_and_after(backend: Backend) {
 
 async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let admin =
-        t.db.store
-            .find_user_by_name("admin")
-            .await
-            .unwrap()
-            .unwrap()
-            .user;
+    let admin = t.user("admin").await;
     let err = accounts::change_role(&t.state, &admin_principal(), admin.id, "viewer")
         .await
         .unwrap_err();
@@ -121,13 +109,7 @@ async fn a_disabled_user_cannot_sign_in(backend: Backend) {
             .await
             .is_ok()
     );
-    let carol =
-        t.db.store
-            .find_user_by_name("carol")
-            .await
-            .unwrap()
-            .unwrap()
-            .user;
+    let carol = t.user("carol").await;
     accounts::set_disabled(&t.state, &admin_principal(), carol.id, true)
         .await
         .unwrap();

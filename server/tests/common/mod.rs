@@ -175,6 +175,18 @@ impl TestApp {
             .expect("create user");
     }
 
+    /// A stored user by name; panics when there is none.
+    pub async fn user(&self, username: &str) -> varai_app::models::User {
+        use varai_app::ssr::AccountStore;
+        self.db
+            .store
+            .find_user_by_name(username)
+            .await
+            .expect("read user")
+            .expect("user exists")
+            .user
+    }
+
     pub async fn token(&self, role: &str) -> String {
         issue_token(&self.db.store, &Actor::cli(), &format!("test-{role}"), role)
             .await
