@@ -21,12 +21,6 @@ macro_rules! user_columns {
     };
 }
 
-macro_rules! token_columns {
-    () => {
-        "id, name, role, prefix, created_by, created_at, last_used_at, revoked_at"
-    };
-}
-
 #[derive(FromRow)]
 struct UserRow {
     id: i64,
@@ -41,7 +35,7 @@ struct UserRow {
 }
 
 /// A role read back from the database; the schema's CHECK keeps it valid.
-fn stored_role(role: &str) -> StoreResult<Role> {
+pub(crate) fn stored_role(role: &str) -> StoreResult<Role> {
     role.parse().map_err(|e| StoreError::Backend {
         op: "read a role",
         source: Box::new(e),
@@ -63,34 +57,6 @@ impl TryFrom<UserRow> for UserRecord {
             password_hash: r.password_hash,
             failed_logins: u32::try_from(r.failed_logins).unwrap_or(u32::MAX),
             last_failed_login_at: r.last_failed_login_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct TokenRow {
-    id: i64,
-    name: String,
-    role: String,
-    prefix: String,
-    created_by: String,
-    created_at: i64,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
-}
-
-impl TryFrom<TokenRow> for ApiToken {
-    type Error = StoreError;
-    fn try_from(r: TokenRow) -> StoreResult<Self> {
-        Ok(ApiToken {
-            id: r.id,
-            name: r.name,
-            role: stored_role(&r.role)?,
-            prefix: r.prefix,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
         })
     }
 }
@@ -132,20 +98,6 @@ impl SqlxStore {
             .map_err(backend_error("read a user"))?
             .map(UserRecord::try_from)
             .transpose()
-    }
-
-    async fn token_by_id(&self, id: i64) -> StoreResult<ApiToken> {
-        sqlx::query_as::<_, TokenRow>(concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM api_tokens WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(backend_error("read a token"))?
-        .ok_or(StoreError::NotFound("token"))?
-        .try_into()
     }
 
     /// Records a sign-in outcome for `user_id` with its audit event.
@@ -373,107 +325,19 @@ impl AccountStore for SqlxStore {
     }
 
     async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, role, prefix, secret_hash, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(new.role.as_str())
-        .bind(&new.prefix)
-        .bind(&new.secret_hash)
-        .bind(&actor.name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unique_or_backend(
-            "create a token",
-            "secret",
-            "generated twice; try again",
-        ))?;
-        let token = ApiToken {
-            id,
-            name: new.name,
-            role: new.role,
-            prefix: new.prefix,
-            created_by: actor.name.clone(),
-            created_at: now,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        let target = format!("token:{}", token.name);
-        let after = state_json(&token);
-        write_event(
-            &mut tx,
-            NewEvent {
-                actor,
-                action: AuditAction::TokenCreate,
-                target,
-                before: None,
-                after,
-                at: now,
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
-        Ok(token)
+        self.insert_token(actor, new, now).await
     }
 
     async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>> {
-        sqlx::query_as::<_, TokenRow>(concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
-        ))
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_error("list tokens"))?
-        .into_iter()
-        .map(ApiToken::try_from)
-        .collect()
+        self.read_tokens().await
     }
 
     async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken> {
-        let before = self.token_by_id(id).await?;
-        if before.revoked_at.is_some() {
-            return Ok(before);
-        }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error("revoke a token"))?;
-        let after = ApiToken {
-            revoked_at: Some(now),
-            ..before.clone()
-        };
-        let event = NewEvent {
-            actor,
-            action: AuditAction::TokenRevoke,
-            target: format!("token:{}", after.name),
-            before: state_json(&before),
-            after: state_json(&after),
-            at: now,
-        };
-        write_event(&mut tx, event).await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
-        Ok(after)
+        self.mark_token_revoked(actor, id, now).await
     }
 
     async fn use_token(&self, secret_hash: &str, now: i64) -> StoreResult<Option<ApiToken>> {
-        sqlx::query_as::<_, TokenRow>(concat!(
-            "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL RETURNING ",
-            token_columns!()
-        ))
-            .bind(secret_hash)
-            .bind(now)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_error("check a token"))?
-            .map(ApiToken::try_from)
-            .transpose()
+        self.find_live_token(secret_hash, now).await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<AuditPage> {

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod sessions;
+mod tokens;
 
 pub use sessions::SqlxSessionStore;
 

@@ -1,0 +1,180 @@
+//! API tokens in the database: only a hash of each secret is kept, and every change is
+//! written with its audit event.
+
+use sqlx::FromRow;
+use varai_app::models::ApiToken;
+use varai_app::ssr::ports::{NewToken, StoreResult};
+use varai_app::ssr::{Actor, StoreError};
+use varai_domain::AuditAction;
+
+use super::accounts::stored_role;
+use super::audit::{NewEvent, state_json, write_event};
+use super::{SqlxStore, backend_error, unique_or_backend};
+
+macro_rules! token_columns {
+    () => {
+        "id, name, role, prefix, created_by, created_at, last_used_at, revoked_at"
+    };
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    role: String,
+    prefix: String,
+    created_by: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> StoreResult<Self> {
+        Ok(ApiToken {
+            id: r.id,
+            name: r.name,
+            role: stored_role(&r.role)?,
+            prefix: r.prefix,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+impl SqlxStore {
+    async fn token_by_id(&self, id: i64) -> StoreResult<ApiToken> {
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_error("read a token"))?
+        .ok_or(StoreError::NotFound("token"))?
+        .try_into()
+    }
+
+    pub(crate) async fn insert_token(
+        &self,
+        actor: &Actor,
+        new: NewToken,
+        now: i64,
+    ) -> StoreResult<ApiToken> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, role, prefix, secret_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(&new.prefix)
+        .bind(&new.secret_hash)
+        .bind(&actor.name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_or_backend(
+            "create a token",
+            "secret",
+            "generated twice; try again",
+        ))?;
+        let token = ApiToken {
+            id,
+            name: new.name,
+            role: new.role,
+            prefix: new.prefix,
+            created_by: actor.name.clone(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let target = format!("token:{}", token.name);
+        let after = state_json(&token);
+        write_event(
+            &mut tx,
+            NewEvent {
+                actor,
+                action: AuditAction::TokenCreate,
+                target,
+                before: None,
+                after,
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(token)
+    }
+
+    pub(crate) async fn read_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("list tokens"))?
+        .into_iter()
+        .map(ApiToken::try_from)
+        .collect()
+    }
+
+    pub(crate) async fn mark_token_revoked(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: i64,
+    ) -> StoreResult<ApiToken> {
+        let before = self.token_by_id(id).await?;
+        if before.revoked_at.is_some() {
+            return Ok(before);
+        }
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("revoke a token"))?;
+        let after = ApiToken {
+            revoked_at: Some(now),
+            ..before.clone()
+        };
+        let event = NewEvent {
+            actor,
+            action: AuditAction::TokenRevoke,
+            target: format!("token:{}", after.name),
+            before: state_json(&before),
+            after: state_json(&after),
+            at: now,
+        };
+        write_event(&mut tx, event).await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(after)
+    }
+
+    pub(crate) async fn find_live_token(
+        &self,
+        secret_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<ApiToken>> {
+        sqlx::query_as::<_, TokenRow>(concat!(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL RETURNING ",
+            token_columns!()
+        ))
+            .bind(secret_hash)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_error("check a token"))?
+            .map(ApiToken::try_from)
+            .transpose()
+    }
+}
