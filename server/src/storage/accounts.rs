@@ -10,7 +10,7 @@ use varai_app::ssr::ports::{
 use varai_app::ssr::{Actor, StoreError};
 use varai_domain::{AuditAction, Role};
 
-use super::audit::{NewEvent, state_json, write_event};
+use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
 
 /// The user columns, as a literal so queries stay static strings.
@@ -129,8 +129,8 @@ impl SqlxStore {
             AuditAction::SessionLoginFailed
         };
         let target = format!("user:{}", user.username);
-        write_event(
-            &mut tx,
+        commit_with_event(
+            tx,
             NewEvent {
                 actor: &actor,
                 action,
@@ -140,8 +140,7 @@ impl SqlxStore {
                 at: now,
             },
         )
-        .await?;
-        tx.commit().await.map_err(backend_error("commit"))
+        .await
     }
 }
 
@@ -212,8 +211,8 @@ impl AccountStore for SqlxStore {
         };
         let target = format!("user:{}", user.username);
         let after = user_state(&user);
-        write_event(
-            &mut tx,
+        commit_with_event(
+            tx,
             NewEvent {
                 actor,
                 action: AuditAction::UserCreate,
@@ -224,7 +223,6 @@ impl AccountStore for SqlxStore {
             },
         )
         .await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
         Ok(user)
     }
 
@@ -293,8 +291,7 @@ impl AccountStore for SqlxStore {
             after: user_state(&after),
             at: now,
         };
-        write_event(&mut tx, event).await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
+        commit_with_event(tx, event).await?;
         Ok(after)
     }
 
@@ -307,10 +304,10 @@ impl AccountStore for SqlxStore {
     }
 
     async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let target = format!("user:{}", actor.name);
-        write_event(
-            &mut tx,
+        commit_with_event(
+            tx,
             NewEvent {
                 actor,
                 action: AuditAction::SessionLogout,
@@ -320,8 +317,7 @@ impl AccountStore for SqlxStore {
                 at: now,
             },
         )
-        .await?;
-        tx.commit().await.map_err(backend_error("commit"))
+        .await
     }
 
     async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken> {

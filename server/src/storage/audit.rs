@@ -25,7 +25,7 @@ pub(crate) fn state_json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
-pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
+async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor, actor_user_id, action, target, before_state, after_state) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -41,6 +41,15 @@ pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) 
     .await
     .map_err(backend_error("write an audit event"))?;
     Ok(())
+}
+
+/// Writes the event and commits: the change and its record land together or not at all.
+pub(crate) async fn commit_with_event(
+    mut tx: Transaction<'_, Any>,
+    e: NewEvent<'_>,
+) -> StoreResult<()> {
+    write_event(&mut tx, e).await?;
+    tx.commit().await.map_err(backend_error("commit"))
 }
 
 #[derive(FromRow)]

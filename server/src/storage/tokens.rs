@@ -8,7 +8,7 @@ use varai_app::ssr::{Actor, StoreError};
 use varai_domain::AuditAction;
 
 use super::accounts::stored_role;
-use super::audit::{NewEvent, state_json, write_event};
+use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
 
 macro_rules! token_columns {
@@ -96,8 +96,8 @@ impl SqlxStore {
         };
         let target = format!("token:{}", token.name);
         let after = state_json(&token);
-        write_event(
-            &mut tx,
+        commit_with_event(
+            tx,
             NewEvent {
                 actor,
                 action: AuditAction::TokenCreate,
@@ -108,7 +108,6 @@ impl SqlxStore {
             },
         )
         .await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
         Ok(token)
     }
 
@@ -155,8 +154,7 @@ impl SqlxStore {
             after: state_json(&after),
             at: now,
         };
-        write_event(&mut tx, event).await?;
-        tx.commit().await.map_err(backend_error("commit"))?;
+        commit_with_event(tx, event).await?;
         Ok(after)
     }
 
