@@ -7,18 +7,25 @@ use common::{Backend, TestApp, TestDb, admin_principal};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 use varai_app::error::AppError;
+use varai_app::models::AuditEvent;
 use varai_app::ssr::accounts::{self, authenticate_password, authenticate_token};
 use varai_app::ssr::ports::{AccountStore, AuditFilter};
-use varai_server::storage::SqlxSessionStore;
+use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
 const PASSWORD: &str = "a-long-enough-password";
 
-fn all_events() -> AuditFilter {
-    AuditFilter {
-        actor: None,
+/// Every audit event (only `actor`'s, when given), newest first.
+async fn audit_events(store: &SqlxStore, actor: Option<&str>) -> Vec<AuditEvent> {
+    let filter = AuditFilter {
+        actor: actor.map(str::to_owned),
         before: None,
         limit: 200,
-    }
+    };
+    store
+        .list_audit(&filter)
+        .await
+        .expect("read the audit log")
+        .events
 }
 
 async fn creating_a_user_writes_its_audit_event(backend: Backend) {
@@ -27,8 +34,8 @@ async fn creating_a_user_writes_its_audit_event(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(user.username, "alice");
-    let page = t.db.store.list_audit(&all_events()).await.unwrap();
-    let event = &page.events[0];
+    let events = audit_events(&t.db.store, None).await;
+    let event = &events[0];
     assert_eq!(event.action, "user.create");
     assert_eq!(event.actor, "admin");
     assert_eq!(event.target, "user:alice");
@@ -42,25 +49,13 @@ async fn creating_a_user_writes_its_audit_event(backend: Backend) {
 
 async fn a_taken_username_is_a_conflict_and_writes_nothing(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let before =
-        t.db.store
-            .list_audit(&all_events())
-            .await
-            .unwrap()
-            .events
-            .len();
+    let before = audit_events(&t.db.store, None).await.len();
     let err = accounts::create_user(&t.state, &admin_principal(), "admin", PASSWORD, "viewer")
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("username"));
     assert_eq!(err.status(), 409);
-    let after =
-        t.db.store
-            .list_audit(&all_events())
-            .await
-            .unwrap()
-            .events
-            .len();
+    let after = audit_events(&t.db.store, None).await.len();
     assert_eq!(before, after, "a refused change leaves no audit event");
 }
 
@@ -72,13 +67,7 @@ async fn a_role_change_records_before_and_after(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(changed.role, varai_domain::Role::Operator);
-    let event =
-        t.db.store
-            .list_audit(&all_events())
-            .await
-            .unwrap()
-            .events
-            .remove(0);
+    let event = audit_events(&t.db.store, None).await.remove(0);
     assert_eq!(event.action, "user.change_role");
     assert!(event.before.unwrap().contains("\"viewer\""));
     assert!(event.after.unwrap().contains("\"operator\""));
@@ -136,17 +125,9 @@ async fn repeated_failed_sign_ins_are_slowed_down(backend: Backend) {
         matches!(err, AppError::TooManyRequests { retry_after_secs } if retry_after_secs >= 1),
         "{err:?}"
     );
-    let failures =
-        t.db.store
-            .list_audit(&AuditFilter {
-                actor: Some("dave".into()),
-                ..all_events()
-            })
-            .await
-            .unwrap();
+    let failures = audit_events(&t.db.store, Some("dave")).await;
     assert_eq!(
         failures
-            .events
             .iter()
             .filter(|e| e.action == "session.login_failed")
             .count(),
@@ -176,15 +157,11 @@ async fn a_token_works_until_it_is_revoked(backend: Backend) {
             .unwrap_err(),
         AppError::Unauthenticated
     );
-    let actions: Vec<String> =
-        t.db.store
-            .list_audit(&all_events())
-            .await
-            .unwrap()
-            .events
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+    let actions: Vec<String> = audit_events(&t.db.store, None)
+        .await
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert_eq!(&actions[..2], ["token.revoke", "token.create"]);
 }
 
@@ -277,7 +254,7 @@ async fn the_first_admin_is_created_once(backend: Backend) {
             .await
             .is_ok()
     );
-    let events = db.store.list_audit(&all_events()).await.unwrap().events;
+    let events = audit_events(&db.store, None).await;
     assert!(
         events
             .iter()
@@ -300,20 +277,13 @@ on_both_backends!(
 
 #[tokio::test]
 async fn a_missing_postgres_database_is_created_at_first_start() {
-    use sqlx::Connection;
-    let admin = std::env::var("VARAI_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let name = format!("varai_fresh_{}", uuid::Uuid::new_v4().simple());
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    let store = varai_server::storage::SqlxStore::connect(&format!("{base}/{name}"))
+    let store = SqlxStore::connect(&common::postgres_url(&name))
         .await
         .expect("connect creates the database");
     assert_eq!(store.count_users().await.unwrap(), 0, "and migrates it");
     store.close().await;
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
-    sqlx::query(sqlx::AssertSqlSafe(drop))
-        .execute(&mut conn)
+    common::drop_postgres_database(&name)
         .await
-        .unwrap();
+        .expect("drop the database");
 }

@@ -14,7 +14,7 @@ use varai_app::ssr::{AppState, Caller, Principal, now_ms};
 
 use varai_domain::url::encode_query_value as urlencode;
 
-use super::error::error_response;
+use super::error::{error_response, json_error};
 
 /// The session key holding the signed-in user's id.
 const USER_ID: &str = "user_id";
@@ -102,10 +102,8 @@ pub async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_origin(req.headers()) {
         tracing::warn!(uri = %req.uri(), "refused a cross-origin request");
-        return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({
-            "error": {"code": "cross_origin", "message": "requests that change state must come from this site"}
-        })))
-            .into_response();
+        let message = "requests that change state must come from this site".to_owned();
+        return json_error(StatusCode::FORBIDDEN, "cross_origin", message, None);
     }
     next.run(req).await
 }

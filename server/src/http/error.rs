@@ -36,16 +36,26 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
-pub fn error_response(e: &AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+/// An error document with `status`; the one place the format is written.
+pub fn json_error(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    field: Option<&str>,
+) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
-            code: e.code().to_owned(),
-            message: e.message(),
-            field: e.field().map(str::to_owned),
+            code: code.to_owned(),
+            message,
+            field: field.map(str::to_owned),
         },
     };
-    let mut response = (status, Json(body)).into_response();
+    (status, Json(body)).into_response()
+}
+
+pub fn error_response(e: &AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_error(status, e.code(), e.message(), e.field());
     if let AppError::TooManyRequests { retry_after_secs } = e
         && let Ok(v) = retry_after_secs.to_string().parse()
     {

@@ -48,24 +48,11 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                use sqlx::Connection;
+                // Connecting creates the database, as the server does on a first start.
                 let name = format!("varai_test_{}", uuid::Uuid::new_v4().simple());
-                let admin_url = postgres_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect(
+                let store = SqlxStore::connect(&postgres_url(&name)).await.expect(
                     "PostgreSQL must be running for the PostgreSQL tests (VARAI_TEST_POSTGRES_URL)",
                 );
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create the test database");
-                conn.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .unwrap_or(&admin_url);
-                let store = SqlxStore::connect(&format!("{base}/{name}"))
-                    .await
-                    .expect("PostgreSQL store");
                 TestDb {
                     store,
                     _dir: None,
@@ -76,30 +63,36 @@ impl TestDb {
     }
 }
 
+/// The URL of database `name` on the test PostgreSQL server.
+pub fn postgres_url(name: &str) -> String {
+    let admin = postgres_admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+/// Drops database `name`, ending any connections still open to it.
+pub async fn drop_postgres_database(name: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await?;
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(name) = self.pg_name.take() else {
             return;
         };
         // Drop runs inside the test's runtime; a thread with its own runtime can block on IO.
-        // FORCE ends the pool's open connections, so the pool need not be closed first.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .ok()?;
-            rt.block_on(async move {
-                use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
-                    .await
-                    .ok()?;
-                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                sqlx::query(sqlx::AssertSqlSafe(drop))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                Some(())
-            })
+            rt.block_on(drop_postgres_database(&name)).ok()
         })
         .join();
     }
