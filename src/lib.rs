@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod clock;
+pub mod flags;
 pub mod role;
 pub mod throttle;
 pub mod url;
@@ -20,15 +21,15 @@ pub use role::Role;
 #[error("{field}: {message}")]
 pub struct InvalidInput {
     /// The field (form input or JSON property) that holds the bad value.
-    pub field: &'static str,
+    pub field: String,
     /// What is wrong, in words a user can act on.
     pub message: String,
 }
 
 impl InvalidInput {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }

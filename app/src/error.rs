@@ -83,7 +83,7 @@ impl AppError {
 impl From<InvalidInput> for AppError {
     fn from(e: InvalidInput) -> Self {
         AppError::Invalid {
-            field: e.field.to_owned(),
+            field: e.field,
             message: e.message,
         }
     }

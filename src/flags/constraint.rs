@@ -1,0 +1,412 @@
+//! Constraints: one test on one context field, in Unleash's shape
+//! (`{contextName, operator, values | value, inverted, caseInsensitive}`).
+//!
+//! A constraint is compiled once, when a configuration is loaded, into a [`Matcher`] holding
+//! parsed numbers, dates, versions, patterns and networks, so evaluating it parses nothing.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use super::context::Context;
+use crate::InvalidInput;
+
+/// The comparison a constraint makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Operator {
+    In,
+    NotIn,
+    StrStartsWith,
+    StrEndsWith,
+    StrContains,
+    NumEq,
+    NumGt,
+    NumGte,
+    NumLt,
+    NumLte,
+    DateAfter,
+    DateBefore,
+    SemverEq,
+    SemverGt,
+    SemverGte,
+    SemverLt,
+    SemverLte,
+    Regex,
+    InCidr,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 19] = [
+        Operator::In,
+        Operator::NotIn,
+        Operator::StrStartsWith,
+        Operator::StrEndsWith,
+        Operator::StrContains,
+        Operator::NumEq,
+        Operator::NumGt,
+        Operator::NumGte,
+        Operator::NumLt,
+        Operator::NumLte,
+        Operator::DateAfter,
+        Operator::DateBefore,
+        Operator::SemverEq,
+        Operator::SemverGt,
+        Operator::SemverGte,
+        Operator::SemverLt,
+        Operator::SemverLte,
+        Operator::Regex,
+        Operator::InCidr,
+    ];
+
+    /// The wire name, e.g. `STR_STARTS_WITH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::In => "IN",
+            Operator::NotIn => "NOT_IN",
+            Operator::StrStartsWith => "STR_STARTS_WITH",
+            Operator::StrEndsWith => "STR_ENDS_WITH",
+            Operator::StrContains => "STR_CONTAINS",
+            Operator::NumEq => "NUM_EQ",
+            Operator::NumGt => "NUM_GT",
+            Operator::NumGte => "NUM_GTE",
+            Operator::NumLt => "NUM_LT",
+            Operator::NumLte => "NUM_LTE",
+            Operator::DateAfter => "DATE_AFTER",
+            Operator::DateBefore => "DATE_BEFORE",
+            Operator::SemverEq => "SEMVER_EQ",
+            Operator::SemverGt => "SEMVER_GT",
+            Operator::SemverGte => "SEMVER_GTE",
+            Operator::SemverLt => "SEMVER_LT",
+            Operator::SemverLte => "SEMVER_LTE",
+            Operator::Regex => "REGEX",
+            Operator::InCidr => "IN_CIDR",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+
+    /// Whether the operator compares with one `value` rather than a list of `values`.
+    pub fn takes_single_value(self) -> bool {
+        !matches!(
+            self,
+            Operator::In
+                | Operator::NotIn
+                | Operator::StrStartsWith
+                | Operator::StrEndsWith
+                | Operator::StrContains
+                | Operator::InCidr
+        )
+    }
+}
+
+/// One test on one context field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Constraint {
+    pub context_name: String,
+    pub operator: Operator,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub inverted: bool,
+    #[serde(default)]
+    pub case_insensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl Cmp {
+    fn holds(self, o: Ordering) -> bool {
+        match self {
+            Cmp::Eq => o == Ordering::Equal,
+            Cmp::Gt => o == Ordering::Greater,
+            Cmp::Gte => o != Ordering::Less,
+            Cmp::Lt => o == Ordering::Less,
+            Cmp::Lte => o != Ordering::Greater,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Test {
+    In(Vec<String>),
+    NotIn(Vec<String>),
+    StartsWith(Vec<String>),
+    EndsWith(Vec<String>),
+    Contains(Vec<String>),
+    Num(Cmp, f64),
+    Date(Cmp, i64),
+    Semver(Cmp, semver::Version),
+    Regex(regex_lite::Regex),
+    Cidr(Vec<Network>),
+    /// A value that did not parse for its operator: the constraint never holds.
+    Never,
+}
+
+/// A compiled constraint, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    field: String,
+    test: Test,
+    inverted: bool,
+    case_insensitive: bool,
+}
+
+impl Constraint {
+    /// Compiles the constraint, refusing a value its operator cannot read. `field` is the
+    /// path used in the error (e.g. `rules[0].constraints[1]`).
+    pub fn compile(&self, field: &str) -> Result<Matcher, InvalidInput> {
+        self.compile_with(field, true)
+    }
+
+    /// Compiles the constraint as Unleash evaluates a stored one: a value that does not parse
+    /// makes the constraint false, an empty list matches nothing (`NOT_IN`: everything), and
+    /// unreadable entries of an `IN_CIDR` list are skipped.
+    pub fn compile_lenient(&self) -> Matcher {
+        self.compile_with("constraint", false)
+            .unwrap_or_else(|_| Matcher {
+                field: self.context_name.clone(),
+                test: Test::Never,
+                inverted: self.inverted,
+                case_insensitive: false,
+            })
+    }
+
+    fn compile_with(&self, field: &str, strict: bool) -> Result<Matcher, InvalidInput> {
+        let bad = |what: &str, value: &str, expected: &str| {
+            InvalidInput::new(
+                format!("{field}.{what}"),
+                format!(
+                    "'{value}' is not {expected}, which {} needs",
+                    self.operator.as_str()
+                ),
+            )
+        };
+        if self.context_name.trim().is_empty() {
+            return Err(InvalidInput::new(
+                format!("{field}.contextName"),
+                "name the context field to test",
+            ));
+        }
+        let single = || -> Result<&str, InvalidInput> {
+            match (&self.value, self.values.as_slice()) {
+                (Some(v), _) => Ok(v.as_str()),
+                (None, [v]) => Ok(v.as_str()),
+                _ => Err(InvalidInput::new(
+                    format!("{field}.value"),
+                    format!(
+                        "{} compares with one value; give it in `value`",
+                        self.operator.as_str()
+                    ),
+                )),
+            }
+        };
+        let list = |lower: bool| -> Result<Vec<String>, InvalidInput> {
+            if self.values.is_empty() && strict {
+                return Err(InvalidInput::new(
+                    format!("{field}.values"),
+                    format!("{} needs at least one value", self.operator.as_str()),
+                ));
+            }
+            Ok(self
+                .values
+                .iter()
+                .map(|v| if lower { v.to_lowercase() } else { v.clone() })
+                .collect())
+        };
+        let ci = self.case_insensitive;
+        let test = match self.operator {
+            Operator::In => Test::In(list(ci)?),
+            Operator::NotIn => Test::NotIn(list(ci)?),
+            Operator::StrStartsWith => Test::StartsWith(list(ci)?),
+            Operator::StrEndsWith => Test::EndsWith(list(ci)?),
+            Operator::StrContains => Test::Contains(list(ci)?),
+            Operator::NumEq
+            | Operator::NumGt
+            | Operator::NumGte
+            | Operator::NumLt
+            | Operator::NumLte => {
+                let v = single()?;
+                let n = parse_number(v).ok_or_else(|| bad("value", v, "a number"))?;
+                Test::Num(self.cmp(), n)
+            }
+            Operator::DateAfter | Operator::DateBefore => {
+                let v = single()?;
+                let t = parse_date(v).ok_or_else(|| bad("value", v, "an RFC 3339 date-time"))?;
+                Test::Date(self.cmp(), t)
+            }
+            Operator::SemverEq
+            | Operator::SemverGt
+            | Operator::SemverGte
+            | Operator::SemverLt
+            | Operator::SemverLte => {
+                let v = single()?;
+                let sv = semver::Version::parse(v.trim())
+                    .map_err(|_| bad("value", v, "a semantic version such as 1.2.3"))?;
+                Test::Semver(self.cmp(), sv)
+            }
+            Operator::Regex => {
+                let v = single()?;
+                let pattern = if ci { format!("(?i){v}") } else { v.to_owned() };
+                let re = regex_lite::Regex::new(&pattern).map_err(|e| {
+                    InvalidInput::new(
+                        format!("{field}.value"),
+                        format!("'{v}' is not a valid regular expression: {e}"),
+                    )
+                })?;
+                Test::Regex(re)
+            }
+            Operator::InCidr => {
+                let mut nets = Vec::with_capacity(self.values.len());
+                for v in list(false)? {
+                    match Network::parse(&v) {
+                        Some(n) => nets.push(n),
+                        None if strict => {
+                            return Err(bad(
+                                "values",
+                                &v,
+                                "an IP address or CIDR range such as 10.0.0.0/8",
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                Test::Cidr(nets)
+            }
+        };
+        Ok(Matcher {
+            field: self.context_name.clone(),
+            test,
+            inverted: self.inverted,
+            case_insensitive: ci,
+        })
+    }
+
+    fn cmp(&self) -> Cmp {
+        match self.operator {
+            Operator::NumGt | Operator::SemverGt | Operator::DateAfter => Cmp::Gt,
+            Operator::NumGte | Operator::SemverGte => Cmp::Gte,
+            Operator::NumLt | Operator::SemverLt | Operator::DateBefore => Cmp::Lt,
+            Operator::NumLte | Operator::SemverLte => Cmp::Lte,
+            _ => Cmp::Eq,
+        }
+    }
+}
+
+impl Matcher {
+    /// Whether the context satisfies the constraint. Never fails: a missing or unreadable
+    /// context value simply does not match (and `NOT_IN` holds for a missing value, as in Unleash).
+    pub fn matches(&self, ctx: &Context<'_>) -> bool {
+        let value = ctx.field(&self.field);
+        let result = match (&self.test, value) {
+            (Test::Never, _) => false,
+            (Test::NotIn(_), None) => true,
+            (Test::Date(cmp, t), v) => {
+                let now = match v {
+                    Some(v) => parse_date(&v),
+                    None if self.field == "currentTime" => Some(ctx.now_ms),
+                    None => None,
+                };
+                now.is_some_and(|now| cmp.holds(now.cmp(t)))
+            }
+            (_, None) => false,
+            (test, Some(v)) => {
+                let v = if self.case_insensitive {
+                    v.to_lowercase().into()
+                } else {
+                    v
+                };
+                let v = v.as_ref();
+                match test {
+                    Test::In(list) => list.iter().any(|x| x == v),
+                    Test::NotIn(list) => !list.iter().any(|x| x == v),
+                    Test::StartsWith(list) => list.iter().any(|x| v.starts_with(x.as_str())),
+                    Test::EndsWith(list) => list.iter().any(|x| v.ends_with(x.as_str())),
+                    Test::Contains(list) => list.iter().any(|x| v.contains(x.as_str())),
+                    Test::Num(cmp, n) => parse_number(v)
+                        .and_then(|x| x.partial_cmp(n))
+                        .is_some_and(|o| cmp.holds(o)),
+                    Test::Semver(cmp, sv) => {
+                        semver::Version::parse(v.trim()).is_ok_and(|x| cmp.holds(x.cmp(sv)))
+                    }
+                    Test::Regex(re) => re.is_match(v),
+                    Test::Cidr(nets) => v
+                        .trim()
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| nets.iter().any(|n| n.contains(ip))),
+                    Test::Date(..) | Test::Never => false,
+                }
+            }
+        };
+        result != self.inverted
+    }
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Parses an RFC 3339 date-time (or a bare `YYYY-MM-DD`, read as midnight UTC) to ms.
+pub fn parse_date(s: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok();
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format)
+        .ok()
+        .map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// An address range: an IP address and how many leading bits must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Parses `10.0.0.0/8`, `2001:db8::/32` or a single address.
+    pub fn parse(s: &str) -> Option<Network> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Network { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}

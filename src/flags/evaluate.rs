@@ -1,0 +1,419 @@
+//! Evaluation: one environment's flags and segments compiled into a [`FlagSet`], and the pure
+//! function that decides what a flag serves for a context.
+//!
+//! Building a set never fails: whatever was stored is served as well as it can be (a value
+//! that does not parse makes its constraint false, a missing segment makes its rule not match).
+//! Saving is where bad input is refused (see [`super::validate`]).
+
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+use super::constraint::Matcher;
+use super::context::{Context, Sticky};
+use super::model::{FlagKind, FlagSpec, Payload, Segment, Serve, Targeting};
+use super::murmur::VARIANT_SEED;
+
+/// Why a flag served what it served: OFREP's reason codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The flag is on and has no rules: everyone gets the default variant.
+    Static,
+    /// A rule (or, when none matched, the default) decided by the context's attributes.
+    TargetingMatch,
+    /// A percentage rollout or a weighted split decided.
+    Split,
+    /// The flag is off in this environment, or a prerequisite does not hold.
+    Disabled,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Disabled => "DISABLED",
+        }
+    }
+}
+
+/// The outcome of evaluating one flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation<'s> {
+    pub key: &'s str,
+    pub value: &'s Value,
+    pub variant: &'s str,
+    pub reason: Reason,
+    /// The index of the rule that matched.
+    pub rule: Option<usize>,
+    /// The payload of an imported Unleash variant.
+    pub payload: Option<&'s Payload>,
+    /// The prerequisite flag that did not hold.
+    pub prerequisite_failed: Option<&'s str>,
+    /// Whether the flag is on for this context (enabled and its prerequisites hold).
+    pub on: bool,
+}
+
+struct CompiledSegment {
+    matchers: Vec<Matcher>,
+    included: HashSet<String>,
+    excluded: HashSet<String>,
+}
+
+enum CompiledServe {
+    Variant(usize),
+    Split {
+        variants: Vec<(usize, u32)>,
+        total: u32,
+        stickiness: String,
+        group: Option<String>,
+        overrides: Vec<(usize, String, Vec<String>)>,
+    },
+}
+
+struct CompiledRule {
+    /// `None` for a segment that does not exist: the rule never matches.
+    segments: Vec<Option<usize>>,
+    matchers: Vec<Matcher>,
+    rollout: u32,
+    stickiness: String,
+    group: Option<String>,
+    serve: CompiledServe,
+}
+
+struct CompiledPrerequisite {
+    flag: String,
+    enabled: bool,
+    variants: Vec<String>,
+}
+
+/// One flag, compiled for evaluation.
+pub struct CompiledFlag {
+    pub spec: FlagSpec,
+    enabled: bool,
+    rules: Vec<CompiledRule>,
+    default: usize,
+    off: usize,
+    prerequisites: Vec<CompiledPrerequisite>,
+}
+
+/// One environment's flags, ready to evaluate.
+#[derive(Default)]
+pub struct FlagSet {
+    flags: Vec<CompiledFlag>,
+    index: HashMap<String, usize>,
+    segments: Vec<CompiledSegment>,
+}
+
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+const UNLEASH_DISABLED: &str = "disabled";
+/// Prerequisite chains deeper than this are treated as not holding (cycles are refused on save).
+const MAX_PREREQUISITE_DEPTH: u8 = 8;
+
+impl FlagSet {
+    /// Compiles an environment's flags (with their targeting there) and all segments.
+    pub fn build<'a>(
+        flags: impl IntoIterator<Item = (FlagSpec, Targeting)>,
+        segments: impl IntoIterator<Item = &'a Segment>,
+    ) -> FlagSet {
+        let mut seg_index = HashMap::new();
+        let segments: Vec<CompiledSegment> = segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                seg_index.insert(s.key.clone(), i);
+                CompiledSegment {
+                    matchers: s.constraints.iter().map(|c| c.compile_lenient()).collect(),
+                    included: s.included.iter().cloned().collect(),
+                    excluded: s.excluded.iter().cloned().collect(),
+                }
+            })
+            .collect();
+        let mut set = FlagSet {
+            segments,
+            ..FlagSet::default()
+        };
+        for (spec, targeting) in flags {
+            if let Some(flag) = compile_flag(spec, targeting, &seg_index) {
+                set.index.insert(flag.spec.key.clone(), set.flags.len());
+                set.flags.push(flag);
+            }
+        }
+        set
+    }
+
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The flags, in the order they were given.
+    pub fn flags(&self) -> impl Iterator<Item = &CompiledFlag> {
+        self.flags.iter()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&CompiledFlag> {
+        self.index.get(key).map(|&i| &self.flags[i])
+    }
+
+    /// Evaluates the flag `key`; `None` when there is no such flag.
+    pub fn evaluate(&self, key: &str, ctx: &Context<'_>) -> Option<Evaluation<'_>> {
+        self.get(key).map(|f| self.evaluate_flag(f, ctx, 0))
+    }
+
+    /// Evaluates a flag of this set.
+    pub fn evaluate_flag<'s>(
+        &'s self,
+        flag: &'s CompiledFlag,
+        ctx: &Context<'_>,
+        depth: u8,
+    ) -> Evaluation<'s> {
+        if !flag.enabled {
+            return flag.outcome(flag.off, Reason::Disabled, None, false, false);
+        }
+        if let Some(failed) = self.failed_prerequisite(flag, ctx, depth) {
+            let mut e = flag.outcome(flag.off, Reason::Disabled, None, false, false);
+            e.prerequisite_failed = Some(failed);
+            return e;
+        }
+        if flag.rules.is_empty() {
+            return flag.outcome(flag.default, Reason::Static, None, true, true);
+        }
+        for (i, rule) in flag.rules.iter().enumerate() {
+            if !self.rule_applies(flag, rule, ctx) {
+                continue;
+            }
+            let (variant, split) = self.serve(flag, rule, ctx);
+            let reason = if rule.rollout < 100 || split {
+                Reason::Split
+            } else {
+                Reason::TargetingMatch
+            };
+            return match variant {
+                Some(v) => flag.outcome(v, reason, Some(i), true, true),
+                // An Unleash toggle whose rule has no variants: on, variant `disabled`.
+                None => Evaluation {
+                    variant: UNLEASH_DISABLED,
+                    payload: None,
+                    ..flag.outcome(flag.default, reason, Some(i), true, true)
+                },
+            };
+        }
+        flag.outcome(flag.default, Reason::TargetingMatch, None, true, false)
+    }
+
+    fn failed_prerequisite<'s>(
+        &'s self,
+        flag: &'s CompiledFlag,
+        ctx: &Context<'_>,
+        depth: u8,
+    ) -> Option<&'s str> {
+        flag.prerequisites.iter().find_map(|p| {
+            let holds = depth < MAX_PREREQUISITE_DEPTH
+                && self.get(&p.flag).is_some_and(|parent| {
+                    let e = self.evaluate_flag(parent, ctx, depth + 1);
+                    let on = if parent.spec.kind == FlagKind::UnleashToggle {
+                        e.value == &TRUE
+                    } else {
+                        e.on
+                    };
+                    if p.enabled {
+                        on && (p.variants.is_empty() || p.variants.iter().any(|v| v == e.variant))
+                    } else {
+                        !on
+                    }
+                });
+            (!holds).then_some(p.flag.as_str())
+        })
+    }
+
+    fn rule_applies(&self, flag: &CompiledFlag, rule: &CompiledRule, ctx: &Context<'_>) -> bool {
+        let segments_match = rule.segments.iter().all(|s| match s {
+            Some(i) => self.segment_matches(*i, ctx),
+            None => false,
+        });
+        if !segments_match || !rule.matchers.iter().all(|m| m.matches(ctx)) {
+            return false;
+        }
+        if rule.rollout == 0 {
+            return false;
+        }
+        let group = rule.group.as_deref().unwrap_or(&flag.spec.key);
+        ctx.stickiness(&rule.stickiness)
+            .is_some_and(|s| s.bucket(group, 0, 100) <= rule.rollout)
+    }
+
+    /// Whether segment `i` matches: an excluded user never does, an included user always does;
+    /// otherwise every constraint must hold — and a segment with neither constraints nor an
+    /// include list matches everyone.
+    fn segment_matches(&self, i: usize, ctx: &Context<'_>) -> bool {
+        let s = &self.segments[i];
+        let user = ctx.user_id();
+        if user.is_some_and(|u| s.excluded.contains(u)) {
+            return false;
+        }
+        if user.is_some_and(|u| s.included.contains(u)) {
+            return true;
+        }
+        if s.matchers.is_empty() {
+            return s.included.is_empty();
+        }
+        s.matchers.iter().all(|m| m.matches(ctx))
+    }
+
+    /// The variant a matching rule serves, and whether a weighted split chose it.
+    fn serve(
+        &self,
+        flag: &CompiledFlag,
+        rule: &CompiledRule,
+        ctx: &Context<'_>,
+    ) -> (Option<usize>, bool) {
+        match &rule.serve {
+            CompiledServe::Variant(v) => (Some(*v), false),
+            CompiledServe::Split {
+                variants,
+                total,
+                stickiness,
+                group,
+                overrides,
+            } => {
+                for (v, field, values) in overrides {
+                    if ctx
+                        .field(field)
+                        .is_some_and(|x| values.iter().any(|y| *y == *x))
+                    {
+                        return (Some(*v), false);
+                    }
+                }
+                if *total == 0 {
+                    return (None, false);
+                }
+                let group = group
+                    .as_deref()
+                    .or(rule.group.as_deref())
+                    .unwrap_or(&flag.spec.key);
+                let sticky = ctx
+                    .stickiness(stickiness)
+                    .unwrap_or(Sticky::Random(ctx.random));
+                let n = sticky.bucket(group, VARIANT_SEED, *total);
+                let mut sum = 0;
+                for (v, w) in variants {
+                    sum += w;
+                    if n <= sum {
+                        return (Some(*v), variants.len() > 1);
+                    }
+                }
+                (None, false)
+            }
+        }
+    }
+}
+
+impl CompiledFlag {
+    fn outcome(
+        &self,
+        variant: usize,
+        reason: Reason,
+        rule: Option<usize>,
+        on: bool,
+        matched: bool,
+    ) -> Evaluation<'_> {
+        let v = &self.spec.variants[variant];
+        let value = match self.spec.kind {
+            FlagKind::Standard => &v.value,
+            FlagKind::UnleashToggle if on && matched => &TRUE,
+            FlagKind::UnleashToggle => &FALSE,
+        };
+        Evaluation {
+            key: &self.spec.key,
+            value,
+            variant: &v.name,
+            reason,
+            rule,
+            payload: v.payload.as_ref(),
+            prerequisite_failed: None,
+            on,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+}
+
+fn compile_flag(
+    spec: FlagSpec,
+    targeting: Targeting,
+    segments: &HashMap<String, usize>,
+) -> Option<CompiledFlag> {
+    let find = |name: &str| spec.variants.iter().position(|v| v.name == name);
+    let first = if spec.variants.is_empty() {
+        return None;
+    } else {
+        0
+    };
+    let default = find(&targeting.default_variant).unwrap_or(first);
+    let off = find(&targeting.off_variant).unwrap_or(default);
+    let rules = targeting
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let serve = match &r.serve {
+                Serve::Variant(name) => CompiledServe::Variant(find(name)?),
+                Serve::Split(s) => {
+                    let variants: Vec<(usize, u32)> = s
+                        .variants
+                        .iter()
+                        .filter_map(|w| Some((find(&w.variant)?, w.weight)))
+                        .collect();
+                    CompiledServe::Split {
+                        total: variants.iter().map(|(_, w)| w).sum(),
+                        variants,
+                        stickiness: s.stickiness.clone(),
+                        group: s.group_id.clone(),
+                        overrides: s
+                            .overrides
+                            .iter()
+                            .filter_map(|o| {
+                                Some((find(&o.variant)?, o.context_name.clone(), o.values.clone()))
+                            })
+                            .collect(),
+                    }
+                }
+            };
+            Some(CompiledRule {
+                segments: r
+                    .segments
+                    .iter()
+                    .map(|k| segments.get(k).copied())
+                    .collect(),
+                matchers: r.constraints.iter().map(|c| c.compile_lenient()).collect(),
+                rollout: r.rollout.min(100),
+                stickiness: r.stickiness.clone(),
+                group: r.group_id.clone(),
+                serve,
+            })
+        })
+        .collect();
+    let prerequisites = targeting
+        .prerequisites
+        .iter()
+        .map(|p| CompiledPrerequisite {
+            flag: p.flag.clone(),
+            enabled: p.enabled,
+            variants: p.variants.clone(),
+        })
+        .collect();
+    Some(CompiledFlag {
+        enabled: targeting.enabled,
+        rules,
+        default,
+        off,
+        prerequisites,
+        spec,
+    })
+}

@@ -1,0 +1,263 @@
+//! What people author: flags, their per-environment targeting, and segments. These are the
+//! shapes stored, sent over the REST API and edited in the browser; [`super::evaluate`]
+//! compiles them for evaluation.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::constraint::Constraint;
+
+/// The type of value a flag serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    Boolean,
+    String,
+    Integer,
+    Float,
+    Object,
+}
+
+impl ValueType {
+    pub const ALL: [ValueType; 5] = [
+        ValueType::Boolean,
+        ValueType::String,
+        ValueType::Integer,
+        ValueType::Float,
+        ValueType::Object,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::Boolean => "boolean",
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Float => "float",
+            ValueType::Object => "object",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether `value` is of this type.
+    pub fn admits(self, value: &Value) -> bool {
+        match self {
+            ValueType::Boolean => value.is_boolean(),
+            ValueType::String => value.is_string(),
+            ValueType::Integer => value.is_i64() || value.is_u64(),
+            ValueType::Float => value.is_number(),
+            ValueType::Object => value.is_object(),
+        }
+    }
+}
+
+/// How a flag's value is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FlagKind {
+    /// The served variant's value is the flag's value.
+    #[default]
+    Standard,
+    /// Imported from Unleash: the value is whether the toggle is enabled for the context and
+    /// the variant is Unleash's variant (`disabled` when none), its payload in metadata.
+    UnleashToggle,
+}
+
+/// A variant's payload, as Unleash carries it (`{"type": "json", "value": "..."}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+/// One named value a flag can serve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
+}
+
+/// A flag's identity and variants: everything that is the same in every environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagSpec {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub owner: String,
+    pub value_type: ValueType,
+    pub variants: Vec<Variant>,
+    #[serde(default)]
+    pub kind: FlagKind,
+}
+
+/// A flag's configuration in one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Targeting {
+    pub enabled: bool,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Served when the flag is on and no rule matches.
+    pub default_variant: String,
+    /// Served when the flag is off (or a prerequisite does not hold).
+    pub off_variant: String,
+    #[serde(default)]
+    pub prerequisites: Vec<Prerequisite>,
+}
+
+/// The default stickiness: `userId`, then `sessionId`, then random.
+pub const DEFAULT_STICKINESS: &str = "default";
+
+fn default_stickiness() -> String {
+    DEFAULT_STICKINESS.to_owned()
+}
+
+fn full_rollout() -> u32 {
+    100
+}
+
+/// One targeting rule: who it applies to and what they get.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    #[serde(default)]
+    pub description: String,
+    /// Segment keys; every one must match.
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Every one must match.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+    /// The share of matching users (0–100) the rule applies to.
+    #[serde(default = "full_rollout")]
+    pub rollout: u32,
+    /// The context field users are bucketed by.
+    #[serde(default = "default_stickiness")]
+    pub stickiness: String,
+    /// Bucketing group; the flag key when absent, so flags bucket independently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    pub serve: Serve,
+}
+
+/// What a matching rule serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Serve {
+    /// Always this variant.
+    Variant(String),
+    /// One of several variants, by weight.
+    Split(Split),
+}
+
+/// A weighted choice between variants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Split {
+    pub variants: Vec<WeightedVariant>,
+    #[serde(default = "default_stickiness")]
+    pub stickiness: String,
+    /// Bucketing group; the rule's group (or the flag key) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// Checked before the weights: a context value in `values` gets that variant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightedVariant {
+    pub variant: String,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Override {
+    pub variant: String,
+    pub context_name: String,
+    pub values: Vec<String>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// Another flag that must evaluate a certain way first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prerequisite {
+    pub flag: String,
+    /// When true (the default) the flag must be on — and serve one of `variants`, if any are
+    /// listed; when false it must be off.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+}
+
+/// A reusable audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Segment {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Every one must match.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+    /// User ids that always match.
+    #[serde(default)]
+    pub included: Vec<String>,
+    /// User ids that never match, even when included or matching.
+    #[serde(default)]
+    pub excluded: Vec<String>,
+}
+
+impl FlagSpec {
+    /// The variant called `name`.
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+impl Targeting {
+    /// The configuration of a flag in an environment nobody has configured: off, no rules,
+    /// serving its first variant either way (its second when off, for a boolean on/off pair).
+    pub fn initial(spec: &FlagSpec) -> Targeting {
+        let first = spec
+            .variants
+            .first()
+            .map(|v| v.name.clone())
+            .unwrap_or_default();
+        let off = spec
+            .variants
+            .iter()
+            .find(|v| v.value == Value::Bool(false))
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| first.clone());
+        let on = spec
+            .variants
+            .iter()
+            .find(|v| v.value == Value::Bool(true))
+            .map(|v| v.name.clone())
+            .unwrap_or(first);
+        Targeting {
+            enabled: false,
+            rules: Vec::new(),
+            default_variant: on,
+            off_variant: off,
+            prerequisites: Vec::new(),
+        }
+    }
+}

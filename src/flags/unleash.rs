@@ -1,0 +1,512 @@
+//! Importing Unleash toggles: a document in Unleash's client API format (`/api/client/features`,
+//! version 1 or 2) becomes flags and segments that evaluate exactly as Unleash's clients would.
+//! What cannot be carried over is listed in [`Import::notes`], never dropped silently.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use super::constraint::{Constraint, Operator};
+use super::model::{
+    DEFAULT_STICKINESS, FlagKind, FlagSpec, Override, Payload, Prerequisite, Rule, Segment, Serve,
+    Split, Targeting, ValueType, Variant, WeightedVariant,
+};
+use crate::InvalidInput;
+
+/// The result of reading a document: flags with their targeting for the environment imported
+/// into, the segments they use, and what could not be represented exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub flags: Vec<(FlagSpec, Targeting)>,
+    pub segments: Vec<Segment>,
+    pub notes: Vec<String>,
+}
+
+/// Unleash's name for the variant served when there is none.
+pub const DISABLED_VARIANT: &str = "disabled";
+
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+struct Document {
+    version: Option<u32>,
+    features: Vec<Feature>,
+    #[serde(default, deserialize_with = "nullable")]
+    segments: Vec<UnleashSegment>,
+}
+
+#[derive(Deserialize)]
+struct UnleashSegment {
+    id: i64,
+    #[serde(default, deserialize_with = "nullable")]
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    constraints: Vec<UnleashConstraint>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Feature {
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    description: String,
+    #[serde(default, deserialize_with = "nullable")]
+    enabled: bool,
+    #[serde(default, rename = "type", deserialize_with = "nullable")]
+    kind: String,
+    #[serde(default, deserialize_with = "nullable")]
+    project: String,
+    #[serde(default, deserialize_with = "nullable")]
+    strategies: Vec<Strategy>,
+    #[serde(default, deserialize_with = "nullable")]
+    variants: Vec<UnleashVariant>,
+    #[serde(default, deserialize_with = "nullable")]
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Deserialize)]
+struct Strategy {
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    parameters: Map<String, Value>,
+    #[serde(default, deserialize_with = "nullable")]
+    constraints: Vec<UnleashConstraint>,
+    #[serde(default, deserialize_with = "nullable")]
+    segments: Vec<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    variants: Vec<UnleashVariant>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnleashConstraint {
+    context_name: String,
+    operator: String,
+    #[serde(default, deserialize_with = "nullable")]
+    values: Vec<Value>,
+    #[serde(default)]
+    value: Option<Value>,
+    #[serde(default, deserialize_with = "nullable")]
+    inverted: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    case_insensitive: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnleashVariant {
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    weight: i64,
+    #[serde(default)]
+    stickiness: Option<String>,
+    #[serde(default)]
+    payload: Option<Payload>,
+    #[serde(default, deserialize_with = "nullable")]
+    overrides: Vec<UnleashOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnleashOverride {
+    context_name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    values: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct Dependency {
+    feature: String,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    variants: Vec<String>,
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn param(s: &Strategy, name: &str) -> Option<String> {
+    s.parameters.get(name).and_then(text)
+}
+
+/// The key an imported Unleash segment gets.
+pub fn segment_key(id: i64) -> String {
+    format!("unleash-segment-{id}")
+}
+
+/// Reads an Unleash client API document.
+pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
+    let doc: Document = serde_json::from_str(json).map_err(|e| {
+        InvalidInput::new(
+            "document",
+            format!("not an Unleash client API document: {e}"),
+        )
+    })?;
+    match doc.version {
+        Some(1 | 2) => {}
+        Some(v) => {
+            return Err(InvalidInput::new(
+                "version",
+                format!("version {v} is not supported; export with version 1 or 2"),
+            ));
+        }
+        None => return Err(InvalidInput::new("version", "the document has no version")),
+    }
+    let mut notes = Vec::new();
+    let segments: Vec<Segment> = doc
+        .segments
+        .iter()
+        .map(|s| Segment {
+            key: segment_key(s.id),
+            name: if s.name.trim().is_empty() {
+                format!("Unleash segment {}", s.id)
+            } else {
+                s.name.clone()
+            },
+            description: format!("Imported from Unleash (segment {}).", s.id),
+            constraints: s
+                .constraints
+                .iter()
+                .filter_map(|c| constraint(c, &format!("segment {}", s.id), &mut notes))
+                .collect(),
+            included: Vec::new(),
+            excluded: Vec::new(),
+        })
+        .collect();
+    let segment_ids: HashMap<i64, String> = doc
+        .segments
+        .iter()
+        .map(|s| (s.id, segment_key(s.id)))
+        .collect();
+    let by_name: HashMap<&str, &Feature> =
+        doc.features.iter().map(|f| (f.name.as_str(), f)).collect();
+    let flags = doc
+        .features
+        .iter()
+        .map(|f| feature(f, &segment_ids, &by_name, &mut notes))
+        .collect();
+    Ok(Import {
+        flags,
+        segments,
+        notes,
+    })
+}
+
+fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Vec<String>) -> Option<Constraint> {
+    let Some(operator) = Operator::parse(&c.operator) else {
+        notes.push(format!(
+            "{place}: operator {} is unknown, so Unleash never matches it; the strategy it belongs to is left out",
+            c.operator
+        ));
+        return None;
+    };
+    let out = Constraint {
+        context_name: c.context_name.clone(),
+        operator,
+        values: c.values.iter().filter_map(text).collect(),
+        value: c.value.as_ref().and_then(text),
+        inverted: c.inverted,
+        case_insensitive: c.case_insensitive,
+    };
+    if let Err(e) = out.compile("constraint") {
+        notes.push(format!(
+            "{place}: constraint on {} keeps a value that does not parse ({}); like Unleash, it never matches",
+            c.context_name, e.message
+        ));
+    }
+    Some(out)
+}
+
+fn variants_of(
+    list: &[UnleashVariant],
+    all: &mut Vec<Variant>,
+    flag: &str,
+    notes: &mut Vec<String>,
+) {
+    for v in list {
+        match all.iter().find(|x| x.name == v.name) {
+            Some(existing) if existing.payload != v.payload => notes.push(format!(
+                "{flag}: two variants are called '{}' with different payloads; both serve the first one's payload",
+                v.name
+            )),
+            Some(_) => {}
+            None => all.push(Variant {
+                name: v.name.clone(),
+                value: Value::Bool(true),
+                payload: v.payload.clone(),
+            }),
+        }
+    }
+}
+
+fn split_of(list: &[UnleashVariant], group: Option<String>, stickiness: String) -> Split {
+    Split {
+        variants: list
+            .iter()
+            .map(|v| WeightedVariant {
+                variant: v.name.clone(),
+                weight: u32::try_from(v.weight).unwrap_or(0),
+            })
+            .collect(),
+        stickiness,
+        group_id: group,
+        overrides: list
+            .iter()
+            .flat_map(|v| {
+                v.overrides.iter().map(|o| Override {
+                    variant: v.name.clone(),
+                    context_name: o.context_name.clone(),
+                    values: o.values.iter().filter_map(text).collect(),
+                })
+            })
+            .collect(),
+    }
+}
+
+fn feature(
+    f: &Feature,
+    segment_ids: &HashMap<i64, String>,
+    by_name: &HashMap<&str, &Feature>,
+    notes: &mut Vec<String>,
+) -> (FlagSpec, Targeting) {
+    let mut variants = vec![Variant {
+        name: DISABLED_VARIANT.to_owned(),
+        value: Value::Bool(false),
+        payload: None,
+    }];
+    variants_of(&f.variants, &mut variants, &f.name, notes);
+    let feature_split = || {
+        let stickiness = f
+            .variants
+            .first()
+            .and_then(|v| v.stickiness.clone())
+            .unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
+        Serve::Split(split_of(&f.variants, Some(f.name.clone()), stickiness))
+    };
+    // Unleash takes variants from the first matching strategy that has some; listing those
+    // strategies first gives the same choice with first-match rules (enablement is an OR).
+    let mut ordered: Vec<&Strategy> = f
+        .strategies
+        .iter()
+        .filter(|s| !s.variants.is_empty())
+        .collect();
+    ordered.extend(f.strategies.iter().filter(|s| s.variants.is_empty()));
+    let mut rules = Vec::new();
+    for (i, s) in ordered.into_iter().enumerate() {
+        let place = format!("{} strategy {} ({})", f.name, i + 1, s.name);
+        variants_of(&s.variants, &mut variants, &f.name, notes);
+        let serve = if s.variants.is_empty() {
+            feature_split()
+        } else {
+            let stickiness =
+                param(s, "stickiness").unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
+            Serve::Split(split_of(&s.variants, None, stickiness))
+        };
+        if let Some(rule) = strategy_rule(s, serve, segment_ids, &place, notes) {
+            rules.push(rule);
+        }
+    }
+    if rules.is_empty() && !f.strategies.is_empty() {
+        // Every strategy was left out because Unleash never enables it: keep the toggle off
+        // for everyone (a flag without rules would be on for everyone).
+        rules.push(Rule {
+            description: "Strategies Unleash never enables".into(),
+            segments: Vec::new(),
+            constraints: Vec::new(),
+            rollout: 0,
+            stickiness: DEFAULT_STICKINESS.into(),
+            group_id: None,
+            serve: feature_split(),
+        });
+    }
+    if f.strategies.is_empty() {
+        rules.push(Rule {
+            description: "Everyone (no strategies in Unleash)".into(),
+            segments: Vec::new(),
+            constraints: Vec::new(),
+            rollout: 100,
+            stickiness: DEFAULT_STICKINESS.into(),
+            group_id: None,
+            serve: feature_split(),
+        });
+    }
+    let mut enabled = f.enabled;
+    let mut prerequisites = Vec::new();
+    for d in &f.dependencies {
+        match by_name.get(d.feature.as_str()) {
+            None => {
+                notes.push(format!(
+                    "{}: depends on '{}', which is not in the document; like Unleash, it stays off",
+                    f.name, d.feature
+                ));
+                enabled = false;
+            }
+            Some(parent) if !parent.dependencies.is_empty() => {
+                notes.push(format!(
+                    "{}: depends on '{}', which has dependencies of its own; like Unleash, it stays off",
+                    f.name, d.feature
+                ));
+                enabled = false;
+            }
+            Some(_) => prerequisites.push(Prerequisite {
+                flag: d.feature.clone(),
+                enabled: d.enabled.unwrap_or(true),
+                variants: d.variants.clone(),
+            }),
+        }
+    }
+    let mut tags = Vec::new();
+    if !f.kind.is_empty() {
+        tags.push(f.kind.clone());
+    }
+    if !f.project.is_empty() && f.project != "default" {
+        tags.push(format!("project:{}", f.project));
+    }
+    let spec = FlagSpec {
+        key: f.name.clone(),
+        name: f.name.clone(),
+        description: f.description.clone(),
+        tags,
+        owner: String::new(),
+        value_type: ValueType::Boolean,
+        variants,
+        kind: FlagKind::UnleashToggle,
+    };
+    let targeting = Targeting {
+        enabled,
+        rules,
+        default_variant: DISABLED_VARIANT.into(),
+        off_variant: DISABLED_VARIANT.into(),
+        prerequisites,
+    };
+    (spec, targeting)
+}
+
+fn list_param(s: &Strategy, name: &str) -> Vec<String> {
+    param(s, name)
+        .unwrap_or_default()
+        .split(',')
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn percentage(s: &Strategy, name: &str, place: &str, notes: &mut Vec<String>) -> Option<u32> {
+    let raw = param(s, name).unwrap_or_default();
+    match raw.trim().parse::<u32>() {
+        Ok(p) => Some(p.min(100)),
+        Err(_) => {
+            notes.push(format!(
+                "{place}: {name} '{raw}' is not a whole percentage, so Unleash never enables it; left out"
+            ));
+            None
+        }
+    }
+}
+
+fn strategy_rule(
+    s: &Strategy,
+    serve: Serve,
+    segment_ids: &HashMap<i64, String>,
+    place: &str,
+    notes: &mut Vec<String>,
+) -> Option<Rule> {
+    let mut constraints = Vec::new();
+    for c in &s.constraints {
+        constraints.push(constraint(c, place, notes)?);
+    }
+    let mut segments = Vec::new();
+    for id in &s.segments {
+        let Some(key) = segment_ids.get(id) else {
+            notes.push(format!(
+                "{place}: segment {id} is not in the document, so Unleash never matches this strategy; left out"
+            ));
+            return None;
+        };
+        segments.push(key.clone());
+    }
+    let mut rule = Rule {
+        description: format!("Unleash {} strategy", s.name),
+        segments,
+        constraints,
+        rollout: 100,
+        stickiness: DEFAULT_STICKINESS.into(),
+        group_id: None,
+        serve,
+    };
+    let list = |field: &str, operator: Operator, values: Vec<String>, ci: bool| Constraint {
+        context_name: field.into(),
+        operator,
+        values,
+        value: None,
+        inverted: false,
+        case_insensitive: ci,
+    };
+    match s.name.as_str() {
+        "default" => {}
+        "userWithId" => {
+            let ids = list_param(s, "userIds");
+            rule.constraints
+                .push(list("userId", Operator::In, ids, false));
+        }
+        "gradualRolloutUserId" | "gradualRolloutSessionId" => {
+            rule.stickiness = if s.name == "gradualRolloutUserId" {
+                "userId"
+            } else {
+                "sessionId"
+            }
+            .into();
+            rule.rollout = percentage(s, "percentage", place, notes)?;
+            let Some(group) = param(s, "groupId") else {
+                notes.push(format!(
+                    "{place}: no groupId, so Unleash never enables it; left out"
+                ));
+                return None;
+            };
+            rule.group_id = Some(group);
+        }
+        "gradualRolloutRandom" => {
+            rule.stickiness = "random".into();
+            rule.rollout = percentage(s, "percentage", place, notes)?;
+        }
+        "flexibleRollout" => {
+            rule.rollout = percentage(s, "rollout", place, notes)?;
+            if let Some(st) = param(s, "stickiness").filter(|x| !x.is_empty()) {
+                rule.stickiness = st;
+            }
+            rule.group_id = param(s, "groupId").filter(|x| !x.is_empty());
+        }
+        "remoteAddress" => {
+            let ips = list_param(s, "IPs");
+            rule.constraints
+                .push(list("remoteAddress", Operator::InCidr, ips, false));
+        }
+        "applicationHostname" => {
+            let hosts = list_param(s, "hostNames")
+                .into_iter()
+                .map(|h| h.to_lowercase())
+                .collect();
+            notes.push(format!(
+                "{place}: Unleash compares the application's own host name; here applications send it as the context attribute `hostname`"
+            ));
+            rule.constraints
+                .push(list("hostname", Operator::In, hosts, true));
+        }
+        other => {
+            notes.push(format!(
+                "{place}: custom strategy '{other}' has no implementation here (Unleash also evaluates unknown strategies as off); left out"
+            ));
+            return None;
+        }
+    }
+    Some(rule)
+}
