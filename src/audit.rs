@@ -26,6 +26,34 @@ pub enum AuditAction {
     SessionLoginFailed,
     #[serde(rename = "session.logout")]
     SessionLogout,
+    #[serde(rename = "environment.create")]
+    EnvironmentCreate,
+    #[serde(rename = "environment.rename")]
+    EnvironmentRename,
+    #[serde(rename = "environment.delete")]
+    EnvironmentDelete,
+    #[serde(rename = "segment.create")]
+    SegmentCreate,
+    #[serde(rename = "segment.update")]
+    SegmentUpdate,
+    #[serde(rename = "segment.delete")]
+    SegmentDelete,
+    #[serde(rename = "flag.create")]
+    FlagCreate,
+    #[serde(rename = "flag.update")]
+    FlagUpdate,
+    #[serde(rename = "flag.toggle")]
+    FlagToggle,
+    #[serde(rename = "flag.archive")]
+    FlagArchive,
+    #[serde(rename = "flag.restore")]
+    FlagRestore,
+    #[serde(rename = "flag.import")]
+    FlagImport,
+    #[serde(rename = "sdk_key.create")]
+    SdkKeyCreate,
+    #[serde(rename = "sdk_key.revoke")]
+    SdkKeyRevoke,
 }
 
 impl AuditAction {
@@ -41,6 +69,20 @@ impl AuditAction {
             AuditAction::SessionLogin => "session.login",
             AuditAction::SessionLoginFailed => "session.login_failed",
             AuditAction::SessionLogout => "session.logout",
+            AuditAction::EnvironmentCreate => "environment.create",
+            AuditAction::EnvironmentRename => "environment.rename",
+            AuditAction::EnvironmentDelete => "environment.delete",
+            AuditAction::SegmentCreate => "segment.create",
+            AuditAction::SegmentUpdate => "segment.update",
+            AuditAction::SegmentDelete => "segment.delete",
+            AuditAction::FlagCreate => "flag.create",
+            AuditAction::FlagUpdate => "flag.update",
+            AuditAction::FlagToggle => "flag.toggle",
+            AuditAction::FlagArchive => "flag.archive",
+            AuditAction::FlagRestore => "flag.restore",
+            AuditAction::FlagImport => "flag.import",
+            AuditAction::SdkKeyCreate => "sdk_key.create",
+            AuditAction::SdkKeyRevoke => "sdk_key.revoke",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `varai` server: configuration, storage, HTTP, and the start-up that ties them together.
 
 pub mod config;
+pub mod flags;
 pub mod http;
 pub mod storage;
 
@@ -14,6 +15,7 @@ use varai_app::ssr::accounts::bootstrap_admin;
 use varai_app::ssr::{AppState, now_ms};
 
 use config::ServeArgs;
+use flags::FlagCache;
 use storage::{SqlxSessionStore, SqlxStore};
 
 /// The file the first admin's one-time password is also written to, readable by its owner.
@@ -31,6 +33,8 @@ pub fn leptos_options(site_root: &Path) -> LeptosOptions {
 /// Everything `main` needs to serve: the state, the session store and the database handle.
 pub struct Server {
     pub state: AppState,
+    /// The flag configuration OFREP serves, kept current by [`FlagCache::watch`].
+    pub flag_cache: Arc<FlagCache>,
     pub sessions: SqlxSessionStore,
     pub store: SqlxStore,
 }
@@ -51,9 +55,14 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
         accounts: Arc::new(store.clone()),
+        flags: Arc::new(store.clone()),
         storage: store.backend().label(),
     };
+    let flag_cache = FlagCache::load(Arc::clone(&state.flags))
+        .await
+        .map_err(|e| anyhow::anyhow!("could not load the flag configuration: {e}"))?;
     Ok(Server {
+        flag_cache,
         sessions: SqlxSessionStore::new(&store),
         state,
         store,
@@ -100,16 +109,30 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("VARAI_ADDR: could not listen on {}", args.addr))?;
     let sweeper = tokio::spawn(sweep_sessions(server.sessions.clone()));
+    let watcher = server
+        .flag_cache
+        .watch(Arc::clone(server.store.config_changed()));
+    let listener_task = (server.store.backend() == storage::Backend::Postgres).then(|| {
+        FlagCache::listen_postgres(
+            args.storage.database_url(),
+            storage::CHANGE_CHANNEL,
+            Arc::clone(server.store.config_changed()),
+        )
+    });
     let cookies = http::CookiePolicy {
         secure: args.cookie_secure,
     };
-    let app = http::router(server.state, server.sessions, cookies);
+    let app = http::router(server.state, server.sessions, cookies, server.flag_cache);
     tracing::info!("VARAi Rollout is listening on http://{}", args.addr);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
     sweeper.abort();
+    watcher.abort();
+    if let Some(t) = listener_task {
+        t.abort();
+    }
     server.store.close().await;
     tracing::info!("stopped");
     Ok(())

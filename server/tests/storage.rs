@@ -18,6 +18,7 @@ const PASSWORD: &str = "a-long-enough-password";
 async fn audit_events(store: &SqlxStore, actor: Option<&str>) -> Vec<AuditEvent> {
     let filter = AuditFilter {
         actor: actor.map(str::to_owned),
+        target: None,
         before: None,
         limit: 200,
     };
@@ -174,6 +175,7 @@ async fn the_audit_log_pages_newest_first_and_filters_by_actor(backend: Backend)
         t.db.store
             .list_audit(&AuditFilter {
                 actor: Some("admin".into()),
+                target: None,
                 before: None,
                 limit: 3,
             })
@@ -185,6 +187,7 @@ async fn the_audit_log_pages_newest_first_and_filters_by_actor(backend: Backend)
         t.db.store
             .list_audit(&AuditFilter {
                 actor: Some("admin".into()),
+                target: None,
                 before: first.next_before,
                 limit: 3,
             })

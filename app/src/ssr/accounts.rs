@@ -237,6 +237,7 @@ pub async fn list_audit(
     who.require(Role::Viewer)?;
     let filter = AuditFilter {
         actor: actor.filter(|a| !a.is_empty()),
+        target: None,
         before,
         limit: limit.unwrap_or(50).clamp(1, AUDIT_PAGE_MAX),
     };

@@ -4,10 +4,13 @@
 
 pub mod accounts;
 pub mod caller;
+pub mod flag_ports;
+pub mod flags;
 pub mod passwords;
 pub mod ports;
 
 pub use caller::{Actor, Caller, Principal};
+pub use flag_ports::FlagStore;
 pub use ports::{AccountStore, StoreError};
 
 use axum::extract::FromRef;
@@ -19,6 +22,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub accounts: Arc<dyn AccountStore>,
+    pub flags: Arc<dyn FlagStore>,
     /// Which database holds the state, for people: "SQLite" or "PostgreSQL".
     pub storage: &'static str,
 }

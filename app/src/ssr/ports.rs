@@ -95,6 +95,8 @@ pub struct NewToken {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor: Option<String>,
+    /// Only events about this target, e.g. `flag:checkout`.
+    pub target: Option<String>,
     pub before: Option<i64>,
     pub limit: u32,
 }

@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorDetail}
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn signed_in(caller: Caller) -> ApiResult<Principal> {
+pub(super) fn signed_in(caller: Caller) -> ApiResult<Principal> {
     caller.0.ok_or(ApiError(AppError::Unauthenticated))
 }
 
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/audit", get(list_audit))
+        .merge(super::api_flags::router())
         .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
 }
 
@@ -56,7 +57,7 @@ impl Modify for BearerAuth {
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(ApiDoc::openapi().merge_from(super::api_flags::FlagApiDoc::openapi()))
 }
 
 /// The caller this token or session stands for.

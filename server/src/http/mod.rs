@@ -2,6 +2,7 @@
 //! the operations endpoints, behind the session, caller and origin checks.
 
 pub mod api;
+pub mod api_flags;
 pub mod auth;
 pub mod error;
 pub mod ops;
@@ -18,6 +19,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use varai_app::ssr::AppState;
 use varai_app::{App, shell};
 
+use crate::flags::FlagCache;
 use crate::storage::SqlxSessionStore;
 
 /// The name of the session cookie.
@@ -31,7 +33,12 @@ pub struct CookiePolicy {
 }
 
 /// Builds the whole application; `main` serves it and tests call it directly.
-pub fn router(state: AppState, sessions: SqlxSessionStore, cookies: CookiePolicy) -> Router {
+pub fn router(
+    state: AppState,
+    sessions: SqlxSessionStore,
+    cookies: CookiePolicy,
+    flags: Arc<FlagCache>,
+) -> Router {
     let metrics = ops::HttpMetrics::new();
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
@@ -66,6 +73,7 @@ pub fn router(state: AppState, sessions: SqlxSessionStore, cookies: CookiePolicy
         .layer(from_fn(auth::refuse_cross_origin))
         .with_state(state)
         .merge(metrics_route)
+        .merge(crate::flags::ofrep::router(flags))
         .layer(from_fn_with_state(metrics, ops::track))
         .layer(TraceLayer::new_for_http())
 }

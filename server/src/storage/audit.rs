@@ -25,7 +25,7 @@ pub(crate) fn state_json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
-async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
+pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor, actor_user_id, action, target, before_state, after_state) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -83,11 +83,13 @@ impl SqlxStore {
         let rows: Vec<AuditEventRow> = sqlx::query_as(
             "SELECT id, at, actor, action, target, before_state, after_state FROM audit_events \
              WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR id < $2) \
+             AND ($4 IS NULL OR target = $4) \
              ORDER BY id DESC LIMIT $3",
         )
         .bind(f.actor.as_deref())
         .bind(f.before)
         .bind(i64::from(f.limit) + 1)
+        .bind(f.target.as_deref())
         .fetch_all(self.pool())
         .await
         .map_err(backend_error("read the audit log"))?;

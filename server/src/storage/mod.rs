@@ -3,9 +3,13 @@
 
 mod accounts;
 mod audit;
+mod environments;
+mod flags;
+mod segments;
 mod sessions;
 mod tokens;
 
+pub use flags::CHANGE_CHANNEL;
 pub use sessions::SqlxSessionStore;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -13,7 +17,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use varai_app::ssr::StoreError;
 
@@ -85,6 +91,8 @@ pub fn redact(url: &str) -> String {
 pub struct SqlxStore {
     pool: AnyPool,
     backend: Backend,
+    /// Signalled after every committed change to the flag configuration.
+    config_changed: Arc<Notify>,
 }
 
 impl SqlxStore {
@@ -123,11 +131,20 @@ impl SqlxStore {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(Error::Migrate)?;
-        Ok(SqlxStore { pool, backend })
+        Ok(SqlxStore {
+            pool,
+            backend,
+            config_changed: Arc::new(Notify::new()),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Signalled (one stored permit) after each change to the flag configuration.
+    pub fn config_changed(&self) -> &Arc<Notify> {
+        &self.config_changed
     }
 
     pub fn pool(&self) -> &AnyPool {

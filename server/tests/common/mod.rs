@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use varai_app::ssr::accounts::{bootstrap_admin, issue_token};
 use varai_app::ssr::{Actor, AppState};
+use varai_server::flags::FlagCache;
 use varai_server::http::{CookiePolicy, SESSION_COOKIE, router};
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
@@ -103,6 +104,9 @@ pub struct TestApp {
     pub db: TestDb,
     pub app: Router,
     pub state: AppState,
+    /// The OFREP cache, watching the store as the server's does.
+    pub flag_cache: Arc<FlagCache>,
+    _watcher: tokio::task::JoinHandle<()>,
 }
 
 impl TestApp {
@@ -114,14 +118,26 @@ impl TestApp {
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             accounts: Arc::new(db.store.clone()),
+            flags: Arc::new(db.store.clone()),
             storage: db.store.backend().label(),
         };
+        let flag_cache = FlagCache::load(Arc::clone(&state.flags))
+            .await
+            .expect("flag configuration loads");
+        let watcher = flag_cache.watch(Arc::clone(db.store.config_changed()));
         let app = router(
             state.clone(),
             SqlxSessionStore::new(&db.store),
             CookiePolicy { secure: false },
+            Arc::clone(&flag_cache),
         );
-        TestApp { db, app, state }
+        TestApp {
+            db,
+            app,
+            state,
+            flag_cache,
+            _watcher: watcher,
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {

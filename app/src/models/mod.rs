@@ -81,3 +81,6 @@ pub struct AuditPage {
     /// Pass as `before` to read the next, older page; absent on the last page.
     pub next_before: Option<i64>,
 }
+
+mod flags;
+pub use flags::*;

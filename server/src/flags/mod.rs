@@ -1,0 +1,6 @@
+//! Serving flags to applications: the in-memory evaluation cache and the OFREP endpoints.
+
+pub mod cache;
+pub mod ofrep;
+
+pub use cache::FlagCache;
