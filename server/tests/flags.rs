@@ -369,3 +369,40 @@ on_both_backends!(
     an_unleash_export_imports_and_evaluates_as_unleash_would,
     a_revoked_sdk_key_stops_working,
 );
+
+/// A second replica on the same PostgreSQL database learns of a change made through the first
+/// within a second, through LISTEN/NOTIFY.
+#[tokio::test]
+async fn another_replica_serves_a_change_within_a_second() {
+    use std::sync::Arc;
+    use varai_domain::flags::Context;
+    use varai_server::flags::FlagCache;
+    use varai_server::storage::{CHANGE_CHANNEL, SqlxStore};
+
+    let t = TestApp::new(Backend::Postgres).await;
+    let url = common::postgres_url(t.db.pg_name().expect("a PostgreSQL test database"));
+    let replica = SqlxStore::connect(&url).await.expect("second replica connects");
+    let cache = FlagCache::load(Arc::new(replica.clone())).await.expect("cache loads");
+    let _watch = cache.watch(Arc::clone(replica.config_changed()));
+    let _listen = FlagCache::listen_postgres(url, CHANGE_CHANNEL, Arc::clone(replica.config_changed()));
+    // Let the listener subscribe before the change is made.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let admin = Client::new(&t, "admin").await;
+    admin.call(Method::POST, "/api/v1/flags", Some(boolean_flag("shared"))).await;
+    admin
+        .call(Method::POST, "/api/v1/flags/shared/environments/staging/toggle", Some(json!({"enabled": true})))
+        .await;
+    let start = std::time::Instant::now();
+    let served_on = || {
+        let snapshot = cache.snapshot();
+        let env = snapshot.environment("staging").expect("staging");
+        env.flags
+            .evaluate("shared", &Context::anonymous(0, 0))
+            .is_some_and(|e| e.on)
+    };
+    while !served_on() {
+        assert!(start.elapsed() < Duration::from_secs(1), "the replica did not see the change within a second");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -36,6 +36,11 @@ fn postgres_admin_url() -> String {
 }
 
 impl TestDb {
+    /// The PostgreSQL database's name, for a test that opens a second connection to it.
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
