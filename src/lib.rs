@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clock;
 pub mod flags;
 pub mod role;
+pub mod text_diff;
 pub mod throttle;
 pub mod url;
 

@@ -60,6 +60,37 @@ struct CompiledSegment {
     excluded: HashSet<String>,
 }
 
+impl CompiledSegment {
+    fn new(s: &Segment) -> Self {
+        CompiledSegment {
+            matchers: s.constraints.iter().map(|c| c.compile_lenient()).collect(),
+            included: s.included.iter().cloned().collect(),
+            excluded: s.excluded.iter().cloned().collect(),
+        }
+    }
+
+    fn matches(&self, ctx: &Context<'_>) -> bool {
+        let user = ctx.user_id();
+        if user.is_some_and(|u| self.excluded.contains(u)) {
+            return false;
+        }
+        if user.is_some_and(|u| self.included.contains(u)) {
+            return true;
+        }
+        if self.matchers.is_empty() {
+            return self.included.is_empty();
+        }
+        self.matchers.iter().all(|m| m.matches(ctx))
+    }
+}
+
+/// Whether `segment` matches the context: an excluded user never does, an included user
+/// always does; otherwise every constraint must hold — and a segment with neither
+/// constraints nor an include list matches everyone.
+pub fn segment_matches(segment: &Segment, ctx: &Context<'_>) -> bool {
+    CompiledSegment::new(segment).matches(ctx)
+}
+
 enum CompiledServe {
     Variant(usize),
     Split {
@@ -123,11 +154,7 @@ impl FlagSet {
             .enumerate()
             .map(|(i, s)| {
                 seg_index.insert(s.key.clone(), i);
-                CompiledSegment {
-                    matchers: s.constraints.iter().map(|c| c.compile_lenient()).collect(),
-                    included: s.included.iter().cloned().collect(),
-                    excluded: s.excluded.iter().cloned().collect(),
-                }
+                CompiledSegment::new(s)
             })
             .collect();
         let mut set = FlagSet {
@@ -251,18 +278,7 @@ impl FlagSet {
     /// otherwise every constraint must hold — and a segment with neither constraints nor an
     /// include list matches everyone.
     fn segment_matches(&self, i: usize, ctx: &Context<'_>) -> bool {
-        let s = &self.segments[i];
-        let user = ctx.user_id();
-        if user.is_some_and(|u| s.excluded.contains(u)) {
-            return false;
-        }
-        if user.is_some_and(|u| s.included.contains(u)) {
-            return true;
-        }
-        if s.matchers.is_empty() {
-            return s.included.is_empty();
-        }
-        s.matchers.iter().all(|m| m.matches(ctx))
+        self.segments[i].matches(ctx)
     }
 
     /// The variant a matching rule serves, and whether a weighted split chose it.

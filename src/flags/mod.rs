@@ -13,7 +13,7 @@ pub mod validate;
 
 pub use constraint::{Constraint, Operator};
 pub use context::Context;
-pub use evaluate::{Evaluation, FlagSet, Reason};
+pub use evaluate::{Evaluation, FlagSet, Reason, segment_matches};
 pub use model::{
     FlagKind, FlagSpec, Override, Payload, Prerequisite, Rule, Segment, Serve, Split, Targeting,
     ValueType, Variant, WeightedVariant,
