@@ -14,6 +14,21 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
+/// Percent-encodes one path segment: everything but unreserved characters, so a flag key
+/// with `/`, spaces or non-ASCII letters stays one segment.
+pub fn encode_path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +40,7 @@ mod tests {
             "/audit%3Factor%3Da%20b%26x"
         );
         assert_eq!(encode_query_value("token:ci"), "token%3Aci");
+        assert_eq!(encode_path_segment("Bücher/x y"), "B%C3%BCcher%2Fx%20y");
+        assert_eq!(encode_path_segment("new-checkout.v2"), "new-checkout.v2");
     }
 }

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod components;
+pub mod editors;
 pub mod error;
 pub mod models;
 pub mod pages;

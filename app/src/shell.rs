@@ -10,8 +10,19 @@ use varai_domain::Role;
 use crate::components::{ErrorNote, RoleBadge};
 use crate::models::Me;
 use crate::pages::{
-    NotFoundPage, account::AccountPage, audit::AuditLogPage, login::LoginPage,
-    overview::OverviewPage, settings::SettingsPage, tokens::TokensPage, users::UsersPage,
+    NotFoundPage,
+    account::AccountPage,
+    audit::AuditLogPage,
+    environments::EnvironmentsPage,
+    flags::{FlagEditorPage, FlagsPage, NewFlagPage},
+    import::ImportPage,
+    login::LoginPage,
+    overview::OverviewPage,
+    sdk_keys::SdkKeysPage,
+    segments::{SegmentEditorPage, SegmentsPage},
+    settings::SettingsPage,
+    tokens::TokensPage,
+    users::UsersPage,
 };
 
 /// The HTML document the server sends; the router fills its body.
@@ -47,10 +58,18 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("flags") view=FlagsPage ssr=SsrMode::Async/>
+                    <Route path=path!("flags/new") view=NewFlagPage ssr=SsrMode::Async/>
+                    <Route path=path!("flags/:key") view=FlagEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("segments") view=SegmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("segments/:key") view=SegmentEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("settings/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/environments") view=EnvironmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/sdk-keys") view=SdkKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("settings/account") view=AccountPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
@@ -87,6 +106,8 @@ fn SignedInLayout() -> impl IntoView {
             <nav class="sidebar" aria-label="Main">
                 <ul>
                     <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/flags">"Flags"</A></li>
+                    <li><A href="/segments">"Segments"</A></li>
                     <li><A href="/audit">"Audit"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>

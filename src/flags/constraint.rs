@@ -84,6 +84,31 @@ impl Operator {
         }
     }
 
+    /// How the operator reads in a sentence: `email` *ends with* `@example.com`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Operator::In => "is one of",
+            Operator::NotIn => "is not one of",
+            Operator::StrStartsWith => "starts with",
+            Operator::StrEndsWith => "ends with",
+            Operator::StrContains => "contains",
+            Operator::NumEq => "= (number)",
+            Operator::NumGt => "> (number)",
+            Operator::NumGte => "≥ (number)",
+            Operator::NumLt => "< (number)",
+            Operator::NumLte => "≤ (number)",
+            Operator::DateAfter => "is after (date)",
+            Operator::DateBefore => "is before (date)",
+            Operator::SemverEq => "= (version)",
+            Operator::SemverGt => "> (version)",
+            Operator::SemverGte => "≥ (version)",
+            Operator::SemverLt => "< (version)",
+            Operator::SemverLte => "≤ (version)",
+            Operator::Regex => "matches the pattern",
+            Operator::InCidr => "is in the network",
+        }
+    }
+
     /// Parses a wire name.
     pub fn parse(name: &str) -> Option<Operator> {
         Operator::ALL.into_iter().find(|o| o.as_str() == name)
@@ -117,6 +142,24 @@ pub struct Constraint {
     pub inverted: bool,
     #[serde(default)]
     pub case_insensitive: bool,
+}
+
+impl Constraint {
+    /// The constraint as a sentence, e.g. `email ends with @example.com (any case)`.
+    pub fn describe(&self) -> String {
+        let values = match (&self.value, self.operator.takes_single_value()) {
+            (Some(v), true) => v.clone(),
+            _ => self.values.join(", "),
+        };
+        let mut text = format!("{} {} {}", self.context_name, self.operator.label(), values);
+        if self.inverted {
+            text = format!("not ({text})");
+        }
+        if self.case_insensitive {
+            text.push_str(" (any case)");
+        }
+        text
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

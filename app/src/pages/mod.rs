@@ -2,8 +2,13 @@
 
 pub mod account;
 pub mod audit;
+pub mod environments;
+pub mod flags;
+pub mod import;
 pub mod login;
 pub mod overview;
+pub mod sdk_keys;
+pub mod segments;
 pub mod settings;
 pub mod tokens;
 pub mod users;

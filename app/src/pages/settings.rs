@@ -29,6 +29,18 @@ pub fn SettingsPage() -> impl IntoView {
                             <h2>"API tokens"</h2>
                             <p>"Create and revoke tokens for CI and scripts."</p>
                         </a>
+                        <a class="card link-card" href="/settings/environments">
+                            <h2>"Environments"</h2>
+                            <p>"Add, rename and remove environments."</p>
+                        </a>
+                        <a class="card link-card" href="/settings/sdk-keys">
+                            <h2>"SDK keys"</h2>
+                            <p>"Keys applications use to evaluate flags over OFREP."</p>
+                        </a>
+                        <a class="card link-card" href="/settings/import">
+                            <h2>"Import from Unleash"</h2>
+                            <p>"Bring toggles, segments and variants over from Unleash."</p>
+                        </a>
                     })
                 })}
             </Suspense>

@@ -19,7 +19,10 @@ pub enum FlagChange {
         environments: BTreeMap<String, Targeting>,
     },
     /// Switch the flag on or off in one environment.
-    Toggle { environment: String, enabled: bool },
+    Toggle {
+        environment: String,
+        enabled: bool,
+    },
     Archive(bool),
 }
 

@@ -116,7 +116,10 @@ pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) ->
         return Err(AppError::NotFound("environment".into()));
     }
     if envs.len() == 1 {
-        return Err(conflict("environment", "the last environment cannot be removed"));
+        return Err(conflict(
+            "environment",
+            "the last environment cannot be removed",
+        ));
     }
     let usage = environment_usage(state, key).await?;
     if !usage.is_empty() {
@@ -138,7 +141,10 @@ pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) ->
             format!("'{key}' is still used by {}", parts.join("; and ")),
         ));
     }
-    Ok(state.flags.delete_environment(&who.actor, key, now_ms()).await?)
+    Ok(state
+        .flags
+        .delete_environment(&who.actor, key, now_ms())
+        .await?)
 }
 
 // ---- segments ----
@@ -160,12 +166,14 @@ pub fn uses_of_segment(flags: &[FlagRecord], segment: &str) -> Vec<String> {
     flags
         .iter()
         .flat_map(|f| {
-            f.environments.iter().filter_map(move |(env, t)| {
-                t.rules
-                    .iter()
-                    .any(|r| r.segments.iter().any(|s| s == segment))
-                    .then(|| format!("{} ({env})", f.spec.key))
-            })
+            f.environments
+                .iter()
+                .filter(|(_, t)| {
+                    t.rules
+                        .iter()
+                        .any(|r| r.segments.iter().any(|s| s == segment))
+                })
+                .map(move |(env, _)| format!("{} ({env})", f.spec.key))
         })
         .collect()
 }
@@ -213,7 +221,10 @@ pub async fn delete_segment(state: &AppState, who: &Principal, key: &str) -> Res
             ),
         ));
     }
-    Ok(state.flags.delete_segment(&who.actor, key, now_ms()).await?)
+    Ok(state
+        .flags
+        .delete_segment(&who.actor, key, now_ms())
+        .await?)
 }
 
 // ---- flags ----
@@ -299,7 +310,10 @@ async fn check_environments(
         .collect();
     for (env, t) in environments {
         if !envs.iter().any(|e| &e.key == env) {
-            return Err(invalid("environments", format!("there is no environment '{env}'")));
+            return Err(invalid(
+                "environments",
+                format!("there is no environment '{env}'"),
+            ));
         }
         check_targeting(
             spec,
@@ -365,7 +379,13 @@ pub async fn set_flag_archived(
     who.require(Role::Developer)?;
     Ok(state
         .flags
-        .update_flag(&who.actor, key, FlagChange::Archive(archived), None, now_ms())
+        .update_flag(
+            &who.actor,
+            key,
+            FlagChange::Archive(archived),
+            None,
+            now_ms(),
+        )
         .await?)
 }
 

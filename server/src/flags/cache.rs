@@ -145,7 +145,9 @@ impl FlagCache {
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "could not connect to LISTEN for flag changes"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not connect to LISTEN for flag changes")
+                    }
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }

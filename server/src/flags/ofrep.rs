@@ -3,13 +3,13 @@
 //! an environment's SDK key (`Authorization: Bearer` or `X-API-Key`). Reads only the
 //! in-memory [`FlagCache`].
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::hash::{Hash, Hasher};
@@ -98,7 +98,10 @@ fn authenticate(cache: &FlagCache, headers: &HeaderMap) -> Result<Arc<EnvSnapsho
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
     let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
     let Some(secret) = bearer.or(api_key).map(str::trim).filter(|s| !s.is_empty()) else {
         return Err(Failure::new(
@@ -232,7 +235,11 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 fn serialize(value: &impl Serialize) -> Result<Vec<u8>, Failure> {
     serde_json::to_vec(value).map_err(|e| {
         tracing::error!(error = %e, "could not serialise an evaluation");
-        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", "evaluation failed")
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "GENERAL",
+            "evaluation failed",
+        )
     })
 }
 
@@ -255,7 +262,10 @@ async fn evaluate_one(
         )
         .for_flag(&key));
     };
-    Ok(json_response(StatusCode::OK, serialize(&success(&evaluation))?))
+    Ok(json_response(
+        StatusCode::OK,
+        serialize(&success(&evaluation))?,
+    ))
 }
 
 /// `POST /ofrep/v1/evaluate/flags`: every flag of the environment, with an ETag that changes
@@ -279,7 +289,10 @@ async fn evaluate_all(
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -23,7 +23,10 @@ type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/environments", get(list_environments).post(create_environment))
+        .route(
+            "/environments",
+            get(list_environments).post(create_environment),
+        )
         .route(
             "/environments/{key}",
             axum::routing::patch(rename_environment).delete(delete_environment),
@@ -69,7 +72,9 @@ async fn list_environments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<Environment>>> {
-    Ok(Json(flags::list_environments(&state, &signed_in(caller)?).await?))
+    Ok(Json(
+        flags::list_environments(&state, &signed_in(caller)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -139,7 +144,9 @@ async fn list_segments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<SegmentRecord>>> {
-    Ok(Json(flags::list_segments(&state, &signed_in(caller)?).await?))
+    Ok(Json(
+        flags::list_segments(&state, &signed_in(caller)?).await?,
+    ))
 }
 
 /// Creates a segment (key, name, description, constraints, included, excluded). Developer or above.
@@ -286,7 +293,9 @@ async fn get_flag(
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
-    Ok(Json(flags::get_flag(&state, &signed_in(caller)?, &key).await?))
+    Ok(Json(
+        flags::get_flag(&state, &signed_in(caller)?, &key).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -314,7 +323,15 @@ async fn update_flag(
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::save_flag(&state, &who, &key, body.spec, body.environments, body.version).await?,
+        flags::save_flag(
+            &state,
+            &who,
+            &key,
+            body.spec,
+            body.environments,
+            body.version,
+        )
+        .await?,
     ))
 }
 
@@ -349,7 +366,9 @@ async fn archive_flag(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
-    Ok(Json(flags::set_flag_archived(&state, &who, &key, true).await?))
+    Ok(Json(
+        flags::set_flag_archived(&state, &who, &key, true).await?,
+    ))
 }
 
 /// Restores an archived flag. Developer or above.
@@ -361,7 +380,9 @@ async fn restore_flag(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
-    Ok(Json(flags::set_flag_archived(&state, &who, &key, false).await?))
+    Ok(Json(
+        flags::set_flag_archived(&state, &who, &key, false).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -381,7 +402,9 @@ async fn flag_history(
     ApiQuery(page): ApiQuery<Before>,
 ) -> ApiResult<Json<AuditPage>> {
     let who = signed_in(caller)?;
-    Ok(Json(flags::flag_history(&state, &who, &key, page.before).await?))
+    Ok(Json(
+        flags::flag_history(&state, &who, &key, page.before).await?,
+    ))
 }
 
 // ---- SDK keys and import ----
@@ -393,7 +416,9 @@ async fn list_sdk_keys(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<SdkKey>>> {
-    Ok(Json(flags::list_sdk_keys(&state, &signed_in(caller)?).await?))
+    Ok(Json(
+        flags::list_sdk_keys(&state, &signed_in(caller)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -424,7 +449,9 @@ async fn revoke_sdk_key(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SdkKey>> {
-    Ok(Json(flags::revoke_sdk_key(&state, &signed_in(caller)?, id).await?))
+    Ok(Json(
+        flags::revoke_sdk_key(&state, &signed_in(caller)?, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -84,10 +84,10 @@ impl SqlxStore {
         .map_err(backend_error("read flag targeting"))?;
         let mut by_flag: HashMap<i64, BTreeMap<String, Targeting>> = HashMap::new();
         for t in targeting {
-            by_flag
-                .entry(t.flag_id)
-                .or_default()
-                .insert(t.environment, parse_json("read flag targeting", &t.targeting)?);
+            by_flag.entry(t.flag_id).or_default().insert(
+                t.environment,
+                parse_json("read flag targeting", &t.targeting)?,
+            );
         }
         rows.into_iter()
             .map(|r| {
@@ -275,7 +275,8 @@ impl FlagStore for SqlxStore {
         let ids = self.environment_ids().await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id = self.insert_flag(&mut tx, actor, spec, now).await?;
-        self.write_targeting(&mut tx, id, environments, &ids).await?;
+        self.write_targeting(&mut tx, id, environments, &ids)
+            .await?;
         let record = FlagRecord {
             id,
             spec: spec.clone(),
@@ -345,11 +346,15 @@ impl FlagStore for SqlxStore {
         };
         let ids = self.environment_ids().await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        if !self.replace_flag_row(&mut tx, &after, before.version).await? {
+        if !self
+            .replace_flag_row(&mut tx, &after, before.version)
+            .await?
+        {
             let now_at = self.flag(key).await?.ok_or(StoreError::NotFound("flag"))?;
             return Err(stale("flag", now_at.version, &now_at.updated_by));
         }
-        self.write_targeting(&mut tx, after.id, &written, &ids).await?;
+        self.write_targeting(&mut tx, after.id, &written, &ids)
+            .await?;
         let event = NewEvent {
             actor,
             action,
@@ -496,7 +501,12 @@ impl FlagStore for SqlxStore {
         Ok(FlagConfig {
             environments: self.environments().await?,
             flags: self.flags_where(None).await?,
-            segments: self.segments().await?.into_iter().map(|s| s.segment).collect(),
+            segments: self
+                .segments()
+                .await?
+                .into_iter()
+                .map(|s| s.segment)
+                .collect(),
             sdk_keys: self.live_sdk_key_hashes().await?,
         })
     }
