@@ -1,7 +1,7 @@
 //! The VARAi Rollout dashboard: Leptos components rendered on the server and hydrated in the
 //! browser, and the `#[server]` functions they call.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod editors;

@@ -1,4 +1,5 @@
 //! The `varai` server: configuration, storage, HTTP, and the start-up that ties them together.
+#![recursion_limit = "512"]
 
 pub mod config;
 pub mod flags;

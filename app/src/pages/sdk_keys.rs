@@ -33,8 +33,9 @@ pub fn SdkKeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSdkKey>::new();
     let keys = Resource::new(
         move || (create.version().get(), revoke.version().get()),
-        |_| async { Ok::<_, AppError>((list_sdk_keys().await?, list_environments().await?)) },
+        |_| list_sdk_keys(),
     );
+    let envs = Resource::new(|| (), |_| list_environments());
     view! {
         <Title text="SDK keys"/>
         <h1>"SDK keys"</h1>
@@ -46,14 +47,14 @@ pub fn SdkKeysPage() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || Suspend::new(async move {
-                match keys.await {
-                    Ok((list, envs)) => view! {
+                match (keys.await, envs.await) {
+                    (Ok(list), Ok(envs)) => view! {
                         <NewKeyForm create envs/>
                         <ActionResult value=revoke.value() success="SDK key revoked."/>
                         <KeyTable list revoke/>
                     }
                     .into_any(),
-                    Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             })}
         </Transition>

@@ -112,30 +112,35 @@ fn FlagEditor(data: FlagEditorData) -> impl IntoView {
         <Definition spec/>
         <VariantsEditor spec/>
         <TargetingEditor spec targeting envs=envs.get_value() segments=segments.clone() others=others.clone()/>
-        <section class="card save-bar" aria-labelledby="save-title">
-            <h2 id="save-title">"Save"</h2>
-            {move || if changed() {
-                view! { <p>"You have unsaved changes."</p> }.into_any()
-            } else {
-                view! { <p class="muted">"No unsaved changes."</p> }.into_any()
-            }}
+        <section class="save-bar" aria-label="Save">
+            <p class="save-status" aria-live="polite">
+                {move || if changed() { "● You have unsaved changes" } else { "No unsaved changes" }}
+            </p>
             <div class="button-row">
                 <button type="button" class="button" disabled=move || !changed()
+                    aria-expanded=move || (reviewing.get() && changed()).to_string() aria-controls="review"
                     on:click=move |_| reviewing.update(|r| *r = !*r)>
                     {move || if reviewing.get() { "Hide changes" } else { "Review changes" }}
                 </button>
                 <button type="button" class="button primary" disabled=move || !changed() on:click=do_save>"Save flag"</button>
             </div>
-            {move || (reviewing.get() && changed()).then(|| view! { <DiffView before=before() after=after()/> })}
-            {move || save.value().get().map(|r| match r {
-                Ok(f) => view! { <div class="notice success" role="status">"✓ Saved as version " {f.version} "."</div> }.into_any(),
-                Err(e) => view! {
-                    <ErrorNote error=e.clone()/>
-                    {(e.field() == Some("version")).then(|| view! { <p><a href="" class="button small">"Reload the flag"</a></p> })}
-                }
-                .into_any(),
-            })}
         </section>
+        {move || save.value().get().map(|r| match r {
+            Ok(f) => view! { <div class="notice success" role="status">"✓ Saved as version " {f.version} "."</div> }.into_any(),
+            Err(e) => view! {
+                <ErrorNote error=e.clone()/>
+                {(e.field() == Some("version")).then(|| view! { <p><a href="" class="button small">"Reload the flag"</a></p> })}
+            }
+            .into_any(),
+        })}
+        <div id="review">
+            {move || (reviewing.get() && changed()).then(|| view! {
+                <section class="card" aria-labelledby="review-title">
+                    <h2 id="review-title">"What saving will change"</h2>
+                    <DiffView before=before() after=after()/>
+                </section>
+            })}
+        </div>
         <TryIt spec targeting envs=envs.get_value() segments others/>
         <History events=history.events/>
     }

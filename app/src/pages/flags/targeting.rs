@@ -212,9 +212,11 @@ fn RuleEditor(
                         on:click=move |_| edit(targeting, &env.get_value(), |t| { if i < t.rules.len() { t.rules.remove(i); } })>"Remove"</button>
                 </div>
             </div>
-            <label for=id("desc")>"Description"</label>
-            <input id=id("desc") type="text" prop:value=move || rule().map(|r| r.description).unwrap_or_default()
-                on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |r| r.description = v)) }/>
+            <div class="field">
+                <label for=id("desc")>"Description"</label>
+                <input id=id("desc") type="text" placeholder="What this rule is for" prop:value=move || rule().map(|r| r.description).unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |r| r.description = v)) }/>
+            </div>
             <fieldset class="segments"><legend>"Segments (all must match)"</legend>{segment_boxes}</fieldset>
             <fieldset><legend>"Constraints (all must hold)"</legend>
                 <ConstraintsEditor id_prefix=id("c")
@@ -304,10 +306,12 @@ fn ServeEditor(
     let select_id = format!("{id_prefix}-variant");
     view! {
         <fieldset><legend>"Serve"</legend>
-            <label class="check"><input type="radio" name=radio.clone() prop:checked=move || !is_split()
-                on:change=move |_| on_change.run(Serve::Variant(names().first().cloned().unwrap_or_default()))/>" One variant"</label>
-            <label class="check"><input type="radio" name=radio prop:checked=is_split
-                on:change=move |_| on_change.run(to_split())/>" Split by weight"</label>
+            <div class="button-row">
+                <label class="check"><input type="radio" name=radio.clone() prop:checked=move || !is_split()
+                    on:change=move |_| on_change.run(Serve::Variant(names().first().cloned().unwrap_or_default()))/>" One variant"</label>
+                <label class="check"><input type="radio" name=radio prop:checked=is_split
+                    on:change=move |_| on_change.run(to_split())/>" Split by weight"</label>
+            </div>
             {move || if is_split() {
                 names().into_iter().map(|name| {
                     let n = name.clone();
@@ -323,7 +327,7 @@ fn ServeEditor(
             } else {
                 view! {
                     <label class="visually-hidden" for=select_id.clone()>"Variant served"</label>
-                    <select id=select_id.clone() on:change=move |ev| on_change.run(Serve::Variant(event_target_value(&ev)))>
+                    <select id=select_id.clone() class="serve-select" on:change=move |ev| on_change.run(Serve::Variant(event_target_value(&ev)))>
                         {move || names().into_iter().map(|n| { let (m, label) = (n.clone(), n.clone()); view! { <option value=n selected=move || fixed() == m>{label}</option> } }).collect_view()}
                     </select>
                 }.into_any()
