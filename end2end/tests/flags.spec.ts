@@ -86,7 +86,7 @@ test('create a flag, target Beta Testers at 30%, switch it on in production, and
 
   // Review the change, then save it.
   await page.getByRole('button', { name: 'Review changes' }).click();
-  await expect(page.getByLabel('Changes')).toContainText('"rollout": 30');
+  await expect(page.getByRole('region', { name: 'What saving will change' })).toContainText('"rollout": 30');
   await page.getByRole('button', { name: 'Save flag' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved as version 2' })).toBeVisible();
 
