@@ -41,7 +41,8 @@ api -X POST "$base/api/v1/flags" -d "$flag" >/dev/null
 for i in $(seq 1 99); do
   api -X POST "$base/api/v1/flags" -d "{\"key\":\"flag-$i\",\"name\":\"Flag $i\",\"valueType\":\"boolean\",\"variants\":[{\"name\":\"on\",\"value\":true},{\"name\":\"off\",\"value\":false}],\"environments\":{\"production\":{\"enabled\":true,\"defaultVariant\":\"on\",\"offVariant\":\"off\",\"rules\":[{\"segments\":[\"beta-testers\"],\"rollout\":30,\"serve\":{\"variant\":\"on\"}}]}}}" >/dev/null
 done
-sdk=$(api -X POST "$base/api/v1/sdk-keys" -d '{"environment":"production","name":"bench"}' | grep -o 'varai_sdk_[A-Za-z0-9]*')
+sdk=$(api -X POST "$base/api/v1/sdk-keys" -d '{"environment":"production","name":"bench"}' \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
 sleep 0.5
 
 body='{"context":{"targetingKey":"user-8841","cohort":"beta","email":"ann@customer.io","country":"NO","plan":"pro-annual","appVersion":"2.3.1","riskScore":55,"remoteAddress":"192.168.1.2","userAgent":"Mozilla/5.0","signup":"2024-03-01T10:00:00Z"}}'
@@ -56,7 +57,7 @@ LUA
 
 echo "machine: $(nproc) cores, $(uname -m); server and wrk share them"
 echo "== single flag: POST /ofrep/v1/evaluate/flags/bench-flag (wrk -t2 -c$conns -d${secs}s)"
-wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags/bench-flag" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors'
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags/bench-flag" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in'
 echo "== bulk, 100 flags: POST /ofrep/v1/evaluate/flags (wrk -t2 -c$conns -d${secs}s)"
-wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors'
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in'
 rm -f "$lua"
