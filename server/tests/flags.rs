@@ -623,19 +623,36 @@ async fn an_archived_flag_is_no_longer_served_until_restored(backend: Backend) {
     let dev = Client::new(&t, "developer").await;
     let admin = Client::new(&t, "admin").await;
     let sdk = sdk_key(&admin, "production").await;
-    dev.call(Method::POST, "/api/v1/flags", Some(boolean_flag("old"))).await;
-    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| b["key"] == "old" && b.get("errorCode").is_none()).await;
-    let (status, archived) = dev.call(Method::POST, "/api/v1/flags/old/archive", None).await;
+    dev.call(Method::POST, "/api/v1/flags", Some(boolean_flag("old")))
+        .await;
+    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| {
+        b["key"] == "old" && b.get("errorCode").is_none()
+    })
+    .await;
+    let (status, archived) = dev
+        .call(Method::POST, "/api/v1/flags/old/archive", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(archived["archivedAt"].is_i64(), "{archived}");
-    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| b["errorCode"] == "FLAG_NOT_FOUND").await;
+    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| {
+        b["errorCode"] == "FLAG_NOT_FOUND"
+    })
+    .await;
     let (_, listed) = dev.call(Method::GET, "/api/v1/flags", None).await;
     assert_eq!(listed, json!([]));
-    let (_, listed) = dev.call(Method::GET, "/api/v1/flags?archived=true", None).await;
+    let (_, listed) = dev
+        .call(Method::GET, "/api/v1/flags?archived=true", None)
+        .await;
     assert_eq!(listed[0]["key"], "old");
-    dev.call(Method::POST, "/api/v1/flags/old/restore", None).await;
-    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| b.get("errorCode").is_none()).await;
-    let (_, history) = dev.call(Method::GET, "/api/v1/flags/old/history", None).await;
+    dev.call(Method::POST, "/api/v1/flags/old/restore", None)
+        .await;
+    within_a_second(&t, "old", &sdk, r#"{"context": {}}"#, |b| {
+        b.get("errorCode").is_none()
+    })
+    .await;
+    let (_, history) = dev
+        .call(Method::GET, "/api/v1/flags/old/history", None)
+        .await;
     assert_eq!(history["events"][0]["action"], "flag.restore");
     assert_eq!(history["events"][1]["action"], "flag.archive");
 }
