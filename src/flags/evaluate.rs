@@ -315,10 +315,10 @@ impl FlagSet {
                 let sticky = ctx
                     .stickiness(stickiness)
                     .unwrap_or(Sticky::Random(ctx.random));
-                let n = sticky.bucket(group, VARIANT_SEED, *total);
-                let mut sum = 0;
+                let n = u64::from(sticky.bucket(group, VARIANT_SEED, *total));
+                let mut sum = 0u64;
                 for (v, w) in variants {
-                    sum += w;
+                    sum += u64::from(*w);
                     if n <= sum {
                         return (Some(*v), variants.len() > 1);
                     }
@@ -386,8 +386,10 @@ fn compile_flag(
                         .iter()
                         .filter_map(|w| Some((find(&w.variant)?, w.weight)))
                         .collect();
+                    // Weights are summed without overflow; a total beyond u32 is capped.
+                    let total: u64 = variants.iter().map(|(_, w)| u64::from(*w)).sum();
                     CompiledServe::Split {
-                        total: variants.iter().map(|(_, w)| w).sum(),
+                        total: u32::try_from(total).unwrap_or(u32::MAX),
                         variants,
                         stickiness: s.stickiness.clone(),
                         group: s.group_id.clone(),

@@ -698,3 +698,16 @@ fn a_document_of_another_version_or_shape_is_refused_with_a_reason() {
     assert_eq!(err.field, "document");
     assert!(err.message.contains("invalid type"), "{}", err.message);
 }
+
+#[test]
+fn huge_imported_weights_do_not_overflow() {
+    let doc = r#"{"version": 1, "features": [{"name": "w", "enabled": true, "strategies": [],
+        "variants": [{"name": "a", "weight": 4294967295}, {"name": "b", "weight": 4294967295}]}]}"#;
+    let import = read_document(doc).expect("document reads");
+    let set = FlagSet::build(import.flags, import.segments.iter());
+    for id in ["1", "2", "3"] {
+        let (value, variant) = eval_import(&set, "w", json!({"targetingKey": id}));
+        assert_eq!(value, json!(true));
+        assert!(variant == "a" || variant == "b", "{variant}");
+    }
+}
