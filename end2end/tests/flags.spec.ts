@@ -208,3 +208,39 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('switch', { name: 'e2e-checkout in Staging' })).toHaveAttribute('aria-checked', 'true');
   });
 });
+
+test('an admin adds an environment and imports Unleash toggles into it', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page);
+  await page.goto('/settings/environments');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Key').fill('qa');
+  await page.getByLabel('Name', { exact: true }).fill('QA');
+  await page.getByRole('button', { name: 'Add environment' }).click();
+  await expect(page.getByRole('status')).toContainText('Environment added');
+  await expect(page.getByRole('table', { name: 'Environments' })).toContainText('qa');
+
+  await page.goto('/settings/import');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Environment').selectOption('qa');
+  const doc = {
+    version: 2,
+    segments: [{ id: 1, constraints: [{ contextName: 'country', operator: 'IN', values: ['NO'] }] }],
+    features: [
+      { name: 'legacy.banner', enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: 'legacy.banner' }, segments: [1] }] },
+      { name: 'legacy.custom', enabled: true, strategies: [{ name: 'byTenant', parameters: {} }] },
+    ],
+  };
+  await page.getByLabel('Unleash document (JSON)').fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('status')).toContainText('Imported into qa: 2 created, 0 updated, 1 segments');
+  await expect(page.getByRole('status')).toContainText("custom strategy 'byTenant'");
+
+  // The environment is in use now, so removing it is refused with the reason.
+  await page.goto('/settings/environments');
+  await page.waitForLoadState('networkidle');
+  await page.getByRole('button', { name: 'Remove QA' }).click();
+  await expect(page.getByRole('alert')).toContainText("'qa' is still used by flags legacy.banner (on, 1 rules)");
+  // The refusal itself is a 409 the browser logs; nothing else may fail.
+  expect(errors.filter((e) => !e.includes('status of 409'))).toEqual([]);
+});
