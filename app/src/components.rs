@@ -40,6 +40,22 @@ pub fn ActionResult<T: Clone + Send + Sync + 'static>(
     }
 }
 
+/// A secret just created: shown once, with the advice to copy it now. `what` names it
+/// ("Token ci-deploy", "Key web for production").
+#[component]
+pub fn SecretOnce(
+    #[prop(into)] what: String,
+    secret: String,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="notice success secret" role="status">
+            <p>{format!("✓ {what} created. Copy it now: it will not be shown again.")}</p>
+            <code class="secret-value" data-testid=testid>{secret}</code>
+        </div>
+    }
+}
+
 /// A role name with a badge shape, so it never relies on colour alone.
 #[component]
 pub fn RoleBadge(role: Role) -> impl IntoView {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ActionResult, ErrorNote, FieldError, Timestamp};
+use crate::components::{ActionResult, ErrorNote, FieldError, SecretOnce, Timestamp};
 use crate::error::AppError;
 use crate::models::{CreatedSdkKey, Environment, SdkKey};
 use crate::pages::environments::list_environments;
@@ -90,14 +90,8 @@ fn NewKeyForm(create: ServerAction<CreateSdkKey>, envs: Vec<Environment>) -> imp
             </ActionForm>
             {move || match value.get() {
                 Some(Ok(created)) => Some(view! {
-                    <div class="notice success secret" role="status">
-                        <p>
-                            "✓ Key " <strong>{created.key.name.clone()}</strong> " for "
-                            <strong>{created.key.environment.clone()}</strong>
-                            " created. Copy it now: it will not be shown again."
-                        </p>
-                        <code class="secret-value" data-testid="new-sdk-key">{created.secret}</code>
-                    </div>
+                    <SecretOnce what=format!("SDK key {} for {}", created.key.name, created.key.environment)
+                        secret=created.secret testid="new-sdk-key"/>
                 }
                 .into_any()),
                 Some(Err(e)) if e.field().is_none() => Some(view! { <ErrorNote error=e/> }.into_any()),

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use varai_domain::Role;
 
-use crate::components::{ActionResult, ErrorNote, FieldError, RoleBadge, RoleSelect, Timestamp};
+use crate::components::{
+    ActionResult, ErrorNote, FieldError, RoleBadge, RoleSelect, SecretOnce, Timestamp,
+};
 use crate::error::AppError;
 use crate::models::{ApiToken, CreatedToken};
 
@@ -83,13 +85,7 @@ fn NewTokenForm(create: ServerAction<CreateToken>) -> impl IntoView {
             </ActionForm>
             {move || match value.get() {
                 Some(Ok(created)) => Some(view! {
-                    <div class="notice success secret" role="status">
-                        <p>
-                            "✓ Token " <strong>{created.token.name.clone()}</strong>
-                            " created. Copy it now: it will not be shown again."
-                        </p>
-                        <code class="secret-value" data-testid="new-token">{created.secret}</code>
-                    </div>
+                    <SecretOnce what=format!("Token {}", created.token.name) secret=created.secret testid="new-token"/>
                 }
                 .into_any()),
                 Some(Err(e)) if e.field().is_none() => Some(view! { <ErrorNote error=e/> }.into_any()),

@@ -57,7 +57,11 @@ impl Modify for BearerAuth {
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi().merge_from(super::api_flags::FlagApiDoc::openapi()))
+    Json(
+        ApiDoc::openapi()
+            .merge_from(super::api_flags::FlagApiDoc::openapi())
+            .merge_from(super::api_config::ConfigApiDoc::openapi()),
+    )
 }
 
 /// The caller this token or session stands for.

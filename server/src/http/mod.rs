@@ -2,6 +2,7 @@
 //! the operations endpoints, behind the session, caller and origin checks.
 
 pub mod api;
+pub mod api_config;
 pub mod api_flags;
 pub mod auth;
 pub mod error;

@@ -4,7 +4,9 @@
 mod accounts;
 mod audit;
 mod environments;
+mod flag_store;
 mod flags;
+mod import;
 mod segments;
 mod sessions;
 mod tokens;

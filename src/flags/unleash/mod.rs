@@ -2,16 +2,18 @@
 //! version 1 or 2) becomes flags and segments that evaluate exactly as Unleash's clients would.
 //! What cannot be carried over is listed in [`Import::notes`], never dropped silently.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 use super::constraint::{Constraint, Operator};
 use super::model::{
-    DEFAULT_STICKINESS, FlagKind, FlagSpec, Override, Payload, Prerequisite, Rule, Segment, Serve,
-    Split, Targeting, ValueType, Variant, WeightedVariant,
+    DEFAULT_STICKINESS, FlagKind, FlagSpec, Override, Prerequisite, Rule, Segment, Serve, Split,
+    Targeting, ValueType, Variant, WeightedVariant,
 };
 use crate::InvalidInput;
+
+mod document;
+use document::{Document, Feature, Strategy, UnleashConstraint, UnleashVariant, text};
 
 /// The result of reading a document: flags with their targeting for the environment imported
 /// into, the segments they use, and what could not be represented exactly.
@@ -24,115 +26,6 @@ pub struct Import {
 
 /// Unleash's name for the variant served when there is none.
 pub const DISABLED_VARIANT: &str = "disabled";
-
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-#[derive(Deserialize)]
-struct Document {
-    version: Option<u32>,
-    features: Vec<Feature>,
-    #[serde(default, deserialize_with = "nullable")]
-    segments: Vec<UnleashSegment>,
-}
-
-#[derive(Deserialize)]
-struct UnleashSegment {
-    id: i64,
-    #[serde(default, deserialize_with = "nullable")]
-    name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    constraints: Vec<UnleashConstraint>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Feature {
-    name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    description: String,
-    #[serde(default, deserialize_with = "nullable")]
-    enabled: bool,
-    #[serde(default, rename = "type", deserialize_with = "nullable")]
-    kind: String,
-    #[serde(default, deserialize_with = "nullable")]
-    project: String,
-    #[serde(default, deserialize_with = "nullable")]
-    strategies: Vec<Strategy>,
-    #[serde(default, deserialize_with = "nullable")]
-    variants: Vec<UnleashVariant>,
-    #[serde(default, deserialize_with = "nullable")]
-    dependencies: Vec<Dependency>,
-}
-
-#[derive(Deserialize)]
-struct Strategy {
-    name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    parameters: Map<String, Value>,
-    #[serde(default, deserialize_with = "nullable")]
-    constraints: Vec<UnleashConstraint>,
-    #[serde(default, deserialize_with = "nullable")]
-    segments: Vec<i64>,
-    #[serde(default, deserialize_with = "nullable")]
-    variants: Vec<UnleashVariant>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UnleashConstraint {
-    context_name: String,
-    operator: String,
-    #[serde(default, deserialize_with = "nullable")]
-    values: Vec<Value>,
-    #[serde(default)]
-    value: Option<Value>,
-    #[serde(default, deserialize_with = "nullable")]
-    inverted: bool,
-    #[serde(default, deserialize_with = "nullable")]
-    case_insensitive: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UnleashVariant {
-    name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    weight: i64,
-    #[serde(default)]
-    stickiness: Option<String>,
-    #[serde(default)]
-    payload: Option<Payload>,
-    #[serde(default, deserialize_with = "nullable")]
-    overrides: Vec<UnleashOverride>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UnleashOverride {
-    context_name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    values: Vec<Value>,
-}
-
-#[derive(Deserialize)]
-struct Dependency {
-    feature: String,
-    #[serde(default)]
-    enabled: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
-    variants: Vec<String>,
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 fn param(s: &Strategy, name: &str) -> Option<String> {
     s.parameters.get(name).and_then(text)

@@ -1,0 +1,150 @@
+//! Environments and SDK keys: admins add, rename and remove environments (refused while in
+//! use, saying what uses them) and issue and revoke the keys applications evaluate with.
+
+use varai_domain::Role;
+use varai_domain::flags::validate::check_key;
+
+use super::{check_name, conflict, require_environment};
+use crate::error::{AppError, Result};
+use crate::models::{CreatedSdkKey, Environment, SdkKey, Usage};
+use crate::ssr::accounts::hash_token;
+use crate::ssr::passwords::random_secret;
+use crate::ssr::{AppState, Principal, now_ms};
+
+/// The prefix of every SDK key secret.
+pub const SDK_KEY_PREFIX: &str = "varai_sdk_";
+
+pub async fn list_environments(state: &AppState, who: &Principal) -> Result<Vec<Environment>> {
+    who.require(Role::Viewer)?;
+    Ok(state.flags.list_environments().await?)
+}
+
+pub async fn create_environment(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    name: &str,
+) -> Result<Environment> {
+    who.require(Role::Admin)?;
+    let key = key.trim();
+    check_key("key", key)?;
+    let name = check_name("name", name)?;
+    Ok(state
+        .flags
+        .create_environment(&who.actor, key, &name, now_ms())
+        .await?)
+}
+
+pub async fn rename_environment(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    name: &str,
+    version: i64,
+) -> Result<Environment> {
+    who.require(Role::Admin)?;
+    let name = check_name("name", name)?;
+    Ok(state
+        .flags
+        .rename_environment(&who.actor, key, &name, version, now_ms())
+        .await?)
+}
+
+/// What still uses an environment: flags switched on or with rules there, and live SDK keys.
+pub async fn environment_usage(state: &AppState, key: &str) -> Result<Usage> {
+    let flags = state.flags.list_flags().await?;
+    let keys = state.flags.list_sdk_keys().await?;
+    Ok(Usage {
+        flags: flags
+            .iter()
+            .filter_map(|f| {
+                let t = f.environments.get(key)?;
+                let what = match (t.enabled, t.rules.len()) {
+                    (true, 0) => "on".to_owned(),
+                    (true, n) => format!("on, {n} rules"),
+                    (false, 0) => return None,
+                    (false, n) => format!("{n} rules"),
+                };
+                Some(format!("{} ({what})", f.spec.key))
+            })
+            .collect(),
+        sdk_keys: keys
+            .iter()
+            .filter(|k| k.environment == key && k.revoked_at.is_none())
+            .map(|k| k.name.clone())
+            .collect(),
+    })
+}
+
+pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) -> Result<()> {
+    who.require(Role::Admin)?;
+    let envs = state.flags.list_environments().await?;
+    if !envs.iter().any(|e| e.key == key) {
+        return Err(AppError::NotFound("environment".into()));
+    }
+    if envs.len() == 1 {
+        return Err(conflict(
+            "environment",
+            "the last environment cannot be removed",
+        ));
+    }
+    let usage = environment_usage(state, key).await?;
+    if !usage.is_empty() {
+        let mut parts = Vec::new();
+        if !usage.flags.is_empty() {
+            parts.push(format!(
+                "flags {} (switch them off and clear their rules there)",
+                usage.flags.join(", ")
+            ));
+        }
+        if !usage.sdk_keys.is_empty() {
+            parts.push(format!(
+                "SDK keys {} (revoke them)",
+                usage.sdk_keys.join(", ")
+            ));
+        }
+        return Err(conflict(
+            "environment",
+            format!("'{key}' is still used by {}", parts.join("; and ")),
+        ));
+    }
+    Ok(state
+        .flags
+        .delete_environment(&who.actor, key, now_ms())
+        .await?)
+}
+
+pub async fn list_sdk_keys(state: &AppState, who: &Principal) -> Result<Vec<SdkKey>> {
+    who.require(Role::Admin)?;
+    Ok(state.flags.list_sdk_keys().await?)
+}
+
+pub async fn create_sdk_key(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    name: &str,
+) -> Result<CreatedSdkKey> {
+    who.require(Role::Admin)?;
+    let name = check_name("name", name)?;
+    require_environment(state, environment, "environment").await?;
+    let secret = format!("{SDK_KEY_PREFIX}{}", random_secret(40));
+    let prefix: String = secret.chars().take(SDK_KEY_PREFIX.len() + 6).collect();
+    let key = state
+        .flags
+        .create_sdk_key(
+            &who.actor,
+            environment,
+            &name,
+            &prefix,
+            &hash_token(&secret),
+            now_ms(),
+        )
+        .await?;
+    Ok(CreatedSdkKey { key, secret })
+}
+
+pub async fn revoke_sdk_key(state: &AppState, who: &Principal, id: i64) -> Result<SdkKey> {
+    who.require(Role::Admin)?;
+    Ok(state.flags.revoke_sdk_key(&who.actor, id, now_ms()).await?)
+}

@@ -1,0 +1,224 @@
+//! The flag rules: who may change environments, segments, flags and SDK keys, and what a valid
+//! change is. Server functions and REST handlers both call these, so they cannot disagree.
+
+mod environments;
+mod import;
+mod segments;
+
+pub use environments::*;
+pub use import::*;
+pub use segments::*;
+
+use std::collections::{BTreeMap, HashMap};
+use varai_domain::Role;
+use varai_domain::flags::validate::{check_flag_spec, check_targeting, prerequisite_cycle};
+use varai_domain::flags::{FlagKind, FlagSpec, Targeting};
+
+use super::flag_ports::FlagChange;
+use super::ports::AuditFilter;
+use super::{AppState, Principal, now_ms};
+use crate::error::{AppError, Result};
+use crate::models::{AuditPage, FlagRecord};
+
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+pub(super) fn conflict(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+pub(super) fn check_name(field: &str, name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(invalid(field, "must be 1 to 80 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Refuses a key that names no environment, as a problem with `field`.
+pub(super) async fn require_environment(state: &AppState, key: &str, field: &str) -> Result<()> {
+    let envs = state.flags.list_environments().await?;
+    if envs.iter().any(|e| e.key == key) {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("there is no environment '{key}'")))
+    }
+}
+
+pub async fn list_flags(state: &AppState, who: &Principal) -> Result<Vec<FlagRecord>> {
+    who.require(Role::Viewer)?;
+    Ok(state.flags.list_flags().await?)
+}
+
+pub async fn get_flag(state: &AppState, who: &Principal, key: &str) -> Result<FlagRecord> {
+    who.require(Role::Viewer)?;
+    state
+        .flags
+        .get_flag(key)
+        .await?
+        .ok_or_else(|| AppError::NotFound("flag".into()))
+}
+
+/// Creates a flag, off in every environment. `environments` may configure some at once.
+pub async fn create_flag(
+    state: &AppState,
+    who: &Principal,
+    spec: FlagSpec,
+    environments: BTreeMap<String, Targeting>,
+) -> Result<FlagRecord> {
+    who.require(Role::Developer)?;
+    if spec.kind != FlagKind::Standard {
+        return Err(invalid("kind", "only imports create Unleash toggles"));
+    }
+    check_flag_spec(&spec, false)?;
+    check_environments(state, &spec, &environments).await?;
+    Ok(state
+        .flags
+        .create_flag(&who.actor, &spec, &environments, now_ms())
+        .await?)
+}
+
+/// Saves a flag's definition and targeting; `version` must be the one the editor loaded.
+pub async fn save_flag(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    spec: FlagSpec,
+    environments: BTreeMap<String, Targeting>,
+    version: i64,
+) -> Result<FlagRecord> {
+    who.require(Role::Developer)?;
+    let current = get_flag(state, who, key).await?;
+    if spec.key != key {
+        return Err(invalid("key", "a flag's key cannot change"));
+    }
+    if spec.kind != current.spec.kind {
+        return Err(invalid("kind", "a flag's kind cannot change"));
+    }
+    check_flag_spec(&spec, spec.kind == FlagKind::UnleashToggle)?;
+    check_environments(state, &spec, &environments).await?;
+    let change = FlagChange::Edit { spec, environments };
+    Ok(state
+        .flags
+        .update_flag(&who.actor, key, change, Some(version), now_ms())
+        .await?)
+}
+
+/// Checks each environment's targeting against the segments and flags that exist, and that
+/// no prerequisite cycle appears.
+async fn check_environments(
+    state: &AppState,
+    spec: &FlagSpec,
+    environments: &BTreeMap<String, Targeting>,
+) -> Result<()> {
+    if environments.is_empty() {
+        return Ok(());
+    }
+    let envs = state.flags.list_environments().await?;
+    let segments = state.flags.list_segments().await?;
+    let flags = state.flags.list_flags().await?;
+    let variants: HashMap<&str, Vec<String>> = flags
+        .iter()
+        .map(|f| {
+            let names = f.spec.variants.iter().map(|v| v.name.clone()).collect();
+            (f.spec.key.as_str(), names)
+        })
+        .collect();
+    for (env, t) in environments {
+        if !envs.iter().any(|e| &e.key == env) {
+            return Err(invalid(
+                "environments",
+                format!("there is no environment '{env}'"),
+            ));
+        }
+        check_targeting(
+            spec,
+            t,
+            |s| segments.iter().any(|r| r.segment.key == s),
+            |f| variants.get(f).cloned(),
+        )
+        .map_err(|e| invalid(&format!("environments.{env}.{}", e.field), e.message))?;
+        let prerequisites_of = |k: &str| -> Vec<String> {
+            let targeting = if k == spec.key {
+                Some(t)
+            } else {
+                flags
+                    .iter()
+                    .find(|f| f.spec.key == k)
+                    .and_then(|f| f.environments.get(env))
+            };
+            targeting
+                .map(|t| t.prerequisites.iter().map(|p| p.flag.clone()).collect())
+                .unwrap_or_default()
+        };
+        if let Some(cycle) = prerequisite_cycle(&spec.key, prerequisites_of) {
+            return Err(invalid(
+                &format!("environments.{env}.prerequisites"),
+                format!("this makes a prerequisite cycle: {}", cycle.join(" → ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn toggle_flag(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    environment: &str,
+    enabled: bool,
+) -> Result<FlagRecord> {
+    who.require(Role::Developer)?;
+    require_environment(state, environment, "environment").await?;
+    let change = FlagChange::Toggle {
+        environment: environment.to_owned(),
+        enabled,
+    };
+    Ok(state
+        .flags
+        .update_flag(&who.actor, key, change, None, now_ms())
+        .await?)
+}
+
+pub async fn set_flag_archived(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    archived: bool,
+) -> Result<FlagRecord> {
+    who.require(Role::Developer)?;
+    Ok(state
+        .flags
+        .update_flag(
+            &who.actor,
+            key,
+            FlagChange::Archive(archived),
+            None,
+            now_ms(),
+        )
+        .await?)
+}
+
+/// The audit events about one flag, newest first.
+pub async fn flag_history(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    before: Option<i64>,
+) -> Result<AuditPage> {
+    who.require(Role::Viewer)?;
+    let filter = AuditFilter {
+        actor: None,
+        target: Some(format!("flag:{key}")),
+        before,
+        limit: 50,
+    };
+    Ok(state.accounts.list_audit(&filter).await?)
+}

@@ -1,0 +1,88 @@
+//! Segments: developers create, change and delete them; a segment a rule uses cannot be deleted.
+
+use varai_domain::Role;
+use varai_domain::flags::Segment;
+use varai_domain::flags::validate::check_segment;
+
+use super::{conflict, invalid};
+use crate::error::Result;
+use crate::models::{FlagRecord, SegmentRecord};
+use crate::ssr::{AppState, Principal, now_ms};
+
+pub async fn list_segments(state: &AppState, who: &Principal) -> Result<Vec<SegmentRecord>> {
+    who.require(Role::Viewer)?;
+    Ok(state.flags.list_segments().await?)
+}
+
+/// Where a segment is used: `flag (environment)` for every rule naming it.
+pub async fn segment_usage(state: &AppState, who: &Principal, key: &str) -> Result<Vec<String>> {
+    who.require(Role::Viewer)?;
+    let flags = state.flags.list_flags().await?;
+    Ok(uses_of_segment(&flags, key))
+}
+
+/// `flag (environment)` for every flag whose rules in an environment name `segment`.
+pub fn uses_of_segment(flags: &[FlagRecord], segment: &str) -> Vec<String> {
+    flags
+        .iter()
+        .flat_map(|f| {
+            f.environments
+                .iter()
+                .filter(|(_, t)| {
+                    t.rules
+                        .iter()
+                        .any(|r| r.segments.iter().any(|s| s == segment))
+                })
+                .map(move |(env, _)| format!("{} ({env})", f.spec.key))
+        })
+        .collect()
+}
+
+pub async fn create_segment(
+    state: &AppState,
+    who: &Principal,
+    segment: Segment,
+) -> Result<SegmentRecord> {
+    who.require(Role::Developer)?;
+    check_segment(&segment)?;
+    Ok(state
+        .flags
+        .create_segment(&who.actor, &segment, now_ms())
+        .await?)
+}
+
+pub async fn update_segment(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    segment: Segment,
+    version: i64,
+) -> Result<SegmentRecord> {
+    who.require(Role::Developer)?;
+    if segment.key != key {
+        return Err(invalid("key", "a segment's key cannot change"));
+    }
+    check_segment(&segment)?;
+    Ok(state
+        .flags
+        .update_segment(&who.actor, key, &segment, version, now_ms())
+        .await?)
+}
+
+pub async fn delete_segment(state: &AppState, who: &Principal, key: &str) -> Result<()> {
+    who.require(Role::Developer)?;
+    let uses = segment_usage(state, who, key).await?;
+    if !uses.is_empty() {
+        return Err(conflict(
+            "segment",
+            format!(
+                "'{key}' is used by the rules of {}; remove it from them first",
+                uses.join(", ")
+            ),
+        ));
+    }
+    Ok(state
+        .flags
+        .delete_segment(&who.actor, key, now_ms())
+        .await?)
+}

@@ -1,0 +1,301 @@
+//! The REST API for what flags are configured against: environments, segments, SDK keys and
+//! the Unleash import. Same rules, roles and audit events as the dashboard.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use utoipa::OpenApi;
+use varai_app::models::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
+use varai_app::ssr::flags::{self, MAX_IMPORT_BYTES};
+use varai_app::ssr::{AppState, Caller};
+use varai_domain::flags::Segment;
+
+use super::api::signed_in;
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/environments",
+            get(list_environments).post(create_environment),
+        )
+        .route(
+            "/environments/{key}",
+            axum::routing::patch(rename_environment).delete(delete_environment),
+        )
+        .route("/segments", get(list_segments).post(create_segment))
+        .route(
+            "/segments/{key}",
+            get(get_segment).put(update_segment).delete(delete_segment),
+        )
+        .route("/sdk-keys", get(list_sdk_keys).post(create_sdk_key))
+        .route("/sdk-keys/{id}", axum::routing::delete(revoke_sdk_key))
+        .route(
+            "/import/unleash",
+            post(import_unleash).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list_environments,
+        create_environment,
+        rename_environment,
+        delete_environment,
+        list_segments,
+        create_segment,
+        get_segment,
+        update_segment,
+        delete_segment,
+        list_sdk_keys,
+        create_sdk_key,
+        revoke_sdk_key,
+        import_unleash
+    ),
+    components(schemas(
+        Environment,
+        SegmentRecord,
+        SdkKey,
+        CreatedSdkKey,
+        ImportReport,
+        NewEnvironment,
+        RenameEnvironment,
+        SegmentUpdate,
+        SegmentDetail,
+        NewSdkKey
+    ))
+)]
+pub struct ConfigApiDoc;
+
+// ---- environments ----
+
+/// Every environment, in display order.
+#[utoipa::path(get, path = "/api/v1/environments", tag = "flags",
+    responses((status = 200, body = Vec<Environment>), (status = 401, body = ErrorBody)))]
+async fn list_environments(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<Environment>>> {
+    Ok(Json(
+        flags::list_environments(&state, &signed_in(caller)?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnvironment {
+    /// Letters, digits, `-`, `_`, `.`; never changes.
+    key: String,
+    name: String,
+}
+
+/// Adds an environment. Admin only.
+#[utoipa::path(post, path = "/api/v1/environments", tag = "flags", request_body = NewEnvironment,
+    responses((status = 201, body = Environment), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_environment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<NewEnvironment>,
+) -> ApiResult<(StatusCode, Json<Environment>)> {
+    let who = signed_in(caller)?;
+    let env = flags::create_environment(&state, &who, &body.key, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(env)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameEnvironment {
+    name: String,
+    /// The version you read; a newer one means someone else changed it.
+    version: i64,
+}
+
+/// Renames an environment. Admin only.
+#[utoipa::path(patch, path = "/api/v1/environments/{key}", tag = "flags", request_body = RenameEnvironment,
+    params(("key" = String, Path)),
+    responses((status = 200, body = Environment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn rename_environment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameEnvironment>,
+) -> ApiResult<Json<Environment>> {
+    let who = signed_in(caller)?;
+    Ok(Json(
+        flags::rename_environment(&state, &who, &key, &body.name, body.version).await?,
+    ))
+}
+
+/// Removes an environment; refused (409, saying what) while flags or SDK keys use it. Admin only.
+#[utoipa::path(delete, path = "/api/v1/environments/{key}", tag = "flags",
+    params(("key" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_environment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    flags::delete_environment(&state, &signed_in(caller)?, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- segments ----
+
+/// Every segment.
+#[utoipa::path(get, path = "/api/v1/segments", tag = "flags",
+    responses((status = 200, body = Vec<SegmentRecord>)))]
+async fn list_segments(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<SegmentRecord>>> {
+    Ok(Json(
+        flags::list_segments(&state, &signed_in(caller)?).await?,
+    ))
+}
+
+/// Creates a segment (key, name, description, constraints, included, excluded). Developer or above.
+#[utoipa::path(post, path = "/api/v1/segments", tag = "flags", request_body = Object,
+    responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_segment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(segment): ApiJson<Segment>,
+) -> ApiResult<(StatusCode, Json<SegmentRecord>)> {
+    let record = flags::create_segment(&state, &signed_in(caller)?, segment).await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SegmentDetail {
+    segment: SegmentRecord,
+    /// `flag (environment)` for every rule that uses the segment.
+    used_by: Vec<String>,
+}
+
+/// One segment and where it is used.
+#[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
+    responses((status = 200, body = SegmentDetail), (status = 404, body = ErrorBody)))]
+async fn get_segment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<SegmentDetail>> {
+    let who = signed_in(caller)?;
+    let segment = flags::list_segments(&state, &who)
+        .await?
+        .into_iter()
+        .find(|s| s.segment.key == key)
+        .ok_or_else(|| ApiError(varai_app::error::AppError::NotFound("segment".into())))?;
+    let used_by = flags::segment_usage(&state, &who, &key).await?;
+    Ok(Json(SegmentDetail { segment, used_by }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SegmentUpdate {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    segment: Segment,
+    version: i64,
+}
+
+/// Replaces a segment; `version` must be the one you read. Developer or above.
+#[utoipa::path(put, path = "/api/v1/segments/{key}", tag = "flags", request_body = SegmentUpdate,
+    params(("key" = String, Path)),
+    responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn update_segment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<SegmentUpdate>,
+) -> ApiResult<Json<SegmentRecord>> {
+    let who = signed_in(caller)?;
+    Ok(Json(
+        flags::update_segment(&state, &who, &key, body.segment, body.version).await?,
+    ))
+}
+
+/// Deletes a segment; refused (409, naming the flags) while rules use it. Developer or above.
+#[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete_segment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    flags::delete_segment(&state, &signed_in(caller)?, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- SDK keys and import ----
+
+/// Every SDK key (secrets are never shown again). Admin only.
+#[utoipa::path(get, path = "/api/v1/sdk-keys", tag = "flags",
+    responses((status = 200, body = Vec<SdkKey>), (status = 403, body = ErrorBody)))]
+async fn list_sdk_keys(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<SdkKey>>> {
+    Ok(Json(
+        flags::list_sdk_keys(&state, &signed_in(caller)?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSdkKey {
+    environment: String,
+    name: String,
+}
+
+/// Creates an SDK key for one environment; the secret is in this response only. Admin only.
+#[utoipa::path(post, path = "/api/v1/sdk-keys", tag = "flags", request_body = NewSdkKey,
+    responses((status = 201, body = CreatedSdkKey), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_sdk_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<NewSdkKey>,
+) -> ApiResult<(StatusCode, Json<CreatedSdkKey>)> {
+    let who = signed_in(caller)?;
+    let created = flags::create_sdk_key(&state, &who, &body.environment, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Revokes an SDK key; applications using it get 401 within a second. Admin only.
+#[utoipa::path(delete, path = "/api/v1/sdk-keys/{id}", tag = "flags", params(("id" = i64, Path)),
+    responses((status = 200, body = SdkKey), (status = 404, body = ErrorBody)))]
+async fn revoke_sdk_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<SdkKey>> {
+    Ok(Json(
+        flags::revoke_sdk_key(&state, &signed_in(caller)?, id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportTarget {
+    /// The environment whose targeting the toggles set.
+    environment: String,
+}
+
+/// Imports an Unleash client API document (`/api/client/features`, version 1 or 2) into an
+/// environment. The body is the document itself. Admin only.
+#[utoipa::path(post, path = "/api/v1/import/unleash", tag = "flags", params(ImportTarget), request_body = Object,
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_unleash(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiQuery(target): ApiQuery<ImportTarget>,
+    body: String,
+) -> ApiResult<Json<ImportReport>> {
+    let who = signed_in(caller)?;
+    Ok(Json(
+        flags::import_unleash(&state, &who, &target.environment, &body).await?,
+    ))
+}
