@@ -14,6 +14,10 @@ use crate::shell::use_me;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Overview {
     pub recent: Vec<AuditEvent>,
+    /// Live (not archived) flags.
+    pub flags: usize,
+    /// Each environment's name and how many flags are on there.
+    pub flags_on: Vec<(String, usize)>,
     /// Which database holds the state: "SQLite" or "PostgreSQL".
     pub storage: String,
     pub version: String,
@@ -23,8 +27,23 @@ pub struct Overview {
 pub async fn get_overview() -> Result<Overview, AppError> {
     let (state, who) = crate::ssr::caller::signed_in().await?;
     let page = crate::ssr::accounts::list_audit(&state, &who, None, None, Some(8)).await?;
+    let flags: Vec<_> = crate::ssr::flags::list_flags(&state, &who)
+        .await?
+        .into_iter()
+        .filter(|f| f.archived_at.is_none())
+        .collect();
+    let flags_on = crate::ssr::flags::list_environments(&state, &who)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let on = flags.iter().filter(|f| f.targeting(&e.key).enabled).count();
+            (e.name, on)
+        })
+        .collect();
     Ok(Overview {
         recent: page.events,
+        flags: flags.len(),
+        flags_on,
         storage: state.storage.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
@@ -34,10 +53,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 fn role_powers(role: Role) -> &'static str {
     match role {
         Role::Viewer => "See rollouts, flags, metrics and the audit log.",
-        Role::Developer => "Create and toggle feature flags.",
+        Role::Developer => "Create, target and toggle feature flags; edit segments.",
         Role::ProductManager => "Plan rollouts and approve phases.",
         Role::Operator => "Pause, promote, abort and roll back deployments.",
-        Role::Admin => "Manage users, roles and API tokens.",
+        Role::Admin => "Manage users, roles, API tokens, environments, SDK keys and imports.",
     }
 }
 
@@ -70,12 +89,33 @@ pub fn OverviewPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(o) => view! { <RecentChanges o/> }.into_any(),
+                        Ok(o) => view! {
+                            <FlagSummary flags=o.flags flags_on=o.flags_on.clone()/>
+                            <RecentChanges o/>
+                        }
+                        .into_any(),
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     }
                 })}
             </Transition>
         </div>
+    }
+}
+
+#[component]
+fn FlagSummary(flags: usize, flags_on: Vec<(String, usize)>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="flags-title">
+            <h2 id="flags-title">"Feature flags"</h2>
+            <p>{format!("{flags} live flags")}</p>
+            <dl class="result">
+                {flags_on
+                    .into_iter()
+                    .map(|(env, on)| view! { <dt>{env}</dt><dd>{format!("{on} on")}</dd> })
+                    .collect_view()}
+            </dl>
+            <p><a href="/flags">"Open the flags →"</a></p>
+        </section>
     }
 }
 
