@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod clock;
+pub mod deploy;
 pub mod flags;
 pub mod role;
 pub mod text_diff;

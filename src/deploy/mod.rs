@@ -1,0 +1,11 @@
+//! Deployment strategies as arithmetic: how many replicas each version should have at each
+//! step of a Rolling, Canary, Blue-Green or Recreate deployment. The server's controller
+//! observes the cluster and carries these decisions out; nothing here touches a cluster.
+
+pub mod canary;
+pub mod rolling;
+pub mod strategy;
+
+pub use canary::{CanaryScale, CanaryStep, canary_scale};
+pub use rolling::{RollingBudget, RollingState, next_rolling_step};
+pub use strategy::{IntOrPercent, Strategy};
