@@ -4,8 +4,10 @@
 
 pub mod canary;
 pub mod rolling;
+pub mod selector;
 pub mod strategy;
 
 pub use canary::{CanaryScale, CanaryStep, canary_scale};
 pub use rolling::{RollingBudget, RollingState, next_rolling_step};
+pub use selector::LabelSelector;
 pub use strategy::{IntOrPercent, Strategy};
