@@ -87,10 +87,10 @@ impl LabelSelector {
             let req = if let Some(k) = part.strip_prefix('!') {
                 Requirement::DoesNotExist(check_key(k, text)?)
             } else if words.len() >= 2 && words[1] == "in" {
-                let rest = part.splitn(2, " in ").nth(1).unwrap_or_default();
+                let rest = part.split_once(" in ").map_or("", |x| x.1);
                 Requirement::In(check_key(words[0], text)?, set_values(rest, text)?)
             } else if words.len() >= 3 && words[1] == "notin" {
-                let rest = part.splitn(2, " notin ").nth(1).unwrap_or_default();
+                let rest = part.split_once(" notin ").map_or("", |x| x.1);
                 Requirement::NotIn(check_key(words[0], text)?, set_values(rest, text)?)
             } else if let Some((k, v)) = part.split_once("!=") {
                 Requirement::NotEquals(check_key(k, text)?, v.trim().to_owned())
