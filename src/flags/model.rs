@@ -235,6 +235,18 @@ impl Targeting {
     /// The configuration of a flag in an environment nobody has configured: off, no rules,
     /// serving its first variant either way (its second when off, for a boolean on/off pair).
     pub fn initial(spec: &FlagSpec) -> Targeting {
+        if spec.kind == FlagKind::UnleashToggle
+            && spec.variant(super::unleash::DISABLED_VARIANT).is_some()
+        {
+            let disabled = super::unleash::DISABLED_VARIANT.to_owned();
+            return Targeting {
+                enabled: false,
+                rules: Vec::new(),
+                default_variant: disabled.clone(),
+                off_variant: disabled,
+                prerequisites: Vec::new(),
+            };
+        }
         let first = spec
             .variants
             .first()

@@ -711,3 +711,22 @@ fn huge_imported_weights_do_not_overflow() {
         assert!(variant == "a" || variant == "b", "{variant}");
     }
 }
+
+#[test]
+fn an_imported_toggle_starts_off_with_the_disabled_variant_in_other_environments() {
+    let import = read_document(UNLEASH).expect("document reads");
+    let (spec, _) = import
+        .flags
+        .iter()
+        .find(|(s, _)| s.key == "feature.variants")
+        .expect("imported");
+    let t = Targeting::initial(spec);
+    assert_eq!(
+        (
+            t.enabled,
+            t.default_variant.as_str(),
+            t.off_variant.as_str()
+        ),
+        (false, "disabled", "disabled")
+    );
+}

@@ -215,6 +215,8 @@ fn value_text(v: &serde_json::Value) -> String {
 fn VariantsEditor(spec: RwSignal<FlagSpec>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let value_type = spec.with_untracked(|s| s.value_type);
+    // An imported toggle's value is whether it is enabled; its variants only name the choice.
+    let derived = spec.with_untracked(|s| s.kind == FlagKind::UnleashToggle);
     let rows = move || {
         (0..spec.with(|s| s.variants.len()))
             .map(|i| {
@@ -228,7 +230,7 @@ fn VariantsEditor(spec: RwSignal<FlagSpec>) -> impl IntoView {
                         </td>
                         <td>
                             <label class="visually-hidden" for=format!("variant-value-{i}")>{format!("Variant {} value", i + 1)}</label>
-                            <input id=format!("variant-value-{i}") type="text" class="code"
+                            <input id=format!("variant-value-{i}") type="text" class="code" readonly=derived
                                 prop:value=move || v().map(|v| value_text(&v.value)).unwrap_or_default()
                                 on:change=move |ev| match parse_value(value_type, &event_target_value(&ev)) {
                                     Ok(value) => { error.set(None); spec.update(|s| if let Some(v) = s.variants.get_mut(i) { v.value = value }) }
@@ -273,6 +275,7 @@ fn VariantsEditor(spec: RwSignal<FlagSpec>) -> impl IntoView {
                 <thead><tr><th scope="col">"Name"</th><th scope="col">{format!("Value ({})", value_type.as_str())}</th><th scope="col">"Payload"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+            {derived.then(|| view! { <p class="hint">"Imported from Unleash: the flag's value is whether the toggle is enabled for the context; the variant and its payload say which variant Unleash would choose."</p> })}
             {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
             <button type="button" class="button small" on:click=add>"+ Add variant"</button>
         </section>
