@@ -4,6 +4,7 @@
 pub mod config;
 pub mod flags;
 pub mod http;
+pub mod sandbox;
 pub mod storage;
 
 use anyhow::Context;

@@ -1,0 +1,608 @@
+//! The sandbox's object store: Kubernetes objects as JSON, keyed by kind, namespace and name,
+//! with one cluster-wide resourceVersion counter, optimistic concurrency (a write naming an old
+//! resourceVersion is refused), JSON merge patch, a separate status part, and a stream of watch
+//! events. Nothing is persisted: the sandbox is rebuilt at start.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+use varai_domain::deploy::LabelSelector;
+
+/// The kinds of object the sandbox serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Deployment,
+    ReplicaSet,
+    Pod,
+    Service,
+    ConfigMap,
+    Endpoints,
+    Job,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::Pod,
+        Kind::Service,
+        Kind::ConfigMap,
+        Kind::Endpoints,
+        Kind::Job,
+    ];
+
+    /// The `kind` field of its objects.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Deployment => "Deployment",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Pod => "Pod",
+            Kind::Service => "Service",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Endpoints => "Endpoints",
+            Kind::Job => "Job",
+        }
+    }
+
+    /// The `apiVersion` of its objects.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::ReplicaSet => "apps/v1",
+            Kind::Job => "batch/v1",
+            Kind::Pod | Kind::Service | Kind::ConfigMap | Kind::Endpoints => "v1",
+        }
+    }
+
+    /// The resource name in URLs (`deployments`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployments",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Pod => "pods",
+            Kind::Service => "services",
+            Kind::ConfigMap => "configmaps",
+            Kind::Endpoints => "endpoints",
+            Kind::Job => "jobs",
+        }
+    }
+
+    pub fn from_plural(plural: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.plural() == plural)
+    }
+}
+
+/// Why a store operation was refused, in the terms of Kubernetes' `Status` reasons.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{kind} \"{name}\" not found")]
+    NotFound { kind: &'static str, name: String },
+    #[error("{kind} \"{name}\" already exists")]
+    AlreadyExists { kind: &'static str, name: String },
+    #[error(
+        "Operation cannot be fulfilled on {kind} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+    )]
+    Conflict { kind: &'static str, name: String },
+    #[error("{kind} is invalid: {message}")]
+    Invalid { kind: &'static str, message: String },
+}
+
+impl StoreError {
+    /// The HTTP status Kubernetes answers with.
+    pub fn code(&self) -> u16 {
+        match self {
+            StoreError::NotFound { .. } => 404,
+            StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } => 409,
+            StoreError::Invalid { .. } => 422,
+        }
+    }
+
+    /// The `reason` of a Kubernetes `Status`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            StoreError::NotFound { .. } => "NotFound",
+            StoreError::AlreadyExists { .. } => "AlreadyExists",
+            StoreError::Conflict { .. } => "Conflict",
+            StoreError::Invalid { .. } => "Invalid",
+        }
+    }
+}
+
+/// A change, as a Kubernetes watch reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchEvent {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub kind_of_change: &'static str,
+    pub kind: Kind,
+    pub object: Value,
+}
+
+/// Which part of an object a replace writes: the object (its status kept) or only its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Main,
+    Status,
+}
+
+type Key = (Kind, String, String);
+
+#[derive(Default)]
+struct Inner {
+    objects: BTreeMap<Key, Value>,
+    version: u64,
+    next_uid: u64,
+}
+
+/// The store itself; cheap to share behind an `Arc`.
+pub struct ObjectStore {
+    inner: Mutex<Inner>,
+    events: broadcast::Sender<WatchEvent>,
+}
+
+impl Default for ObjectStore {
+    fn default() -> Self {
+        ObjectStore {
+            inner: Mutex::new(Inner::default()),
+            events: broadcast::channel(4096).0,
+        }
+    }
+}
+
+fn meta(obj: &Value, field: &str) -> Option<String> {
+    obj.pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The object's labels as a map (missing or malformed labels count as none).
+pub fn labels(obj: &Value) -> BTreeMap<String, String> {
+    obj.pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sets `metadata.{field}`, making `metadata` an object first if it is not one. `obj` must
+/// be an object (checked by every caller).
+fn set_meta(obj: &mut Value, field: &str, value: Value) {
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    obj["metadata"][field] = value;
+}
+
+fn require_object(kind: Kind, obj: &Value) -> Result<(), StoreError> {
+    if obj.is_object() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid {
+            kind: kind.name(),
+            message: "the body must be a JSON object".into(),
+        })
+    }
+}
+
+/// RFC 7386 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+impl ObjectStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn emit(&self, kind_of_change: &'static str, kind: Kind, object: &Value) {
+        // No subscriber is fine: nobody is watching.
+        let _ = self.events.send(WatchEvent {
+            kind_of_change,
+            kind,
+            object: object.clone(),
+        });
+    }
+
+    /// Watch events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<WatchEvent> {
+        self.events.subscribe()
+    }
+
+    /// The current resourceVersion of the whole store.
+    pub fn resource_version(&self) -> u64 {
+        self.lock().version
+    }
+
+    /// Creates `obj` in `namespace`, filling in uid, resourceVersion, creationTimestamp
+    /// (`now`, RFC 3339) and `generateName`.
+    pub fn create(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        mut obj: Value,
+        now: &str,
+    ) -> Result<Value, StoreError> {
+        require_object(kind, &obj)?;
+        let mut inner = self.lock();
+        inner.next_uid += 1;
+        let uid = inner.next_uid;
+        let name = match (meta(&obj, "name"), meta(&obj, "generateName")) {
+            (Some(n), _) if !n.is_empty() => n,
+            (_, Some(prefix)) => format!("{prefix}{uid:05x}"),
+            _ => {
+                return Err(StoreError::Invalid {
+                    kind: kind.name(),
+                    message: "metadata.name: Required value".into(),
+                });
+            }
+        };
+        let key = (kind, namespace.to_owned(), name.clone());
+        if inner.objects.contains_key(&key) {
+            return Err(StoreError::AlreadyExists {
+                kind: kind.name(),
+                name,
+            });
+        }
+        inner.version += 1;
+        let version = inner.version;
+        obj["apiVersion"] = json!(kind.api_version());
+        obj["kind"] = json!(kind.name());
+        set_meta(&mut obj, "name", json!(name));
+        set_meta(&mut obj, "namespace", json!(namespace));
+        set_meta(&mut obj, "uid", json!(format!("sandbox-{uid:012x}")));
+        set_meta(&mut obj, "resourceVersion", json!(version.to_string()));
+        set_meta(&mut obj, "generation", json!(1));
+        set_meta(&mut obj, "creationTimestamp", json!(now));
+        inner.objects.insert(key, obj.clone());
+        drop(inner);
+        self.emit("ADDED", kind, &obj);
+        Ok(obj)
+    }
+
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
+        self.lock()
+            .objects
+            .get(&(kind, namespace.to_owned(), name.to_owned()))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound {
+                kind: kind.name(),
+                name: name.to_owned(),
+            })
+    }
+
+    /// Objects of `kind` (in `namespace`, or all namespaces) that `selector` selects, with the
+    /// store's resourceVersion at the time of the list.
+    pub fn list(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+    ) -> (Vec<Value>, u64) {
+        let inner = self.lock();
+        let items = inner
+            .objects
+            .iter()
+            .filter(|((k, ns, _), _)| *k == kind && namespace.is_none_or(|n| n == ns))
+            .filter(|(_, obj)| selector.matches(&labels(obj)))
+            .map(|(_, obj)| obj.clone())
+            .collect();
+        (items, inner.version)
+    }
+
+    /// Replaces an object (or only its status). A resourceVersion in `obj` must be the current
+    /// one; identity fields (uid, creationTimestamp) are kept; the main part bumps `generation`
+    /// when the spec changes.
+    pub fn replace(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        mut obj: Value,
+        part: Part,
+    ) -> Result<Value, StoreError> {
+        require_object(kind, &obj)?;
+        let mut inner = self.lock();
+        let key = (kind, namespace.to_owned(), name.to_owned());
+        let current = inner
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound {
+                kind: kind.name(),
+                name: name.to_owned(),
+            })?;
+        if let Some(v) = meta(&obj, "resourceVersion")
+            && Some(&v) != meta(&current, "resourceVersion").as_ref()
+        {
+            return Err(StoreError::Conflict {
+                kind: kind.name(),
+                name: name.to_owned(),
+            });
+        }
+        let mut next = match part {
+            Part::Main => {
+                obj["status"] = current.get("status").cloned().unwrap_or(Value::Null);
+                if obj["status"].is_null() {
+                    obj.as_object_mut().map(|o| o.remove("status"));
+                }
+                obj
+            }
+            Part::Status => {
+                let mut kept = current.clone();
+                kept["status"] = obj.get("status").cloned().unwrap_or(json!({}));
+                kept
+            }
+        };
+        inner.version += 1;
+        let version = inner.version;
+        let generation = current
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let spec_changed = next.get("spec") != current.get("spec");
+        next["apiVersion"] = json!(kind.api_version());
+        next["kind"] = json!(kind.name());
+        for field in ["uid", "creationTimestamp", "name", "namespace"] {
+            if let Some(v) = current.pointer(&format!("/metadata/{field}")) {
+                set_meta(&mut next, field, v.clone());
+            }
+        }
+        set_meta(&mut next, "resourceVersion", json!(version.to_string()));
+        let generation = if spec_changed {
+            generation + 1
+        } else {
+            generation
+        };
+        set_meta(&mut next, "generation", json!(generation));
+        inner.objects.insert(key, next.clone());
+        drop(inner);
+        self.emit("MODIFIED", kind, &next);
+        Ok(next)
+    }
+
+    /// Applies a JSON merge patch to the object (or its status) and stores the result.
+    pub fn patch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+        part: Part,
+    ) -> Result<Value, StoreError> {
+        let mut obj = self.get(kind, namespace, name)?;
+        merge_patch(&mut obj, patch);
+        // A patch that names a resourceVersion is checked like a replace; otherwise the
+        // current one is used, so a patch never conflicts by accident.
+        if patch.pointer("/metadata/resourceVersion").is_none()
+            && obj.is_object()
+            && let Some(current) = self
+                .get(kind, namespace, name)?
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+        {
+            set_meta(&mut obj, "resourceVersion", current);
+        }
+        self.replace(kind, namespace, name, obj, part)
+    }
+
+    /// Deletes the object and returns it as it was.
+    pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
+        let removed = self
+            .lock()
+            .objects
+            .remove(&(kind, namespace.to_owned(), name.to_owned()))
+            .ok_or_else(|| StoreError::NotFound {
+                kind: kind.name(),
+                name: name.to_owned(),
+            })?;
+        self.emit("DELETED", kind, &removed);
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: &str = "2026-11-26T12:00:00Z";
+
+    fn deployment(name: &str, app: &str, replicas: u32) -> Value {
+        json!({"metadata": {"name": name, "labels": {"app": app}}, "spec": {"replicas": replicas}})
+    }
+
+    #[test]
+    fn created_objects_get_identity_and_are_listed_by_selector() {
+        let s = ObjectStore::default();
+        let a = s
+            .create(
+                Kind::Deployment,
+                "prod",
+                deployment("storefront", "storefront", 3),
+                NOW,
+            )
+            .unwrap();
+        s.create(
+            Kind::Deployment,
+            "prod",
+            deployment("checkout", "checkout", 1),
+            NOW,
+        )
+        .unwrap();
+        s.create(
+            Kind::Deployment,
+            "dev",
+            deployment("storefront", "storefront", 1),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(a["apiVersion"], "apps/v1");
+        assert_eq!(a["metadata"]["namespace"], "prod");
+        assert_eq!(a["metadata"]["resourceVersion"], "1");
+        let sel = LabelSelector::parse("app=storefront").unwrap();
+        let (items, version) = s.list(Kind::Deployment, Some("prod"), &sel);
+        assert_eq!(items.len(), 1);
+        assert_eq!(version, 3);
+        assert_eq!(s.list(Kind::Deployment, None, &sel).0.len(), 2);
+        let err = s
+            .create(
+                Kind::Deployment,
+                "prod",
+                deployment("checkout", "x", 1),
+                NOW,
+            )
+            .unwrap_err();
+        assert_eq!((err.code(), err.reason()), (409, "AlreadyExists"));
+    }
+
+    #[test]
+    fn a_write_from_a_stale_version_is_a_conflict() {
+        let s = ObjectStore::default();
+        let v1 = s
+            .create(Kind::Deployment, "ns", deployment("d", "d", 1), NOW)
+            .unwrap();
+        let mut first = v1.clone();
+        first["spec"]["replicas"] = json!(2);
+        let v2 = s
+            .replace(Kind::Deployment, "ns", "d", first, Part::Main)
+            .unwrap();
+        assert_eq!(v2["metadata"]["generation"], 2);
+        let mut late = v1;
+        late["spec"]["replicas"] = json!(5);
+        let err = s
+            .replace(Kind::Deployment, "ns", "d", late, Part::Main)
+            .unwrap_err();
+        assert_eq!((err.code(), err.reason()), (409, "Conflict"));
+        assert_eq!(
+            s.get(Kind::Deployment, "ns", "d").unwrap()["spec"]["replicas"],
+            2
+        );
+    }
+
+    #[test]
+    fn status_and_spec_are_written_separately() {
+        let s = ObjectStore::default();
+        s.create(Kind::Deployment, "ns", deployment("d", "d", 3), NOW)
+            .unwrap();
+        let status = s
+            .patch(
+                Kind::Deployment,
+                "ns",
+                "d",
+                &json!({"status": {"readyReplicas": 3}, "spec": {"replicas": 9}}),
+                Part::Status,
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                status["status"]["readyReplicas"].clone(),
+                status["spec"]["replicas"].clone()
+            ),
+            (json!(3), json!(3))
+        );
+        let main = s
+            .patch(
+                Kind::Deployment,
+                "ns",
+                "d",
+                &json!({"spec": {"replicas": 4}, "status": null}),
+                Part::Main,
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                main["status"]["readyReplicas"].clone(),
+                main["spec"]["replicas"].clone()
+            ),
+            (json!(3), json!(4))
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_invalid_not_a_panic() {
+        let s = ObjectStore::default();
+        let err = s
+            .create(Kind::ConfigMap, "ns", json!([1, 2]), NOW)
+            .unwrap_err();
+        assert_eq!((err.code(), err.reason()), (422, "Invalid"));
+        s.create(
+            Kind::ConfigMap,
+            "ns",
+            json!({"metadata": {"name": "c"}, "data": {"k": "v"}}),
+            NOW,
+        )
+        .unwrap();
+        let err = s
+            .patch(Kind::ConfigMap, "ns", "c", &json!("scalar"), Part::Main)
+            .unwrap_err();
+        assert_eq!(err.reason(), "Invalid");
+        let err = s
+            .create(Kind::ConfigMap, "ns", json!({"metadata": {}}), NOW)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("metadata.name: Required value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut v = json!({"a": {"b": 1, "c": 2}, "d": [1, 2]});
+        merge_patch(&mut v, &json!({"a": {"b": null, "e": 3}, "d": [9]}));
+        assert_eq!(v, json!({"a": {"c": 2, "e": 3}, "d": [9]}));
+    }
+
+    #[tokio::test]
+    async fn watchers_see_every_change_in_order() {
+        let s = ObjectStore::default();
+        let mut rx = s.subscribe();
+        s.create(
+            Kind::Pod,
+            "ns",
+            json!({"metadata": {"generateName": "web-"}}),
+            NOW,
+        )
+        .unwrap();
+        let pod = rx.recv().await.unwrap();
+        let name = pod.object["metadata"]["name"].as_str().unwrap().to_owned();
+        assert!(name.starts_with("web-"), "{name}");
+        s.patch(
+            Kind::Pod,
+            "ns",
+            &name,
+            &json!({"metadata": {"labels": {"ready": "true"}}}),
+            Part::Main,
+        )
+        .unwrap();
+        s.delete(Kind::Pod, "ns", &name).unwrap();
+        let kinds: Vec<&str> = vec![
+            pod.kind_of_change,
+            rx.recv().await.unwrap().kind_of_change,
+            rx.recv().await.unwrap().kind_of_change,
+        ];
+        assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
+        let err = s.get(Kind::Pod, "ns", &name).unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string()),
+            (404, format!("Pod \"{name}\" not found"))
+        );
+    }
+}
