@@ -16,6 +16,11 @@ pub fn format_utc(ms: i64) -> String {
     )
 }
 
+/// Formats `ms` since the epoch as RFC 3339 in UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_rfc3339(ms: i64) -> String {
+    format_utc(ms).replace(" UTC", "Z").replace(' ', "T")
+}
+
 /// Howard Hinnant's days-to-civil algorithm: proleptic Gregorian date of a day number.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -43,6 +48,7 @@ mod tests {
     fn a_known_instant_formats_to_its_calendar_date() {
         // 2026-11-26T11:58:52Z
         assert_eq!(format_utc(1_795_694_332_000), "2026-11-26 11:58:52 UTC");
+        assert_eq!(format_rfc3339(1_795_694_332_000), "2026-11-26T11:58:52Z");
         // leap day
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
     }

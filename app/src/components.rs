@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use varai_domain::Role;
-use varai_domain::clock::format_utc;
+use varai_domain::clock::{format_rfc3339, format_utc};
 
 use crate::error::AppError;
 
@@ -66,7 +66,7 @@ pub fn RoleBadge(role: Role) -> impl IntoView {
 #[component]
 pub fn Timestamp(ms: i64) -> impl IntoView {
     let text = format_utc(ms);
-    let machine = text.replace(" UTC", "Z").replace(' ', "T");
+    let machine = format_rfc3339(ms);
     view! { <time datetime=machine>{text}</time> }
 }
 

@@ -1,7 +1,8 @@
 //! The sandbox cluster: the built-in Kubernetes every environment without a configured
-//! cluster runs against. This module holds its object store; the API surface and the
-//! simulated controllers build on it.
+//! cluster runs against: its object store and the Kubernetes REST API over it; the simulated
+//! controllers build on these.
 
+pub mod api;
 pub mod store;
 
-pub use store::{Kind, ObjectStore, StoreError, WatchEvent};
+pub use store::{Kind, ObjectStore, Part, StoreError, WatchEvent};
