@@ -244,3 +244,44 @@ async fn unknown_resources_missing_objects_and_bad_bodies_get_kubernetes_errors(
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn discovery_lists_the_groups_and_resources_served() {
+    let app = api::router(Arc::new(ObjectStore::default()));
+    let (_, groups) = call(&app, Method::GET, "/apis", JSON, None).await;
+    let names: Vec<&str> = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["apps", "batch"]);
+    let (_, apps) = call(&app, Method::GET, "/apis/apps/v1", JSON, None).await;
+    let resources: Vec<&str> = apps["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        resources,
+        [
+            "deployments",
+            "deployments/status",
+            "replicasets",
+            "replicasets/status"
+        ]
+    );
+    let (_, core) = call(&app, Method::GET, "/api/v1", JSON, None).await;
+    assert!(
+        core["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "pods")
+    );
+    let (status, _) = call(&app, Method::GET, "/apis/networking.k8s.io/v1", JSON, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, version) = call(&app, Method::GET, "/version", JSON, None).await;
+    assert_eq!(version["major"], "1");
+}

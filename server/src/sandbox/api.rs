@@ -56,6 +56,7 @@ pub fn router(store: Arc<ObjectStore>) -> Router {
                 .patch(patch_grouped_status),
         )
         .with_state(store)
+        .merge(super::discovery::router())
 }
 
 /// A Kubernetes `Status` failure.
@@ -76,7 +77,7 @@ impl From<StoreError> for Failure {
 }
 
 impl Failure {
-    fn not_found(message: impl Into<String>) -> Self {
+    pub(super) fn not_found(message: impl Into<String>) -> Self {
         Failure {
             code: 404,
             reason: "NotFound",

@@ -3,6 +3,7 @@
 //! controllers build on these.
 
 pub mod api;
+pub mod discovery;
 pub mod store;
 
 pub use store::{Kind, ObjectStore, Part, StoreError, WatchEvent};
