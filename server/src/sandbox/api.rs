@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use varai_domain::deploy::LabelSelector;
 
-use super::store::{Kind, ObjectStore, Part, StoreError};
+use super::kind::Kind;
+use super::store::{ObjectStore, Part, StoreError};
 
 /// The routes, with the store as state.
 pub fn router(store: Arc<ObjectStore>) -> Router {

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::api::Failure;
-use super::store::Kind;
+use super::kind::Kind;
 
 /// The discovery routes (stateless).
 pub fn router() -> Router {

@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod discovery;
+pub mod kind;
 pub mod store;
 
-pub use store::{Kind, ObjectStore, Part, StoreError, WatchEvent};
+pub use kind::Kind;
+pub use store::{ObjectStore, Part, StoreError, WatchEvent};

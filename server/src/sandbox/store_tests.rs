@@ -1,0 +1,186 @@
+//! The sandbox object store's behaviour: identity, conflicts, patches, status and watches.
+
+use super::*;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+
+fn deployment(name: &str, app: &str, replicas: u32) -> Value {
+    json!({"metadata": {"name": name, "labels": {"app": app}}, "spec": {"replicas": replicas}})
+}
+
+#[test]
+fn created_objects_get_identity_and_are_listed_by_selector() {
+    let s = ObjectStore::default();
+    let a = s
+        .create(
+            Kind::Deployment,
+            "prod",
+            deployment("storefront", "storefront", 3),
+            NOW,
+        )
+        .unwrap();
+    s.create(
+        Kind::Deployment,
+        "prod",
+        deployment("checkout", "checkout", 1),
+        NOW,
+    )
+    .unwrap();
+    s.create(
+        Kind::Deployment,
+        "dev",
+        deployment("storefront", "storefront", 1),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(a["apiVersion"], "apps/v1");
+    assert_eq!(a["metadata"]["namespace"], "prod");
+    assert_eq!(a["metadata"]["resourceVersion"], "1");
+    let sel = LabelSelector::parse("app=storefront").unwrap();
+    let (items, version) = s.list(Kind::Deployment, Some("prod"), &sel);
+    assert_eq!(items.len(), 1);
+    assert_eq!(version, 3);
+    assert_eq!(s.list(Kind::Deployment, None, &sel).0.len(), 2);
+    let err = s
+        .create(
+            Kind::Deployment,
+            "prod",
+            deployment("checkout", "x", 1),
+            NOW,
+        )
+        .unwrap_err();
+    assert_eq!((err.code(), err.reason()), (409, "AlreadyExists"));
+}
+
+#[test]
+fn a_write_from_a_stale_version_is_a_conflict() {
+    let s = ObjectStore::default();
+    let v1 = s
+        .create(Kind::Deployment, "ns", deployment("d", "d", 1), NOW)
+        .unwrap();
+    let mut first = v1.clone();
+    first["spec"]["replicas"] = json!(2);
+    let v2 = s
+        .replace(Kind::Deployment, "ns", "d", first, Part::Main)
+        .unwrap();
+    assert_eq!(v2["metadata"]["generation"], 2);
+    let mut late = v1;
+    late["spec"]["replicas"] = json!(5);
+    let err = s
+        .replace(Kind::Deployment, "ns", "d", late, Part::Main)
+        .unwrap_err();
+    assert_eq!((err.code(), err.reason()), (409, "Conflict"));
+    assert_eq!(
+        s.get(Kind::Deployment, "ns", "d").unwrap()["spec"]["replicas"],
+        2
+    );
+}
+
+#[test]
+fn status_and_spec_are_written_separately() {
+    let s = ObjectStore::default();
+    s.create(Kind::Deployment, "ns", deployment("d", "d", 3), NOW)
+        .unwrap();
+    let status = s
+        .patch(
+            Kind::Deployment,
+            "ns",
+            "d",
+            &json!({"status": {"readyReplicas": 3}, "spec": {"replicas": 9}}),
+            Part::Status,
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            status["status"]["readyReplicas"].clone(),
+            status["spec"]["replicas"].clone()
+        ),
+        (json!(3), json!(3))
+    );
+    let main = s
+        .patch(
+            Kind::Deployment,
+            "ns",
+            "d",
+            &json!({"spec": {"replicas": 4}, "status": null}),
+            Part::Main,
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            main["status"]["readyReplicas"].clone(),
+            main["spec"]["replicas"].clone()
+        ),
+        (json!(3), json!(4))
+    );
+}
+
+#[test]
+fn a_body_that_is_not_an_object_is_invalid_not_a_panic() {
+    let s = ObjectStore::default();
+    let err = s
+        .create(Kind::ConfigMap, "ns", json!([1, 2]), NOW)
+        .unwrap_err();
+    assert_eq!((err.code(), err.reason()), (422, "Invalid"));
+    s.create(
+        Kind::ConfigMap,
+        "ns",
+        json!({"metadata": {"name": "c"}, "data": {"k": "v"}}),
+        NOW,
+    )
+    .unwrap();
+    let err = s
+        .patch(Kind::ConfigMap, "ns", "c", &json!("scalar"), Part::Main)
+        .unwrap_err();
+    assert_eq!(err.reason(), "Invalid");
+    let err = s
+        .create(Kind::ConfigMap, "ns", json!({"metadata": {}}), NOW)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("metadata.name: Required value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merge_patch_follows_rfc_7386() {
+    let mut v = json!({"a": {"b": 1, "c": 2}, "d": [1, 2]});
+    merge_patch(&mut v, &json!({"a": {"b": null, "e": 3}, "d": [9]}));
+    assert_eq!(v, json!({"a": {"c": 2, "e": 3}, "d": [9]}));
+}
+
+#[tokio::test]
+async fn watchers_see_every_change_in_order() {
+    let s = ObjectStore::default();
+    let mut rx = s.subscribe();
+    s.create(
+        Kind::Pod,
+        "ns",
+        json!({"metadata": {"generateName": "web-"}}),
+        NOW,
+    )
+    .unwrap();
+    let pod = rx.recv().await.unwrap();
+    let name = pod.object["metadata"]["name"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("web-"), "{name}");
+    s.patch(
+        Kind::Pod,
+        "ns",
+        &name,
+        &json!({"metadata": {"labels": {"ready": "true"}}}),
+        Part::Main,
+    )
+    .unwrap();
+    s.delete(Kind::Pod, "ns", &name).unwrap();
+    let kinds: Vec<&str> = vec![
+        pod.kind_of_change,
+        rx.recv().await.unwrap().kind_of_change,
+        rx.recv().await.unwrap().kind_of_change,
+    ];
+    assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
+    let err = s.get(Kind::Pod, "ns", &name).unwrap_err();
+    assert_eq!(
+        (err.code(), err.to_string()),
+        (404, format!("Pod \"{name}\" not found"))
+    );
+}
