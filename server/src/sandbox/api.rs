@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use varai_domain::deploy::LabelSelector;
 
@@ -19,42 +20,31 @@ use super::store::{ObjectStore, Part, StoreError};
 
 /// The routes, with the store as state.
 pub fn router(store: Arc<ObjectStore>) -> Router {
+    let collection = || get(list_objects).post(create_object);
+    let object = || {
+        get(get_object)
+            .put(replace_object)
+            .patch(patch_object)
+            .delete(delete_object)
+    };
+    let status = || get(get_object).put(replace_status).patch(patch_status);
     Router::new()
-        .route("/api/v1/{plural}", get(list_all))
-        .route("/apis/{group}/{version}/{plural}", get(list_all_grouped))
-        .route(
-            "/api/v1/namespaces/{ns}/{plural}",
-            get(list_core).post(create_core),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/{plural}/{name}",
-            get(get_core)
-                .put(replace_core)
-                .patch(patch_core)
-                .delete(delete_core),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/{plural}/{name}/status",
-            get(get_core)
-                .put(replace_core_status)
-                .patch(patch_core_status),
-        )
+        .route("/api/v1/{plural}", get(list_objects))
+        .route("/apis/{group}/{version}/{plural}", get(list_objects))
+        .route("/api/v1/namespaces/{ns}/{plural}", collection())
+        .route("/api/v1/namespaces/{ns}/{plural}/{name}", object())
+        .route("/api/v1/namespaces/{ns}/{plural}/{name}/status", status())
         .route(
             "/apis/{group}/{version}/namespaces/{ns}/{plural}",
-            get(list_grouped).post(create_grouped),
+            collection(),
         )
         .route(
             "/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}",
-            get(get_grouped)
-                .put(replace_grouped)
-                .patch(patch_grouped)
-                .delete(delete_grouped),
+            object(),
         )
         .route(
             "/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}/status",
-            get(get_grouped)
-                .put(replace_grouped_status)
-                .patch(patch_grouped_status),
+            status(),
         )
         .with_state(store)
         .merge(super::discovery::router())
@@ -214,168 +204,69 @@ fn delete(store: &ObjectStore, kind: Kind, ns: &str, name: &str) -> ApiResult {
 }
 
 type St = State<Arc<ObjectStore>>;
-type Grouped = Path<(String, String, String, String)>;
-type GroupedNamed = Path<(String, String, String, String, String)>;
+type Params = Path<HashMap<String, String>>;
 
-async fn list_all(
-    State(s): St,
-    Path(plural): Path<String>,
-    Query(p): Query<ListParams>,
-) -> ApiResult {
-    list(&s, kind_of("v1", &plural)?, None, &p)
+/// The kind, namespace and name a path names. Core paths (`/api/v1/...`) have no group;
+/// grouped ones (`/apis/{group}/{version}/...`) do. Cluster-wide lists have no namespace.
+struct Target {
+    kind: Kind,
+    namespace: Option<String>,
+    name: String,
 }
-async fn list_all_grouped(
-    State(s): St,
-    Path((g, v, plural)): Path<(String, String, String)>,
-    Query(p): Query<ListParams>,
-) -> ApiResult {
-    list(&s, kind_of(&format!("{g}/{v}"), &plural)?, None, &p)
+
+fn target(p: &HashMap<String, String>) -> Result<Target, Failure> {
+    let field = |k: &str| p.get(k).cloned().unwrap_or_default();
+    let group_version = match (p.get("group"), p.get("version")) {
+        (Some(g), Some(v)) => format!("{g}/{v}"),
+        _ => "v1".to_owned(),
+    };
+    Ok(Target {
+        kind: kind_of(&group_version, &field("plural"))?,
+        namespace: p.get("ns").cloned(),
+        name: field("name"),
+    })
 }
-async fn list_core(
-    State(s): St,
-    Path((ns, plural)): Path<(String, String)>,
-    Query(p): Query<ListParams>,
-) -> ApiResult {
-    list(&s, kind_of("v1", &plural)?, Some(&ns), &p)
+
+async fn list_objects(State(s): St, Path(p): Params, Query(q): Query<ListParams>) -> ApiResult {
+    let t = target(&p)?;
+    list(&s, t.kind, t.namespace.as_deref(), &q)
 }
-async fn create_core(
-    State(s): St,
-    Path((ns, plural)): Path<(String, String)>,
-    body: Bytes,
-) -> ApiResult {
-    create(&s, kind_of("v1", &plural)?, &ns, &body)
-}
-async fn get_core(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-) -> ApiResult {
-    Ok(axum::Json(s.get(kind_of("v1", &plural)?, &ns, &name)?).into_response())
-}
-async fn replace_core(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    body: Bytes,
-) -> ApiResult {
-    replace(&s, kind_of("v1", &plural)?, &ns, &name, &body, Part::Main)
-}
-async fn replace_core_status(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    body: Bytes,
-) -> ApiResult {
-    replace(&s, kind_of("v1", &plural)?, &ns, &name, &body, Part::Status)
-}
-async fn patch_core(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    h: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    patch(
+async fn create_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
+    let t = target(&p)?;
+    create(
         &s,
-        kind_of("v1", &plural)?,
-        &ns,
-        &name,
-        &h,
+        t.kind,
+        t.namespace.as_deref().unwrap_or_default(),
         &body,
-        Part::Main,
     )
 }
-async fn patch_core_status(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    h: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    patch(
-        &s,
-        kind_of("v1", &plural)?,
-        &ns,
-        &name,
-        &h,
-        &body,
-        Part::Status,
-    )
+async fn get_object(State(s): St, Path(p): Params) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    Ok(axum::Json(s.get(t.kind, &ns, &t.name)?).into_response())
 }
-async fn delete_core(
-    State(s): St,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-) -> ApiResult {
-    delete(&s, kind_of("v1", &plural)?, &ns, &name)
+async fn replace_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    replace(&s, t.kind, &ns, &t.name, &body, Part::Main)
 }
-async fn list_grouped(
-    State(s): St,
-    Path((g, v, ns, plural)): Grouped,
-    Query(p): Query<ListParams>,
-) -> ApiResult {
-    list(&s, kind_of(&format!("{g}/{v}"), &plural)?, Some(&ns), &p)
+async fn replace_status(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    replace(&s, t.kind, &ns, &t.name, &body, Part::Status)
 }
-async fn create_grouped(State(s): St, Path((g, v, ns, plural)): Grouped, body: Bytes) -> ApiResult {
-    create(&s, kind_of(&format!("{g}/{v}"), &plural)?, &ns, &body)
+async fn patch_object(State(s): St, Path(p): Params, h: HeaderMap, body: Bytes) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    patch(&s, t.kind, &ns, &t.name, &h, &body, Part::Main)
 }
-async fn get_grouped(State(s): St, Path((g, v, ns, plural, name)): GroupedNamed) -> ApiResult {
-    Ok(axum::Json(s.get(kind_of(&format!("{g}/{v}"), &plural)?, &ns, &name)?).into_response())
+async fn patch_status(State(s): St, Path(p): Params, h: HeaderMap, body: Bytes) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    patch(&s, t.kind, &ns, &t.name, &h, &body, Part::Status)
 }
-async fn replace_grouped(
-    State(s): St,
-    Path((g, v, ns, plural, name)): GroupedNamed,
-    body: Bytes,
-) -> ApiResult {
-    replace(
-        &s,
-        kind_of(&format!("{g}/{v}"), &plural)?,
-        &ns,
-        &name,
-        &body,
-        Part::Main,
-    )
-}
-async fn replace_grouped_status(
-    State(s): St,
-    Path((g, v, ns, plural, name)): GroupedNamed,
-    body: Bytes,
-) -> ApiResult {
-    replace(
-        &s,
-        kind_of(&format!("{g}/{v}"), &plural)?,
-        &ns,
-        &name,
-        &body,
-        Part::Status,
-    )
-}
-async fn patch_grouped(
-    State(s): St,
-    Path((g, v, ns, plural, name)): GroupedNamed,
-    h: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    patch(
-        &s,
-        kind_of(&format!("{g}/{v}"), &plural)?,
-        &ns,
-        &name,
-        &h,
-        &body,
-        Part::Main,
-    )
-}
-async fn patch_grouped_status(
-    State(s): St,
-    Path((g, v, ns, plural, name)): GroupedNamed,
-    h: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    patch(
-        &s,
-        kind_of(&format!("{g}/{v}"), &plural)?,
-        &ns,
-        &name,
-        &h,
-        &body,
-        Part::Status,
-    )
-}
-async fn delete_grouped(State(s): St, Path((g, v, ns, plural, name)): GroupedNamed) -> ApiResult {
-    delete(&s, kind_of(&format!("{g}/{v}"), &plural)?, &ns, &name)
+async fn delete_object(State(s): St, Path(p): Params) -> ApiResult {
+    let t = target(&p)?;
+    let ns = t.namespace.unwrap_or_default();
+    delete(&s, t.kind, &ns, &t.name)
 }
