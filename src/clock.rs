@@ -21,6 +21,13 @@ pub fn format_rfc3339(ms: i64) -> String {
     format_utc(ms).replace(" UTC", "Z").replace(' ', "T")
 }
 
+/// Reads an RFC 3339 instant (as Kubernetes writes them) into milliseconds since the epoch.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// Howard Hinnant's days-to-civil algorithm: proleptic Gregorian date of a day number.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -49,6 +56,11 @@ mod tests {
         // 2026-11-26T11:58:52Z
         assert_eq!(format_utc(1_795_694_332_000), "2026-11-26 11:58:52 UTC");
         assert_eq!(format_rfc3339(1_795_694_332_000), "2026-11-26T11:58:52Z");
+        assert_eq!(
+            parse_rfc3339("2026-11-26T11:58:52Z"),
+            Some(1_795_694_332_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
         // leap day
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
     }

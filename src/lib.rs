@@ -10,6 +10,7 @@ pub mod clock;
 pub mod deploy;
 pub mod flags;
 pub mod role;
+pub mod sandbox;
 pub mod text_diff;
 pub mod throttle;
 pub mod url;

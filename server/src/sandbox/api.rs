@@ -4,19 +4,22 @@
 //! Deployments and ReplicaSets; `/apis/batch/v1/...` for Jobs).
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
 use varai_domain::deploy::LabelSelector;
 
 use super::kind::Kind;
-use super::store::{ObjectStore, Part, StoreError};
+use super::store::{ObjectStore, Part, StoreError, WatchEvent, labels};
 
 /// The routes, with the store as state.
 pub fn router(store: Arc<ObjectStore>) -> Router {
@@ -114,14 +117,40 @@ fn kind_of(group_version: &str, plural: &str) -> Result<Kind, Failure> {
 pub struct ListParams {
     label_selector: Option<String>,
     field_selector: Option<String>,
+    watch: Option<String>,
+    resource_version: Option<String>,
+    timeout_seconds: Option<u64>,
 }
 
-fn list(store: &ObjectStore, kind: Kind, ns: Option<&str>, p: &ListParams) -> ApiResult {
-    let selector = LabelSelector::parse(p.label_selector.as_deref().unwrap_or(""))
-        .map_err(|e| Failure::bad_request(format!("unable to parse requirement: {}", e.message)))?;
-    let (mut items, version) = store.list(kind, ns, &selector);
-    if let Some(fields) = p.field_selector.as_deref().filter(|f| !f.is_empty()) {
-        for term in fields.split(',') {
+impl ListParams {
+    fn is_watch(&self) -> bool {
+        matches!(self.watch.as_deref(), Some("1" | "true"))
+    }
+}
+
+/// Which objects a list or watch returns: kind, namespace, label and field selectors.
+struct Filter {
+    kind: Kind,
+    namespace: Option<String>,
+    labels: LabelSelector,
+    /// JSON pointer, wanted value, and whether the term is negated (`!=`).
+    fields: Vec<(String, String, bool)>,
+}
+
+impl Filter {
+    fn new(kind: Kind, namespace: Option<String>, p: &ListParams) -> Result<Filter, Failure> {
+        let labels =
+            LabelSelector::parse(p.label_selector.as_deref().unwrap_or("")).map_err(|e| {
+                Failure::bad_request(format!("unable to parse requirement: {}", e.message))
+            })?;
+        let mut fields = Vec::new();
+        for term in p
+            .field_selector
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|t| !t.trim().is_empty())
+        {
             let (path, want, negate) = match term.split_once("!=") {
                 Some((k, v)) => (k, v, true),
                 None => match term.split_once('=') {
@@ -134,16 +163,115 @@ fn list(store: &ObjectStore, kind: Kind, ns: Option<&str>, p: &ListParams) -> Ap
                 },
             };
             let pointer = format!("/{}", path.trim().replace('.', "/"));
-            items.retain(|o| {
-                (o.pointer(&pointer).and_then(Value::as_str) == Some(want.trim())) != negate
-            });
+            fields.push((pointer, want.trim().to_owned(), negate));
         }
+        Ok(Filter {
+            kind,
+            namespace,
+            labels,
+            fields,
+        })
     }
+
+    fn selects(&self, obj: &Value) -> bool {
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+        self.namespace.as_deref().is_none_or(|n| Some(n) == ns)
+            && self.labels.matches(&labels(obj))
+            && self.fields.iter().all(|(pointer, want, negate)| {
+                (obj.pointer(pointer).and_then(Value::as_str) == Some(want.as_str())) != *negate
+            })
+    }
+
+    fn selects_event(&self, e: &WatchEvent) -> bool {
+        e.kind == self.kind && self.selects(&e.object)
+    }
+}
+
+fn list(store: &ObjectStore, filter: &Filter) -> ApiResult {
+    let (mut items, version) = store.list(
+        filter.kind,
+        filter.namespace.as_deref(),
+        &LabelSelector::default(),
+    );
+    items.retain(|o| filter.selects(o));
     let body = json!({
-        "kind": format!("{}List", kind.name()), "apiVersion": kind.api_version(),
+        "kind": format!("{}List", filter.kind.name()), "apiVersion": filter.kind.api_version(),
         "metadata": {"resourceVersion": version.to_string()}, "items": items,
     });
     Ok(axum::Json(body).into_response())
+}
+
+/// One line of a watch stream.
+fn watch_line(kind_of_change: &str, object: &Value) -> Bytes {
+    let mut line = json!({"type": kind_of_change, "object": object}).to_string();
+    line.push('\n');
+    Bytes::from(line)
+}
+
+/// A watch: newline-separated `{"type", "object"}` events, from the resourceVersion asked for
+/// (or every current object), until `timeoutSeconds` or the client goes away. A watcher that
+/// falls too far behind gets a 410 `ERROR` event and starts again, as with a real API server.
+fn watch(store: &ObjectStore, filter: Filter, p: &ListParams) -> ApiResult {
+    let since =
+        match p.resource_version.as_deref() {
+            None | Some("" | "0") => None,
+            Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                Failure::bad_request(format!("resourceVersion '{v}' is not a number"))
+            })?),
+        };
+    let (past, receiver) = store.watch(since)?;
+    let past: VecDeque<WatchEvent> = past
+        .into_iter()
+        .filter(|e| filter.selects_event(e))
+        .collect();
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(p.timeout_seconds.unwrap_or(1800).min(3600));
+    struct Watching {
+        past: VecDeque<WatchEvent>,
+        receiver: broadcast::Receiver<WatchEvent>,
+        filter: Filter,
+        deadline: tokio::time::Instant,
+        ended: bool,
+    }
+    let start = Watching {
+        past,
+        receiver,
+        filter,
+        deadline,
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(start, |mut w| async move {
+        if w.ended {
+            return None;
+        }
+        if let Some(e) = w.past.pop_front() {
+            return Some((
+                Ok::<_, Infallible>(watch_line(e.kind_of_change, &e.object)),
+                w,
+            ));
+        }
+        loop {
+            match tokio::time::timeout_at(w.deadline, w.receiver.recv()).await {
+                Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+                Ok(Ok(e)) if w.filter.selects_event(&e) => {
+                    return Some((Ok(watch_line(e.kind_of_change, &e.object)), w));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                    w.ended = true;
+                    let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Failure", "reason": "Expired", "code": 410,
+                        "message": "the watch fell behind; list and watch again"});
+                    return Some((Ok(watch_line("ERROR", &status)), w));
+                }
+            }
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, Failure> {
@@ -229,7 +357,12 @@ fn target(p: &HashMap<String, String>) -> Result<Target, Failure> {
 
 async fn list_objects(State(s): St, Path(p): Params, Query(q): Query<ListParams>) -> ApiResult {
     let t = target(&p)?;
-    list(&s, t.kind, t.namespace.as_deref(), &q)
+    let filter = Filter::new(t.kind, t.namespace, &q)?;
+    if q.is_watch() {
+        watch(&s, filter, &q)
+    } else {
+        list(&s, &filter)
+    }
 }
 async fn create_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
     let t = target(&p)?;

@@ -1,11 +1,18 @@
 //! The sandbox cluster: the built-in Kubernetes every environment without a configured
-//! cluster runs against: its object store and the Kubernetes REST API over it; the simulated
-//! controllers build on these.
+//! cluster runs against: its object store, the Kubernetes REST API over it, the simulated
+//! controllers, and the simulated traffic with its metrics.
 
 pub mod api;
+pub mod cluster;
+pub mod controllers;
 pub mod discovery;
 pub mod kind;
+pub mod objects;
+pub mod simulation;
 pub mod store;
+pub mod traffic;
 
+pub use cluster::{Running, Sandbox};
 pub use kind::Kind;
+pub use simulation::{Simulation, Timings};
 pub use store::{ObjectStore, Part, StoreError, WatchEvent};

@@ -4,7 +4,7 @@
 //! events. Nothing is persisted: the sandbox is rebuilt at start.
 
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use tokio::sync::broadcast;
 use varai_domain::deploy::LabelSelector;
@@ -24,6 +24,8 @@ pub enum StoreError {
     Conflict { kind: &'static str, name: String },
     #[error("{kind} is invalid: {message}")]
     Invalid { kind: &'static str, message: String },
+    #[error("too old resource version: {asked} ({oldest})")]
+    Gone { asked: u64, oldest: u64 },
 }
 
 impl StoreError {
@@ -33,6 +35,7 @@ impl StoreError {
             StoreError::NotFound { .. } => 404,
             StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } => 409,
             StoreError::Invalid { .. } => 422,
+            StoreError::Gone { .. } => 410,
         }
     }
 
@@ -43,6 +46,7 @@ impl StoreError {
             StoreError::AlreadyExists { .. } => "AlreadyExists",
             StoreError::Conflict { .. } => "Conflict",
             StoreError::Invalid { .. } => "Invalid",
+            StoreError::Gone { .. } => "Expired",
         }
     }
 }
@@ -65,11 +69,40 @@ pub enum Part {
 
 type Key = (Kind, String, String);
 
+/// How many past changes a watch can resume from.
+const HISTORY: usize = 4096;
+
 #[derive(Default)]
 struct Inner {
     objects: BTreeMap<Key, Value>,
     version: u64,
     next_uid: u64,
+    /// The latest changes with the resourceVersion each produced, oldest first.
+    history: VecDeque<(u64, WatchEvent)>,
+}
+
+impl Inner {
+    /// Records a change; called with the lock held, so that a watch started under the same
+    /// lock sees every change exactly once.
+    fn record(
+        &mut self,
+        events: &broadcast::Sender<WatchEvent>,
+        kind_of_change: &'static str,
+        kind: Kind,
+        object: &Value,
+    ) {
+        let event = WatchEvent {
+            kind_of_change,
+            kind,
+            object: object.clone(),
+        };
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back((self.version, event.clone()));
+        // No subscriber is fine: nobody is watching.
+        let _ = events.send(event);
+    }
 }
 
 /// The store itself; cheap to share behind an `Arc`.
@@ -152,18 +185,38 @@ impl ObjectStore {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn emit(&self, kind_of_change: &'static str, kind: Kind, object: &Value) {
-        // No subscriber is fine: nobody is watching.
-        let _ = self.events.send(WatchEvent {
-            kind_of_change,
-            kind,
-            object: object.clone(),
-        });
-    }
-
-    /// Watch events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<WatchEvent> {
-        self.events.subscribe()
+    /// Starts a watch: the changes after resourceVersion `since` (refused with
+    /// [`StoreError::Gone`] when they are no longer kept), or, without `since`, every current
+    /// object as `ADDED`; then a receiver of the changes still to come.
+    pub fn watch(
+        &self,
+        since: Option<u64>,
+    ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<WatchEvent>), StoreError> {
+        let inner = self.lock();
+        let past = match since {
+            None => inner
+                .objects
+                .iter()
+                .map(|((kind, _, _), obj)| WatchEvent {
+                    kind_of_change: "ADDED",
+                    kind: *kind,
+                    object: obj.clone(),
+                })
+                .collect(),
+            Some(asked) => {
+                let oldest = inner.history.front().map_or(inner.version, |(v, _)| *v);
+                if asked + 1 < oldest && asked < inner.version {
+                    return Err(StoreError::Gone { asked, oldest });
+                }
+                inner
+                    .history
+                    .iter()
+                    .filter(|(v, _)| *v > asked)
+                    .map(|(_, e)| e.clone())
+                    .collect()
+            }
+        };
+        Ok((past, self.events.subscribe()))
     }
 
     /// The current resourceVersion of the whole store.
@@ -212,8 +265,7 @@ impl ObjectStore {
         set_meta(&mut obj, "generation", json!(1));
         set_meta(&mut obj, "creationTimestamp", json!(now));
         inner.objects.insert(key, obj.clone());
-        drop(inner);
-        self.emit("ADDED", kind, &obj);
+        inner.record(&self.events, "ADDED", kind, &obj);
         Ok(obj)
     }
 
@@ -313,8 +365,7 @@ impl ObjectStore {
         };
         set_meta(&mut next, "generation", json!(generation));
         inner.objects.insert(key, next.clone());
-        drop(inner);
-        self.emit("MODIFIED", kind, &next);
+        inner.record(&self.events, "MODIFIED", kind, &next);
         Ok(next)
     }
 
@@ -343,17 +394,23 @@ impl ObjectStore {
         self.replace(kind, namespace, name, obj, part)
     }
 
-    /// Deletes the object and returns it as it was.
+    /// Deletes the object and returns it as it was, with the resourceVersion of its deletion.
     pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
-        let removed = self
-            .lock()
+        let mut inner = self.lock();
+        let mut removed = inner
             .objects
             .remove(&(kind, namespace.to_owned(), name.to_owned()))
             .ok_or_else(|| StoreError::NotFound {
                 kind: kind.name(),
                 name: name.to_owned(),
             })?;
-        self.emit("DELETED", kind, &removed);
+        inner.version += 1;
+        set_meta(
+            &mut removed,
+            "resourceVersion",
+            json!(inner.version.to_string()),
+        );
+        inner.record(&self.events, "DELETED", kind, &removed);
         Ok(removed)
     }
 }

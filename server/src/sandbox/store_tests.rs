@@ -152,7 +152,8 @@ fn merge_patch_follows_rfc_7386() {
 #[tokio::test]
 async fn watchers_see_every_change_in_order() {
     let s = ObjectStore::default();
-    let mut rx = s.subscribe();
+    let (past, mut rx) = s.watch(None).unwrap();
+    assert!(past.is_empty());
     s.create(
         Kind::Pod,
         "ns",
@@ -183,4 +184,54 @@ async fn watchers_see_every_change_in_order() {
         (err.code(), err.to_string()),
         (404, format!("Pod \"{name}\" not found"))
     );
+}
+
+#[test]
+fn a_watch_resumes_after_a_resource_version_or_is_told_it_is_too_old() {
+    let s = ObjectStore::default();
+    let first = s
+        .create(
+            Kind::ConfigMap,
+            "ns",
+            json!({"metadata": {"name": "a"}}),
+            NOW,
+        )
+        .unwrap();
+    s.create(
+        Kind::ConfigMap,
+        "ns",
+        json!({"metadata": {"name": "b"}}),
+        NOW,
+    )
+    .unwrap();
+    let since: u64 = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (past, _) = s.watch(Some(since)).unwrap();
+    let names: Vec<&str> = past
+        .iter()
+        .map(|e| e.object["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["b"],
+        "only what changed after the version asked for"
+    );
+    let (all, _) = s.watch(None).unwrap();
+    assert_eq!(all.len(), 2, "without a version: every object, as ADDED");
+
+    for i in 0..super::HISTORY + 1 {
+        s.patch(
+            Kind::ConfigMap,
+            "ns",
+            "a",
+            &json!({"data": {"i": i.to_string()}}),
+            Part::Main,
+        )
+        .unwrap();
+    }
+    let err = s.watch(Some(since)).unwrap_err();
+    assert_eq!((err.code(), err.reason()), (410, "Expired"), "{err}");
 }

@@ -1,0 +1,187 @@
+//! The sandbox as one piece: its store, simulation and traffic; the Kubernetes API (with the
+//! service proxy) for the in-process `kube` client and the loopback port; the background
+//! controllers; and the demo app it starts with.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use varai_domain::sandbox::seeded_behaviour;
+
+use super::controllers;
+use super::kind::Kind;
+use super::simulation::{DEFAULT_RATE, Simulation, Timings};
+use super::store::ObjectStore;
+use super::traffic::Traffic;
+
+/// The demo app every environment starts with.
+pub const DEMO_APP: &str = "storefront";
+/// Its versions, each with a behaviour profile; the first one runs at start.
+pub const DEMO_VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
+/// The image a demo version runs.
+pub fn demo_image(version: &str) -> String {
+    format!("registry.sandbox.local/{DEMO_APP}:{version}")
+}
+
+/// The sandbox cluster.
+pub struct Sandbox {
+    pub store: Arc<ObjectStore>,
+    pub simulation: Arc<Simulation>,
+    pub traffic: Arc<Traffic>,
+    pub timings: Timings,
+}
+
+/// The sandbox's background work; stops when dropped.
+pub struct Running(Vec<JoinHandle<()>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.iter().for_each(JoinHandle::abort);
+    }
+}
+
+impl Sandbox {
+    pub fn new(timings: Timings) -> Arc<Sandbox> {
+        Arc::new(Sandbox {
+            store: Arc::new(ObjectStore::default()),
+            simulation: Arc::new(Simulation::default()),
+            traffic: Arc::new(Traffic::default()),
+            timings,
+        })
+    }
+
+    /// The Kubernetes API with the service proxy
+    /// (`/api/v1/namespaces/{ns}/services/{name}/proxy/...`).
+    pub fn api(self: &Arc<Self>) -> Router {
+        let proxy = Router::new()
+            .route(
+                "/api/v1/namespaces/{ns}/services/{name}/proxy",
+                any(proxy_root),
+            )
+            .route(
+                "/api/v1/namespaces/{ns}/services/{name}/proxy/{*path}",
+                any(proxy_path),
+            )
+            .with_state(Arc::clone(self));
+        super::api::router(Arc::clone(&self.store)).merge(proxy)
+    }
+
+    /// A `kube` client talking to the sandbox in process.
+    pub fn client(self: &Arc<Self>, namespace: &str) -> kube::Client {
+        kube::Client::new(self.api(), namespace)
+    }
+
+    /// Starts the controllers and the traffic.
+    pub fn start(self: &Arc<Self>) -> Running {
+        let controllers = tokio::spawn(controllers::run(
+            Arc::clone(&self.store),
+            Arc::clone(&self.simulation),
+            self.timings,
+        ));
+        let me = Arc::clone(self);
+        let traffic = tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(me.timings.tick.max(std::time::Duration::from_millis(100)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut last = tokio::time::Instant::now();
+            loop {
+                tick.tick().await;
+                let now = tokio::time::Instant::now();
+                me.traffic.advance(&me.store, &me.simulation, now - last);
+                last = now;
+            }
+        });
+        Running(vec![controllers, traffic])
+    }
+
+    /// Answers a request to a Service of the sandbox, after the latency its pod's version
+    /// takes.
+    pub async fn call_service(&self, ns: &str, service: &str, path: &str) -> Response {
+        let answer = self
+            .traffic
+            .answer(&self.store, &self.simulation, ns, service, path);
+        tokio::time::sleep(answer.latency).await;
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        (status, axum::Json(answer.body)).into_response()
+    }
+
+    /// Creates the demo app in `namespace` (once: an existing one is left as it is), with its
+    /// versions' profiles and a steady request rate.
+    pub fn seed(&self, namespace: &str, now_rfc3339: &str) {
+        for version in DEMO_VERSIONS {
+            if self
+                .simulation
+                .profiles()
+                .iter()
+                .all(|p| !(p.namespace == namespace && p.app == DEMO_APP && p.version == version))
+            {
+                self.simulation.set_behaviour(
+                    namespace,
+                    DEMO_APP,
+                    version,
+                    seeded_behaviour(version),
+                );
+            }
+        }
+        if self
+            .simulation
+            .rates()
+            .iter()
+            .all(|(ns, app, _)| !(ns == namespace && app == DEMO_APP))
+        {
+            self.simulation.set_rate(namespace, DEMO_APP, DEFAULT_RATE);
+        }
+        let labels = json!({"app": DEMO_APP, "app.kubernetes.io/managed-by": "varai"});
+        let deployment = json!({
+            "metadata": {"name": DEMO_APP, "labels": labels},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": DEMO_APP}},
+                "strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+                "template": {
+                    "metadata": {"labels": {"app": DEMO_APP, "version": DEMO_VERSIONS[0]}},
+                    "spec": {"containers": [{
+                        "name": DEMO_APP, "image": demo_image(DEMO_VERSIONS[0]),
+                        "ports": [{"containerPort": 8080, "name": "http"}],
+                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                                      "limits": {"cpu": "500m", "memory": "256Mi"}},
+                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+                    }]},
+                },
+            },
+        });
+        let service = json!({
+            "metadata": {"name": DEMO_APP, "labels": labels},
+            "spec": {"selector": {"app": DEMO_APP},
+                     "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]},
+        });
+        for (kind, obj) in [(Kind::Deployment, deployment), (Kind::Service, service)] {
+            if self.store.get(kind, namespace, DEMO_APP).is_err()
+                && let Err(e) = self.store.create(kind, namespace, obj, now_rfc3339)
+            {
+                tracing::warn!(error = %e, namespace, "could not seed the sandbox's demo app");
+            }
+        }
+    }
+}
+
+type SandboxState = State<Arc<Sandbox>>;
+
+async fn proxy_root(
+    State(sandbox): SandboxState,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    sandbox.call_service(&ns, &name, "/").await
+}
+
+async fn proxy_path(
+    State(sandbox): SandboxState,
+    Path((ns, name, path)): Path<(String, String, String)>,
+) -> Response {
+    sandbox.call_service(&ns, &name, &format!("/{path}")).await
+}
