@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and running need, skipping whatever is already present.
-# With --test, also what the tests need: Chromium from Debian and a running PostgreSQL.
+# With --test, also what the tests need: Chromium and kubectl from Debian and a running
+# PostgreSQL.
 # Only crates.io, npm and Debian packages are used; nothing downloads a browser or a binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,11 +33,16 @@ if [ "$(cat end2end/node_modules/.varai-lock 2>/dev/null)" != "$lock_sum" ]; the
 fi
 
 if [ "${1:-}" = "--test" ]; then
-  if ! command -v chromium >/dev/null; then
-    say "installing Chromium from Debian"
+  # Chromium for the browser tests; kubectl (Debian's kubernetes-client) to check the
+  # sandbox cluster as an outside client.
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} from Debian"
     sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends chromium
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "starting PostgreSQL"

@@ -386,3 +386,88 @@ async fn the_service_proxy_answers_and_traffic_is_exported() {
         );
     }
 }
+
+/// Runs kubectl against the sandbox's loopback port.
+async fn kubectl(port: u16, args: &[&str]) -> (bool, String) {
+    let mut command = tokio::process::Command::new("kubectl");
+    command
+        .arg(format!("--server=http://127.0.0.1:{port}"))
+        .arg(format!("--namespace={NS}"))
+        .args(args)
+        .env("KUBECONFIG", "/dev/null")
+        .env("HOME", std::env::temp_dir());
+    let out = command
+        .output()
+        .await
+        .expect("kubectl runs (scripts/setup.sh installs it)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn kubectl_reads_the_sandbox_and_follows_a_rollout() {
+    let (sandbox, _running, _client) = start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let port = listener.local_addr().expect("address").port();
+    let api = sandbox.api();
+    let server = tokio::spawn(async move { axum::serve(listener, api).await });
+
+    let (ok, out) = kubectl(
+        port,
+        &["rollout", "status", "deploy/storefront", "--timeout=20s"],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("successfully rolled out"), "{out}");
+
+    let (ok, out) = kubectl(port, &["get", "deploy,rs,pods,svc"]).await;
+    assert!(ok, "{out}");
+    for expected in [
+        "deployment.apps/storefront",
+        "3/3",
+        "replicaset.apps/storefront-",
+        "pod/storefront-",
+        "Running",
+        "service/storefront",
+    ] {
+        assert!(out.contains(expected), "{expected} missing from:\n{out}");
+    }
+
+    let (ok, out) = kubectl(
+        port,
+        &[
+            "set",
+            "image",
+            "deploy/storefront",
+            "storefront=registry.sandbox.local/storefront:v2",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let (ok, out) = kubectl(
+        port,
+        &["rollout", "status", "deploy/storefront", "--timeout=20s"],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let (ok, out) = kubectl(
+        port,
+        &[
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={.items[*].spec.containers[0].image}",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("storefront:v2").count(), 3, "{out}");
+    server.abort();
+}

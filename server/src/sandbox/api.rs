@@ -19,7 +19,9 @@ use tokio::sync::broadcast;
 use varai_domain::deploy::LabelSelector;
 
 use super::kind::Kind;
-use super::store::{ObjectStore, Part, StoreError, WatchEvent, labels};
+use super::store::{ObjectStore, Part, PatchType, StoreError, WatchEvent, labels};
+use super::table;
+use varai_app::ssr::now_ms;
 
 /// The routes, with the store as state.
 pub fn router(store: Arc<ObjectStore>) -> Router {
@@ -187,13 +189,21 @@ impl Filter {
     }
 }
 
-fn list(store: &ObjectStore, filter: &Filter) -> ApiResult {
+fn accept(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
+}
+
+fn list(store: &ObjectStore, filter: &Filter, headers: &HeaderMap) -> ApiResult {
     let (mut items, version) = store.list(
         filter.kind,
         filter.namespace.as_deref(),
         &LabelSelector::default(),
     );
     items.retain(|o| filter.selects(o));
+    if table::wanted(accept(headers)) {
+        let t = table::table(filter.kind, &items, Some(version.to_string()), now_ms());
+        return Ok(axum::Json(t).into_response());
+    }
     let body = json!({
         "kind": format!("{}List", filter.kind.name()), "apiVersion": filter.kind.api_version(),
         "metadata": {"resourceVersion": version.to_string()}, "items": items,
@@ -280,7 +290,7 @@ fn parse_body(body: &Bytes) -> Result<Value, Failure> {
 }
 
 fn now_rfc3339() -> String {
-    varai_domain::clock::format_rfc3339(varai_app::ssr::now_ms())
+    varai_domain::clock::format_rfc3339(now_ms())
 }
 
 fn create(store: &ObjectStore, kind: Kind, ns: &str, body: &Bytes) -> ApiResult {
@@ -312,19 +322,25 @@ fn patch(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    // Merge patch, and server-side apply of a JSON manifest (the fields sent win).
-    if !(content_type.starts_with("application/merge-patch+json")
-        || content_type.starts_with("application/apply-patch"))
+    // Merge patch; strategic merge patch; server-side apply of a JSON manifest (the fields
+    // sent win, lists merged by key).
+    let how = if content_type.starts_with("application/merge-patch+json") {
+        PatchType::Merge
+    } else if content_type.starts_with("application/strategic-merge-patch+json")
+        || content_type.starts_with("application/apply-patch")
     {
+        PatchType::Strategic
+    } else {
         return Err(Failure {
             code: 415,
             reason: "UnsupportedMediaType",
             message: format!(
-                "the sandbox accepts merge-patch and apply patches, not '{content_type}'"
+                "the sandbox accepts merge, strategic-merge and apply patches, not '{content_type}'"
             ),
         });
-    }
-    Ok(axum::Json(store.patch(kind, ns, name, &parse_body(body)?, part)?).into_response())
+    };
+    let patched = store.patch_as(kind, ns, name, &parse_body(body)?, part, how)?;
+    Ok(axum::Json(patched).into_response())
 }
 
 fn delete(store: &ObjectStore, kind: Kind, ns: &str, name: &str) -> ApiResult {
@@ -355,13 +371,18 @@ fn target(p: &HashMap<String, String>) -> Result<Target, Failure> {
     })
 }
 
-async fn list_objects(State(s): St, Path(p): Params, Query(q): Query<ListParams>) -> ApiResult {
+async fn list_objects(
+    State(s): St,
+    Path(p): Params,
+    Query(q): Query<ListParams>,
+    h: HeaderMap,
+) -> ApiResult {
     let t = target(&p)?;
     let filter = Filter::new(t.kind, t.namespace, &q)?;
     if q.is_watch() {
         watch(&s, filter, &q)
     } else {
-        list(&s, &filter)
+        list(&s, &filter, &h)
     }
 }
 async fn create_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
@@ -373,10 +394,18 @@ async fn create_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult 
         &body,
     )
 }
-async fn get_object(State(s): St, Path(p): Params) -> ApiResult {
+async fn get_object(State(s): St, Path(p): Params, h: HeaderMap) -> ApiResult {
     let t = target(&p)?;
     let ns = t.namespace.unwrap_or_default();
-    Ok(axum::Json(s.get(t.kind, &ns, &t.name)?).into_response())
+    let obj = s.get(t.kind, &ns, &t.name)?;
+    if table::wanted(accept(&h)) {
+        let rv = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        return Ok(axum::Json(table::table(t.kind, &[obj], rv, now_ms())).into_response());
+    }
+    Ok(axum::Json(obj).into_response())
 }
 async fn replace_object(State(s): St, Path(p): Params, body: Bytes) -> ApiResult {
     let t = target(&p)?;

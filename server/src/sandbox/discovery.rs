@@ -36,8 +36,13 @@ fn resources(group_version: &str) -> Vec<Value> {
         .into_iter()
         .filter(|k| k.api_version() == group_version)
         .flat_map(|k| {
+            let categories: &[&str] = if matches!(k, Kind::ConfigMap | Kind::Endpoints) {
+                &[]
+            } else {
+                &["all"]
+            };
             let main = json!({"name": k.plural(), "singularName": k.name().to_lowercase(), "namespaced": true,
-                "kind": k.name(), "verbs": VERBS});
+                "kind": k.name(), "verbs": VERBS, "shortNames": k.short_names(), "categories": categories});
             let status = json!({"name": format!("{}/status", k.plural()), "singularName": "", "namespaced": true,
                 "kind": k.name(), "verbs": ["get", "patch", "update"]});
             [main, status]

@@ -59,6 +59,19 @@ impl Kind {
         }
     }
 
+    /// The short names kubectl accepts (`deploy`, `po`, ...).
+    pub fn short_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::Deployment => &["deploy"],
+            Kind::ReplicaSet => &["rs"],
+            Kind::Pod => &["po"],
+            Kind::Service => &["svc"],
+            Kind::ConfigMap => &["cm"],
+            Kind::Endpoints => &["ep"],
+            Kind::Job => &[],
+        }
+    }
+
     pub fn from_plural(plural: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.plural() == plural)
     }

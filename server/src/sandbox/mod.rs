@@ -10,6 +10,7 @@ pub mod kind;
 pub mod objects;
 pub mod simulation;
 pub mod store;
+pub mod table;
 pub mod traffic;
 
 pub use cluster::{Running, Sandbox};

@@ -158,8 +158,30 @@ fn require_object(kind: Kind, obj: &Value) -> Result<(), StoreError> {
     }
 }
 
-/// RFC 7386 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+/// How a patch's lists combine with the object's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchType {
+    /// RFC 7386 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+    Merge,
+    /// Kubernetes' strategic merge (and server-side apply): as `Merge`, but lists of objects
+    /// keyed by `name` (containers, env, volumes) or by port merge element by element, and an
+    /// element with `"$patch": "delete"` is removed.
+    Strategic,
+}
+
+/// RFC 7386 JSON merge patch.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
+    merge(target, patch, PatchType::Merge);
+}
+
+/// The key a strategic merge joins a list's elements on, if every element has it.
+fn list_key(items: &[Value]) -> Option<&'static str> {
+    ["name", "containerPort", "port"]
+        .into_iter()
+        .find(|k| !items.is_empty() && items.iter().all(|i| i.get(*k).is_some()))
+}
+
+fn merge(target: &mut Value, patch: &Value, how: PatchType) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {
@@ -170,8 +192,29 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                     if v.is_null() {
                         t.remove(k);
                     } else {
-                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                        merge(t.entry(k.clone()).or_insert(Value::Null), v, how);
                     }
+                }
+            }
+        }
+        Value::Array(items) if how == PatchType::Strategic && target.is_array() => {
+            let Some(key) = list_key(items) else {
+                *target = patch.clone();
+                return;
+            };
+            let Value::Array(current) = target else {
+                return;
+            };
+            for item in items {
+                let position = current.iter().position(|c| c.get(key) == item.get(key));
+                let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
+                match (position, delete) {
+                    (Some(i), true) => {
+                        current.remove(i);
+                    }
+                    (Some(i), false) => merge(&mut current[i], item, how),
+                    (None, true) => {}
+                    (None, false) => current.push(item.clone()),
                 }
             }
         }
@@ -264,6 +307,16 @@ impl ObjectStore {
         set_meta(&mut obj, "resourceVersion", json!(version.to_string()));
         set_meta(&mut obj, "generation", json!(1));
         set_meta(&mut obj, "creationTimestamp", json!(now));
+        if kind == Kind::Service {
+            // Every Service gets a cluster address, as the API server allocates one.
+            if obj.pointer("/spec/clusterIP").is_none() {
+                obj["spec"]["clusterIP"] =
+                    json!(format!("10.96.{}.{}", (uid >> 8) & 0xff, uid & 0xff));
+            }
+            if obj.pointer("/spec/type").is_none() {
+                obj["spec"]["type"] = json!("ClusterIP");
+            }
+        }
         inner.objects.insert(key, obj.clone());
         inner.record(&self.events, "ADDED", kind, &obj);
         Ok(obj)
@@ -378,8 +431,21 @@ impl ObjectStore {
         patch: &Value,
         part: Part,
     ) -> Result<Value, StoreError> {
+        self.patch_as(kind, namespace, name, patch, part, PatchType::Merge)
+    }
+
+    /// Applies a patch of the given type to the object (or its status) and stores the result.
+    pub fn patch_as(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+        part: Part,
+        how: PatchType,
+    ) -> Result<Value, StoreError> {
         let mut obj = self.get(kind, namespace, name)?;
-        merge_patch(&mut obj, patch);
+        merge(&mut obj, patch, how);
         // A patch that names a resourceVersion is checked like a replace; otherwise the
         // current one is used, so a patch never conflicts by accident.
         if patch.pointer("/metadata/resourceVersion").is_none()

@@ -235,3 +235,20 @@ fn a_watch_resumes_after_a_resource_version_or_is_told_it_is_too_old() {
     let err = s.watch(Some(since)).unwrap_err();
     assert_eq!((err.code(), err.reason()), (410, "Expired"), "{err}");
 }
+
+#[test]
+fn a_strategic_merge_joins_containers_by_name() {
+    let mut v = json!({"spec": {"containers": [
+        {"name": "app", "image": "a:1", "ports": [{"containerPort": 80}]},
+        {"name": "sidecar", "image": "s:1"}]}});
+    merge(
+        &mut v,
+        &json!({"spec": {"containers": [{"name": "app", "image": "a:2"},
+                                        {"name": "sidecar", "$patch": "delete"}]}}),
+        PatchType::Strategic,
+    );
+    assert_eq!(
+        v,
+        json!({"spec": {"containers": [{"name": "app", "image": "a:2", "ports": [{"containerPort": 80}]}]}})
+    );
+}
