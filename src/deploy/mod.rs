@@ -3,11 +3,15 @@
 //! observes the cluster and carries these decisions out; nothing here touches a cluster.
 
 pub mod canary;
+pub mod progress;
 pub mod rolling;
 pub mod selector;
 pub mod strategy;
 
 pub use canary::{CanaryScale, CanaryStep, canary_scale};
+pub use progress::{
+    Action, Decision, Observed, Outcome, Plan, Progress, Rollout, Stage, Workload, decide,
+};
 pub use rolling::{RollingBudget, RollingState, next_rolling_step};
 pub use selector::LabelSelector;
 pub use strategy::{IntOrPercent, Strategy};
