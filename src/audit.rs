@@ -54,6 +54,22 @@ pub enum AuditAction {
     SdkKeyCreate,
     #[serde(rename = "sdk_key.revoke")]
     SdkKeyRevoke,
+    #[serde(rename = "app.register")]
+    AppRegister,
+    #[serde(rename = "deployment.start")]
+    DeploymentStart,
+    #[serde(rename = "deployment.promote")]
+    DeploymentPromote,
+    #[serde(rename = "deployment.pause")]
+    DeploymentPause,
+    #[serde(rename = "deployment.resume")]
+    DeploymentResume,
+    #[serde(rename = "deployment.abort")]
+    DeploymentAbort,
+    #[serde(rename = "deployment.rollback")]
+    DeploymentRollback,
+    #[serde(rename = "sandbox.update")]
+    SandboxUpdate,
 }
 
 impl AuditAction {
@@ -83,6 +99,14 @@ impl AuditAction {
             AuditAction::FlagImport => "flag.import",
             AuditAction::SdkKeyCreate => "sdk_key.create",
             AuditAction::SdkKeyRevoke => "sdk_key.revoke",
+            AuditAction::AppRegister => "app.register",
+            AuditAction::DeploymentStart => "deployment.start",
+            AuditAction::DeploymentPromote => "deployment.promote",
+            AuditAction::DeploymentPause => "deployment.pause",
+            AuditAction::DeploymentResume => "deployment.resume",
+            AuditAction::DeploymentAbort => "deployment.abort",
+            AuditAction::DeploymentRollback => "deployment.rollback",
+            AuditAction::SandboxUpdate => "sandbox.update",
         }
     }
 }

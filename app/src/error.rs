@@ -28,6 +28,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the server could not complete the request; the details are in its log")]
     Internal,
+    /// Something we depend on (a cluster, Prometheus) did not answer; the message says what.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request never reached our code, or its answer could not be read.
     #[error("{0}")]
     Transport(String),
@@ -44,6 +47,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal => "internal",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Transport(_) => "bad_request",
         }
     }
@@ -58,6 +62,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
         }
     }
 

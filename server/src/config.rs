@@ -81,8 +81,28 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "VARAI_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+    /// Loopback address the sandbox cluster's Kubernetes API listens on, for kubectl
+    /// (`kubectl --server http://ADDR get pods -A`); `off` to not listen.
+    #[arg(long, env = "VARAI_SANDBOX_ADDR", default_value = "127.0.0.1:6443", value_parser = parse_optional_addr)]
+    pub sandbox_addr: OptionalAddr,
+    /// Milliseconds a sandbox pod takes to become ready.
+    #[arg(long, env = "VARAI_SANDBOX_POD_READY_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub sandbox_pod_ready_ms: u64,
     #[command(flatten)]
     pub storage: StorageArgs,
+}
+
+/// An address to listen on, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalAddr(pub Option<SocketAddr>);
+
+fn parse_optional_addr(value: &str) -> Result<OptionalAddr, String> {
+    if value == "off" {
+        return Ok(OptionalAddr(None));
+    }
+    value.parse().map(|a| OptionalAddr(Some(a))).map_err(|_| {
+        format!("'{value}' is not an IP address and port such as 127.0.0.1:6443, or off (VARAI_SANDBOX_ADDR)")
+    })
 }
 
 fn parse_addr(value: &str) -> Result<SocketAddr, String> {

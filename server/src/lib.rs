@@ -2,6 +2,7 @@
 #![recursion_limit = "512"]
 
 pub mod config;
+pub mod deploy;
 pub mod flags;
 pub mod http;
 pub mod sandbox;
@@ -39,6 +40,8 @@ pub struct Server {
     pub flag_cache: Arc<FlagCache>,
     pub sessions: SqlxSessionStore,
     pub store: SqlxStore,
+    /// The sandbox, the deployment controller and the sandbox's loopback API.
+    pub deploy: deploy::launch::Launched,
 }
 
 /// Connects the database, creates the first admin when there are no users, and builds the state.
@@ -54,10 +57,28 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
     {
         announce_first_admin(args, &name, &password);
     }
+    let flags: Arc<dyn varai_app::ssr::FlagStore> = Arc::new(store.clone());
+    let timings = sandbox::Timings {
+        pod_ready: Duration::from_millis(args.sandbox_pod_ready_ms),
+        pod_start: Duration::from_millis(args.sandbox_pod_ready_ms * 2 / 5),
+        ..sandbox::Timings::default()
+    };
+    let deploy = deploy::launch::launch(
+        store.clone(),
+        Arc::clone(&flags),
+        deploy::launch::Options {
+            timings,
+            sandbox_file: Some(args.storage.data_dir.join("sandbox.json")),
+            sandbox_addr: args.sandbox_addr.0,
+            controller_tick: Duration::from_millis(200),
+        },
+    )
+    .await?;
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
         accounts: Arc::new(store.clone()),
-        flags: Arc::new(store.clone()),
+        flags,
+        deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
         storage: store.backend().label(),
     };
     let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -68,6 +89,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         sessions: SqlxSessionStore::new(&store),
         state,
         store,
+        deploy,
     })
 }
 
@@ -124,7 +146,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cookies = http::CookiePolicy {
         secure: args.cookie_secure,
     };
-    let app = http::router(server.state, server.sessions, cookies, server.flag_cache);
+    let app = http::router(
+        server.state,
+        server.sessions,
+        cookies,
+        server.flag_cache,
+        Arc::clone(&server.deploy.sandbox),
+    );
     tracing::info!("VARAi Rollout is listening on http://{}", args.addr);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -5,47 +5,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, TestApp, body_json, body_text};
+use common::{Backend, Client, TestApp, body_json, body_text};
 use serde_json::{Value, json};
 use std::time::Duration;
 use varai_domain::flags::murmur::normalized_hash;
-
-/// A client of the app holding one bearer token.
-struct Client<'a> {
-    t: &'a TestApp,
-    auth: String,
-}
-
-impl<'a> Client<'a> {
-    async fn new(t: &'a TestApp, role: &str) -> Client<'a> {
-        Client {
-            t,
-            auth: format!("Bearer {}", t.token(role).await),
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let builder = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, "127.0.0.1:3000")
-            .header(header::AUTHORIZATION, &self.auth);
-        let req = match body {
-            Some(b) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => builder.body(Body::empty()),
-        }
-        .expect("request");
-        let res = self.t.send(req).await;
-        let status = res.status();
-        let text = body_text(res).await;
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
 
 async fn ofrep(t: &TestApp, key: Option<&str>, sdk: &str, body: &str) -> (StatusCode, Value) {
     let path = match key {

@@ -1,7 +1,7 @@
 //! Canary steps and the replica ratio that stands in for traffic weight when there is no
 //! traffic router (as Argo Rollouts' basic canary does): the canary gets `ceil(desired × w%)`
-//! replicas and the stable version gives up only as many as the canary has ready, so the app
-//! never has fewer ready replicas than it needs.
+//! replicas, the stable version keeps `ceil(desired × (100 − w)%)` and gives up only as many
+//! as the canary has ready, so the app never has fewer ready replicas than it needs.
 
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,10 @@ pub fn canary_scale(desired: u32, weight: u32, canary_ready: u32) -> CanaryScale
     let weight = weight.min(100);
     let canary =
         u32::try_from((u64::from(desired) * u64::from(weight)).div_ceil(100)).unwrap_or(desired);
-    let stable_floor = desired - canary;
+    // The stable side's own share, rounded up as Argo Rollouts does (so 67% of 3 leaves one
+    // stable replica beside three canaries rather than none).
+    let stable_floor = u32::try_from((u64::from(desired) * u64::from(100 - weight)).div_ceil(100))
+        .unwrap_or(desired);
     let stable = desired
         .saturating_sub(canary_ready.min(canary))
         .max(stable_floor);
@@ -121,12 +124,20 @@ mod tests {
                 canary: 2
             }
         );
-        // A small app still gets one canary for any weight above zero.
+        // A small app still gets one canary for any weight above zero, and keeps its
+        // stable share (95% of 3, rounded up) beside it.
         assert_eq!(
             canary_scale(3, 5, 1),
             CanaryScale {
-                stable: 2,
+                stable: 3,
                 canary: 1
+            }
+        );
+        assert_eq!(
+            canary_scale(3, 67, 3),
+            CanaryScale {
+                stable: 1,
+                canary: 3
             }
         );
         assert_eq!(
@@ -168,9 +179,11 @@ mod tests {
             prop_assert!(s.stable + ready_canary >= desired);
             prop_assert!(s.canary <= desired);
             prop_assert!(s.stable <= desired);
-            // Once the canary is fully ready, the two add up to exactly the desired count.
+            // Once the canary is fully ready, the two shares (each rounded up) add up to the
+            // desired count, or one more.
             let full = canary_scale(desired, weight, s.canary);
-            prop_assert_eq!(full.stable + full.canary, desired);
+            prop_assert!(full.stable + full.canary >= desired);
+            prop_assert!(full.stable + full.canary <= desired + 1);
         }
     }
 }

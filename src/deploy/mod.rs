@@ -3,6 +3,7 @@
 //! observes the cluster and carries these decisions out; nothing here touches a cluster.
 
 pub mod canary;
+pub mod names;
 pub mod progress;
 pub mod rolling;
 pub mod selector;

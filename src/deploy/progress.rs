@@ -338,7 +338,14 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
                 Strategy::Recreate => Rollout::Recreate,
                 _ => SAFE_ROLLOUT,
             };
-            let d = Decision::act(vec![primary_to_new(rollout)]);
+            // Rolling and Recreate move the primary under the Service, so it must select the
+            // whole app (a rollback may have pinned it to one version).
+            let mut actions = match strategy {
+                Strategy::Rolling { .. } | Strategy::Recreate => vec![Action::Active(None)],
+                _ => Vec::new(),
+            };
+            actions.push(primary_to_new(rollout));
+            let d = Decision::act(actions);
             match &seen.primary {
                 Some(w) if w.version == new && w.rolled_out => match strategy {
                     Strategy::Canary { .. } | Strategy::BlueGreen { .. } => d.then(Stage::Cleanup),

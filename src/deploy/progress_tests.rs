@@ -266,8 +266,9 @@ fn rolling_and_recreate_update_the_primary_in_place() {
         &Toy::new("v1", 4).seen,
         0,
     );
+    assert_eq!(d.actions[0], Action::Active(None));
     assert!(matches!(
-        d.actions[0],
+        d.actions[1],
         Action::Primary {
             rollout: Rollout::Recreate,
             ..

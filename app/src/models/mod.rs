@@ -82,5 +82,7 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
+mod deploy;
 mod flags;
+pub use deploy::*;
 pub use flags::*;

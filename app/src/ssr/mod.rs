@@ -4,12 +4,14 @@
 
 pub mod accounts;
 pub mod caller;
+pub mod deploy;
 pub mod flag_ports;
 pub mod flags;
 pub mod passwords;
 pub mod ports;
 
 pub use caller::{Actor, Caller, Principal};
+pub use deploy::Deployer;
 pub use flag_ports::FlagStore;
 pub use ports::{AccountStore, StoreError};
 
@@ -23,6 +25,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub accounts: Arc<dyn AccountStore>,
     pub flags: Arc<dyn FlagStore>,
+    pub deploy: Arc<dyn Deployer>,
     /// Which database holds the state, for people: "SQLite" or "PostgreSQL".
     pub storage: &'static str,
 }

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/audit", get(list_audit))
         .merge(super::api_flags::router())
+        .merge(super::api_deploy::router())
         .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
 }
 
@@ -60,7 +61,8 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(
         ApiDoc::openapi()
             .merge_from(super::api_flags::FlagApiDoc::openapi())
-            .merge_from(super::api_config::ConfigApiDoc::openapi()),
+            .merge_from(super::api_config::ConfigApiDoc::openapi())
+            .merge_from(super::api_deploy::DeployApiDoc::openapi()),
     )
 }
 

@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod api_config;
+pub mod api_deploy;
 pub mod api_flags;
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod sandbox;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -39,6 +41,7 @@ pub fn router(
     sessions: SqlxSessionStore,
     cookies: CookiePolicy,
     flags: Arc<FlagCache>,
+    sandbox: Arc<crate::sandbox::Sandbox>,
 ) -> Router {
     let metrics = ops::HttpMetrics::new();
     let session_layer = SessionManagerLayer::new(sessions)
@@ -75,6 +78,7 @@ pub fn router(
         .with_state(state)
         .merge(metrics_route)
         .merge(crate::flags::ofrep::router(flags))
+        .merge(sandbox::router(sandbox))
         .layer(from_fn_with_state(metrics, ops::track))
         .layer(TraceLayer::new_for_http())
 }

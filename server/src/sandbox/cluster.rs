@@ -3,11 +3,12 @@
 //! controllers; and the demo app it starts with.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use varai_domain::sandbox::seeded_behaviour;
@@ -98,6 +99,61 @@ impl Sandbox {
         Running(vec![controllers, traffic])
     }
 
+    /// The kinds saved between runs: what people and the dashboard create. Pods and
+    /// Endpoints are rebuilt by the controllers (as after a node restart).
+    const SAVED: [Kind; 5] = [
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::Service,
+        Kind::ConfigMap,
+        Kind::Job,
+    ];
+
+    /// Loads the objects saved in `path` by [`Sandbox::save`], if the file exists.
+    pub fn load(&self, path: &Path) -> std::io::Result<()> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let objects: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                self.store.import(objects);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Saves the objects worth keeping to `path` (written beside it, then renamed).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let objects = self.store.export(&Self::SAVED);
+        let bytes = serde_json::to_vec(&objects)?;
+        let temporary = path.with_extension("tmp");
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, path)
+    }
+
+    /// Saves to `path` every second when something changed.
+    pub fn keep_saved(self: &Arc<Self>, path: PathBuf) -> JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut saved_at = u64::MAX;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let version = me.store.resource_version();
+                if version == saved_at {
+                    continue;
+                }
+                match me.save(&path) {
+                    Ok(()) => saved_at = version,
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "could not save the sandbox")
+                    }
+                }
+            }
+        })
+    }
+
     /// Answers a request to a Service of the sandbox, after the latency its pod's version
     /// takes.
     pub async fn call_service(&self, ns: &str, service: &str, path: &str) -> Response {
@@ -174,14 +230,14 @@ type SandboxState = State<Arc<Sandbox>>;
 
 async fn proxy_root(
     State(sandbox): SandboxState,
-    Path((ns, name)): Path<(String, String)>,
+    UrlPath((ns, name)): UrlPath<(String, String)>,
 ) -> Response {
     sandbox.call_service(&ns, &name, "/").await
 }
 
 async fn proxy_path(
     State(sandbox): SandboxState,
-    Path((ns, name, path)): Path<(String, String, String)>,
+    UrlPath((ns, name, path)): UrlPath<(String, String, String)>,
 ) -> Response {
     sandbox.call_service(&ns, &name, &format!("/{path}")).await
 }

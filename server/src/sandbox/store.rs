@@ -460,6 +460,41 @@ impl ObjectStore {
         self.replace(kind, namespace, name, obj, part)
     }
 
+    /// Every object of `kinds`, for saving the sandbox between runs.
+    pub fn export(&self, kinds: &[Kind]) -> Vec<Value> {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|((k, _, _), _)| kinds.contains(k))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Puts saved objects back as they were (uids, versions and all), before anyone watches.
+    pub fn import(&self, objects: Vec<Value>) {
+        let mut inner = self.lock();
+        for obj in objects {
+            let kind = obj
+                .get("kind")
+                .and_then(Value::as_str)
+                .and_then(|k| Kind::ALL.into_iter().find(|x| x.name() == k));
+            let (Some(kind), Some(ns), Some(name)) =
+                (kind, meta(&obj, "namespace"), meta(&obj, "name"))
+            else {
+                continue;
+            };
+            let version = meta(&obj, "resourceVersion")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let uid = meta(&obj, "uid")
+                .and_then(|u| u64::from_str_radix(u.trim_start_matches("sandbox-"), 16).ok())
+                .unwrap_or(0);
+            inner.version = inner.version.max(version);
+            inner.next_uid = inner.next_uid.max(uid);
+            inner.objects.insert((kind, ns, name), obj);
+        }
+    }
+
     /// Deletes the object and returns it as it was, with the resourceVersion of its deletion.
     pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
         let mut inner = self.lock();

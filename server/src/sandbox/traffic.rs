@@ -84,7 +84,7 @@ impl Default for Traffic {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let durations: Histograms =
-            Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS.into_iter()));
+            Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
         let cpu = Family::<PodLabels, Counter<f64, AtomicU64>>::default();
         let memory = Family::<PodLabels, Gauge<f64, AtomicU64>>::default();
         let visits = Family::<VersionLabels, Counter>::default();

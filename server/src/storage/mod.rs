@@ -3,16 +3,20 @@
 
 mod accounts;
 mod audit;
+mod deploy;
 mod environments;
 mod flag_store;
 mod flags;
 mod import;
 mod segments;
 mod sessions;
+mod snapshots;
 mod tokens;
 
+pub use deploy::{NewDeployment, ProgressUpdate};
 pub use flags::CHANGE_CHANNEL;
 pub use sessions::SqlxSessionStore;
+pub use snapshots::{NewRollback, StoredSnapshot, summarise};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;

@@ -4,8 +4,9 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
+use axum::http::{Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
+use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 use varai_app::ssr::accounts::{bootstrap_admin, issue_token};
@@ -111,6 +112,8 @@ pub struct TestApp {
     pub state: AppState,
     /// The OFREP cache, watching the store as the server's does.
     pub flag_cache: Arc<FlagCache>,
+    /// The sandbox and the deployment controller, with test timings.
+    pub deploy: varai_server::deploy::launch::Launched,
     _watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -120,10 +123,24 @@ impl TestApp {
         bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into()))
             .await
             .expect("first admin");
+        let flags: Arc<dyn varai_app::ssr::FlagStore> = Arc::new(db.store.clone());
+        let deploy = varai_server::deploy::launch::launch(
+            db.store.clone(),
+            Arc::clone(&flags),
+            varai_server::deploy::launch::Options {
+                timings: varai_server::sandbox::Timings::fast(),
+                sandbox_file: None,
+                sandbox_addr: None,
+                controller_tick: std::time::Duration::from_millis(25),
+            },
+        )
+        .await
+        .expect("the deployment side starts");
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             accounts: Arc::new(db.store.clone()),
-            flags: Arc::new(db.store.clone()),
+            flags,
+            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
             storage: db.store.backend().label(),
         };
         let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -135,12 +152,14 @@ impl TestApp {
             SqlxSessionStore::new(&db.store),
             CookiePolicy { secure: false },
             Arc::clone(&flag_cache),
+            Arc::clone(&deploy.sandbox),
         );
         TestApp {
             db,
             app,
             state,
             flag_cache,
+            deploy,
             _watcher: watcher,
         }
     }
@@ -285,4 +304,46 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// A client of the app holding one bearer token.
+pub struct Client<'a> {
+    pub t: &'a TestApp,
+    pub auth: String,
+}
+
+impl<'a> Client<'a> {
+    pub async fn new(t: &'a TestApp, role: &str) -> Client<'a> {
+        Client {
+            t,
+            auth: format!("Bearer {}", t.token(role).await),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::AUTHORIZATION, &self.auth);
+        let req = match body {
+            Some(b) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        let res = self.t.send(req).await;
+        let status = res.status();
+        let text = body_text(res).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }

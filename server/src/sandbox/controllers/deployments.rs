@@ -252,16 +252,16 @@ fn reconcile_one(cluster: &Cluster<'_>, d: &Value, sets: &[Value]) {
     }
     let mut with_new = old.clone();
     with_new.push(&new);
-    if annotation(d, REVISION) != annotation(&new, REVISION) {
-        if let Some(r) = annotation(&new, REVISION) {
-            cluster.report(cluster.store.patch(
-                Kind::Deployment,
-                namespace(d),
-                name(d),
-                &json!({"metadata": {"annotations": {REVISION: r}}}),
-                Part::Main,
-            ));
-        }
+    if annotation(d, REVISION) != annotation(&new, REVISION)
+        && let Some(r) = annotation(&new, REVISION)
+    {
+        cluster.report(cluster.store.patch(
+            Kind::Deployment,
+            namespace(d),
+            name(d),
+            &json!({"metadata": {"annotations": {REVISION: r}}}),
+            Part::Main,
+        ));
     }
     let status = status(cluster, d, &new, &with_new, desired);
     if let Ok(current) = cluster.store.get(Kind::Deployment, namespace(d), name(d)) {

@@ -1,0 +1,270 @@
+//! Apps, deployments, their timelines, snapshots and rollbacks, and the sandbox's behaviour
+//! profiles, as the UI and the REST API see them.
+
+use serde::{Deserialize, Serialize};
+use varai_domain::deploy::{Stage, Strategy};
+use varai_domain::sandbox::Behaviour;
+
+/// An app registered in an environment: the Kubernetes objects it is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AppRecord {
+    pub id: i64,
+    pub environment: String,
+    pub name: String,
+    /// The primary Deployment.
+    pub deployment: String,
+    /// The Service users reach it through.
+    pub service: String,
+    /// The container whose image a deployment changes.
+    pub container: String,
+    /// The image repository; a version is a tag of it.
+    pub image: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// Registering an app, or creating one from a form (then the objects are generated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewApp {
+    pub name: String,
+    /// Existing Deployment to manage; with `create`, the one to generate. Defaults to the name.
+    #[serde(default)]
+    pub deployment: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub container: Option<String>,
+    /// Image repository, e.g. `registry.example.com/shop` (for `create`, with the first
+    /// version's tag: `registry.example.com/shop:1.0`).
+    pub image: String,
+    /// Generate the Deployment and Service instead of naming existing ones.
+    #[serde(default)]
+    pub create: Option<NewWorkload>,
+}
+
+/// What a generated app runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewWorkload {
+    pub version: String,
+    pub port: u16,
+    pub replicas: u32,
+    /// e.g. `100m`
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// e.g. `128Mi`
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
+/// What to deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DeployRequest {
+    /// The image tag to deploy.
+    pub version: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object, example = json!({"type": "canary", "steps": [{"setWeight": 25}, {"pause": {"duration": 30}}, {"setWeight": 50}, {"pause": {}}]})))]
+    pub strategy: Strategy,
+    /// A label for the database schema this version expects, kept with the snapshot.
+    #[serde(default)]
+    pub schema_version: Option<String>,
+}
+
+/// A deployment and where it has got to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentRecord {
+    pub id: i64,
+    pub app: String,
+    pub environment: String,
+    pub version: String,
+    pub previous_version: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub strategy: Strategy,
+    pub desired: u32,
+    pub schema_version: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub stage: Stage,
+    /// The stage in words.
+    pub stage_label: String,
+    pub stage_since: i64,
+    /// Someone asked to promote.
+    pub promote: bool,
+    /// An operator paused it.
+    pub paused: bool,
+    /// Why it is not moving on.
+    pub waiting: Option<String>,
+    /// The last error talking to the cluster, retried with back-off.
+    pub last_error: Option<String>,
+    pub attempts: u32,
+    pub snapshot_id: Option<i64>,
+    pub started_by: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub revision: i64,
+}
+
+impl DeploymentRecord {
+    pub fn in_progress(&self) -> bool {
+        self.finished_at.is_none()
+    }
+}
+
+/// One line of a deployment's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeploymentEvent {
+    pub id: i64,
+    pub at: i64,
+    /// `info`, `warning` or `error`.
+    pub level: String,
+    pub actor: String,
+    pub message: String,
+}
+
+/// An object a snapshot holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SnapshotObject {
+    pub kind: String,
+    pub name: String,
+    /// e.g. the image or the selector, for people.
+    pub summary: String,
+}
+
+/// A snapshot: what an app's objects (and its environment's flags) were before a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotRecord {
+    pub id: i64,
+    pub app: String,
+    pub environment: String,
+    pub deployment_id: Option<i64>,
+    /// The version the app ran.
+    pub version: String,
+    pub schema_version: Option<String>,
+    pub objects: Vec<SnapshotObject>,
+    /// Flags of the environment, as `key: on|off`.
+    pub flags: Vec<String>,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// One object's result in a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ObjectResult {
+    pub kind: String,
+    pub name: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+/// A rollback that was carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackRecord {
+    pub id: i64,
+    pub snapshot_id: i64,
+    pub deployment_id: Option<i64>,
+    pub at: i64,
+    pub actor: String,
+    pub reason: String,
+    pub results: Vec<ObjectResult>,
+    pub duration_ms: i64,
+}
+
+/// Rolling back: to which snapshot (the latest when absent) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackRequest {
+    #[serde(default)]
+    pub snapshot_id: Option<i64>,
+    pub reason: String,
+}
+
+/// One version of an app as the cluster runs it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VersionLive {
+    pub version: String,
+    /// `primary`, `canary` or `preview`.
+    pub workload: String,
+    pub deployment: String,
+    pub desired: u32,
+    pub ready: u32,
+    /// Whether the Service users reach selects it.
+    pub serving: bool,
+}
+
+/// An app with what runs now and its deployment in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AppLive {
+    pub app: AppRecord,
+    pub versions: Vec<VersionLive>,
+    pub deployment: Option<DeploymentRecord>,
+    /// Why the cluster could not be read, if it could not.
+    pub cluster_error: Option<String>,
+    /// Versions known to the sandbox for this app (offered by the deploy form).
+    pub known_versions: Vec<String>,
+}
+
+/// A sandbox version's behaviour and its app's traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxProfile {
+    pub namespace: String,
+    pub app: String,
+    pub version: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub behaviour: Behaviour,
+}
+
+/// Everything the Sandbox page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxView {
+    pub profiles: Vec<SandboxProfile>,
+    /// (namespace, app, requests per second)
+    pub rates: Vec<(String, String, f64)>,
+    /// The loopback port kubectl can reach the sandbox on, if it listens.
+    pub api_port: Option<u16>,
+}
+
+/// An operator's command to a deployment in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum Control {
+    /// Canary: make the canary the new stable now. Blue-Green: switch to the preview now.
+    Promote,
+    /// Stop moving on until resumed.
+    Pause,
+    Resume,
+    /// Take the new version away and give all traffic back to the old one.
+    Abort,
+}
+
+impl Control {
+    pub fn label(self) -> &'static str {
+        match self {
+            Control::Promote => "Promote",
+            Control::Pause => "Pause",
+            Control::Resume => "Resume",
+            Control::Abort => "Abort",
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The rules for apps, deployments, rollbacks and the sandbox, which the dashboard's server
+//! functions and the REST API both call: who may do what, and what input is acceptable. The
+//! [`Deployer`] port (implemented by the server over the database and the clusters) does the
+//! work and writes the audit events.
+
+use async_trait::async_trait;
+use varai_domain::Role;
+use varai_domain::deploy::names::{check_image, check_object_name, check_version};
+
+use super::{Actor, AppState, Principal};
+use crate::error::{AppError, Result};
+use crate::models::{
+    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+};
+
+/// Apps, deployments, snapshots and the sandbox: what the server does with the database and
+/// the clusters.
+#[async_trait]
+pub trait Deployer: Send + Sync + 'static {
+    async fn apps(&self, environment: &str) -> Result<Vec<AppLive>>;
+    async fn app(&self, environment: &str, app: &str) -> Result<AppLive>;
+    async fn register_app(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: NewApp,
+    ) -> Result<AppRecord>;
+    /// Takes the snapshot and starts the deployment; refused while one is in progress.
+    async fn start(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: DeployRequest,
+    ) -> Result<DeploymentRecord>;
+    async fn control(
+        &self,
+        actor: &Actor,
+        deployment: i64,
+        control: Control,
+    ) -> Result<DeploymentRecord>;
+    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)>;
+    async fn history(&self, environment: &str, app: &str) -> Result<Vec<DeploymentRecord>>;
+    async fn snapshots(&self, environment: &str, app: &str) -> Result<Vec<SnapshotRecord>>;
+    async fn rollback(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: RollbackRequest,
+    ) -> Result<RollbackRecord>;
+    async fn sandbox(&self) -> Result<SandboxView>;
+    async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()>;
+    async fn set_rate(
+        &self,
+        actor: &Actor,
+        namespace: &str,
+        app: &str,
+        per_second: f64,
+    ) -> Result<()>;
+}
+
+/// The most requests per second the sandbox simulates for one app.
+pub const MAX_RATE: f64 = 2000.0;
+
+pub async fn list_apps(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+) -> Result<Vec<AppLive>> {
+    who.require(Role::Viewer)?;
+    state.deploy.apps(environment).await
+}
+
+pub async fn get_app(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    app: &str,
+) -> Result<AppLive> {
+    who.require(Role::Viewer)?;
+    state.deploy.app(environment, app).await
+}
+
+pub async fn register_app(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    mut app: NewApp,
+) -> Result<AppRecord> {
+    who.require(Role::Operator)?;
+    app.name = app.name.trim().to_owned();
+    app.image = app.image.trim().to_owned();
+    check_object_name("name", &app.name)?;
+    for (field, value) in [
+        ("deployment", &app.deployment),
+        ("service", &app.service),
+        ("container", &app.container),
+    ] {
+        if let Some(v) = value {
+            check_object_name(field, v)?;
+        }
+    }
+    check_image("image", &app.image)?;
+    if let Some(w) = &app.create {
+        check_version("create.version", &w.version)?;
+        if w.port == 0 {
+            return Err(AppError::Invalid {
+                field: "create.port".into(),
+                message: "a port between 1 and 65535".into(),
+            });
+        }
+        if !(1..=100).contains(&w.replicas) {
+            return Err(AppError::Invalid {
+                field: "create.replicas".into(),
+                message: "between 1 and 100 replicas".into(),
+            });
+        }
+    }
+    state
+        .deploy
+        .register_app(&who.actor, environment, app)
+        .await
+}
+
+pub async fn start_deployment(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    app: &str,
+    mut request: DeployRequest,
+) -> Result<DeploymentRecord> {
+    who.require(Role::Developer)?;
+    request.version = request.version.trim().to_owned();
+    check_version("version", &request.version)?;
+    request.schema_version = request
+        .schema_version
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if request
+        .schema_version
+        .as_ref()
+        .is_some_and(|s| s.len() > 100)
+    {
+        return Err(AppError::Invalid {
+            field: "schemaVersion".into(),
+            message: "at most 100 characters".into(),
+        });
+    }
+    state
+        .deploy
+        .start(&who.actor, environment, app, request)
+        .await
+}
+
+pub async fn control_deployment(
+    state: &AppState,
+    who: &Principal,
+    deployment: i64,
+    control: Control,
+) -> Result<DeploymentRecord> {
+    who.require(Role::Operator)?;
+    state.deploy.control(&who.actor, deployment, control).await
+}
+
+pub async fn get_deployment(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)> {
+    who.require(Role::Viewer)?;
+    state.deploy.deployment(id).await
+}
+
+pub async fn deployment_history(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    app: &str,
+) -> Result<Vec<DeploymentRecord>> {
+    who.require(Role::Viewer)?;
+    state.deploy.history(environment, app).await
+}
+
+pub async fn list_snapshots(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    app: &str,
+) -> Result<Vec<SnapshotRecord>> {
+    who.require(Role::Viewer)?;
+    state.deploy.snapshots(environment, app).await
+}
+
+pub async fn roll_back(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    app: &str,
+    mut request: RollbackRequest,
+) -> Result<RollbackRecord> {
+    who.require(Role::Operator)?;
+    request.reason = request.reason.trim().to_owned();
+    if request.reason.is_empty() || request.reason.len() > 500 {
+        return Err(AppError::Invalid {
+            field: "reason".into(),
+            message: "say why you are rolling back (up to 500 characters)".into(),
+        });
+    }
+    state
+        .deploy
+        .rollback(&who.actor, environment, app, request)
+        .await
+}
+
+pub async fn sandbox_view(state: &AppState, who: &Principal) -> Result<SandboxView> {
+    who.require(Role::Viewer)?;
+    state.deploy.sandbox().await
+}
+
+pub async fn set_behaviour(
+    state: &AppState,
+    who: &Principal,
+    profile: SandboxProfile,
+) -> Result<()> {
+    who.require(Role::Developer)?;
+    profile.behaviour.check()?;
+    check_version("version", &profile.version)?;
+    state.deploy.set_behaviour(&who.actor, profile).await
+}
+
+pub async fn set_rate(
+    state: &AppState,
+    who: &Principal,
+    namespace: &str,
+    app: &str,
+    per_second: f64,
+) -> Result<()> {
+    who.require(Role::Developer)?;
+    if !per_second.is_finite() || !(0.0..=MAX_RATE).contains(&per_second) {
+        return Err(AppError::Invalid {
+            field: "rate".into(),
+            message: format!("between 0 and {MAX_RATE} requests per second"),
+        });
+    }
+    state
+        .deploy
+        .set_rate(&who.actor, namespace, app, per_second)
+        .await
+}

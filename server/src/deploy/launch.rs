@@ -1,0 +1,108 @@
+//! Starting the deployment side of the server: the sandbox (loaded from and saved to the data
+//! folder, seeded with the demo app in every environment that has no cluster), its loopback
+//! Kubernetes API for kubectl, and the deployment controller.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use varai_app::ssr::{FlagStore, now_ms};
+
+use super::DeployService;
+use super::clusters::Clusters;
+use crate::sandbox::{Running, Sandbox, Timings};
+use crate::storage::SqlxStore;
+
+/// How the deployment side starts.
+pub struct Options {
+    pub timings: Timings,
+    /// Where the sandbox keeps its objects between runs; `None` keeps nothing.
+    pub sandbox_file: Option<PathBuf>,
+    /// Loopback address for the sandbox's Kubernetes API; `None` for none.
+    pub sandbox_addr: Option<SocketAddr>,
+    /// How often the deployment controller looks at deployments in progress.
+    pub controller_tick: Duration,
+}
+
+/// The running deployment side; stops when dropped.
+pub struct Launched {
+    pub service: Arc<DeployService>,
+    pub sandbox: Arc<Sandbox>,
+    tasks: Vec<JoinHandle<()>>,
+    _simulation: Running,
+}
+
+impl Drop for Launched {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+pub async fn launch(
+    store: SqlxStore,
+    flags: Arc<dyn FlagStore>,
+    options: Options,
+) -> anyhow::Result<Launched> {
+    let sandbox = Sandbox::new(options.timings);
+    if let Some(path) = &options.sandbox_file {
+        sandbox.load(path).map_err(|e| {
+            anyhow::anyhow!("could not load the sandbox from {}: {e}", path.display())
+        })?;
+    }
+    let now = varai_domain::clock::format_rfc3339(now_ms());
+    for env in store
+        .environments()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        let (context, namespace) = store
+            .cluster_binding(&env.key)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if context.is_none() {
+            sandbox.seed(&namespace, &now);
+        }
+    }
+    let simulation = sandbox.start();
+    let mut tasks = Vec::new();
+    if let Some(path) = options.sandbox_file {
+        tasks.push(sandbox.keep_saved(path));
+    }
+    let mut port = None;
+    if let Some(addr) = options.sandbox_addr {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                port = listener.local_addr().ok().map(|a| a.port());
+                let api = sandbox.api();
+                tracing::info!(
+                    "the sandbox cluster's Kubernetes API is on http://{addr} (kubectl --server http://{addr} get deploy,pods,svc -A)"
+                );
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, api).await {
+                        tracing::warn!(error = %e, "the sandbox API stopped");
+                    }
+                }));
+            }
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "the sandbox API could not listen; kubectl cannot reach it (VARAI_SANDBOX_ADDR)")
+            }
+        }
+    }
+    let service = Arc::new(DeployService {
+        store,
+        flags,
+        clusters: Clusters::new(Arc::clone(&sandbox)),
+        sandbox_port: port,
+    });
+    tasks.push(tokio::spawn(super::controller::run(
+        Arc::clone(&service),
+        options.controller_tick,
+    )));
+    Ok(Launched {
+        service,
+        sandbox,
+        tasks,
+        _simulation: simulation,
+    })
+}

@@ -1,0 +1,417 @@
+//! Deployments against real clusters and the sandbox: the [`Deployer`] port the dashboard and
+//! the REST API use, the controller that carries deployments out, and rollback.
+
+pub mod clusters;
+pub mod controller;
+pub mod launch;
+pub mod rollback;
+pub mod workloads;
+
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::PostParams;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+use varai_app::error::{AppError, Result};
+use varai_app::models::{
+    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+};
+use varai_app::ssr::{Actor, Deployer, FlagStore, now_ms};
+use varai_domain::AuditAction;
+
+use clusters::{Clusters, Target};
+use workloads::{AppObjects, MANAGED_BY};
+
+use crate::storage::{NewDeployment, NewRollback, SqlxStore};
+
+/// The server's side of deployments.
+pub struct DeployService {
+    pub store: SqlxStore,
+    pub flags: Arc<dyn FlagStore>,
+    pub clusters: Clusters,
+    /// The loopback port the sandbox's API listens on, if it does.
+    pub sandbox_port: Option<u16>,
+}
+
+fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
+    move |e| AppError::Unavailable(format!("{what}: {e}"))
+}
+
+impl DeployService {
+    async fn target(&self, environment: &str) -> Result<Target> {
+        self.clusters.target(&self.store, environment).await
+    }
+
+    async fn live(&self, app: AppRecord) -> Result<AppLive> {
+        let deployment = self.store.in_progress_of(app.id).await?;
+        let known_versions = {
+            let mut v: Vec<String> = self
+                .clusters
+                .sandbox
+                .simulation
+                .profiles()
+                .into_iter()
+                .filter(|p| p.app == app.name)
+                .map(|p| p.version)
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (versions, cluster_error) = match self.target(&app.environment).await {
+            Ok(target) => match AppObjects::new(&app, &target).live().await {
+                Ok(v) => (v, None),
+                Err(e) => (Vec::new(), Some(format!("reading {}: {e}", app.name))),
+            },
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        Ok(AppLive {
+            app,
+            versions,
+            deployment,
+            cluster_error,
+            known_versions,
+        })
+    }
+
+    /// Generates and creates an app's Deployment and Service.
+    async fn create_workload(&self, target: &Target, app: &AppRecord, new: &NewApp) -> Result<()> {
+        let Some(w) = &new.create else {
+            return Ok(());
+        };
+        let labels = json!({"app": app.name, MANAGED_BY.0: MANAGED_BY.1});
+        let mut resources = json!({});
+        if let Some(cpu) = &w.cpu {
+            resources["requests"]["cpu"] = json!(cpu);
+        }
+        if let Some(memory) = &w.memory {
+            resources["requests"]["memory"] = json!(memory);
+        }
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": app.deployment, "labels": labels},
+            "spec": {"replicas": w.replicas, "selector": {"matchLabels": {"app": app.name}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+                "template": {"metadata": {"labels": {"app": app.name, "version": w.version}},
+                    "spec": {"containers": [{"name": app.container, "image": format!("{}:{}", app.image, w.version),
+                        "ports": [{"containerPort": w.port}], "resources": resources}]}}}});
+        let service = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": app.service, "labels": labels},
+            "spec": {"selector": {"app": app.name}, "ports": [{"name": "http", "port": 80, "targetPort": w.port}]}});
+        let invalid = |e: serde_json::Error| AppError::Invalid {
+            field: "create".into(),
+            message: e.to_string(),
+        };
+        let d: Deployment = serde_json::from_value(deployment).map_err(invalid)?;
+        let s: Service = serde_json::from_value(service).map_err(invalid)?;
+        let objects = AppObjects::new(app, target);
+        objects
+            .deployments
+            .create(&PostParams::default(), &d)
+            .await
+            .map_err(|e| conflict_or_unavailable("deployment", e))?;
+        objects
+            .services
+            .create(&PostParams::default(), &s)
+            .await
+            .map_err(|e| conflict_or_unavailable("service", e))?;
+        Ok(())
+    }
+}
+
+fn conflict_or_unavailable(field: &str, e: kube::Error) -> AppError {
+    match e {
+        kube::Error::Api(s) if s.code == 409 || s.code == 422 => AppError::Conflict {
+            field: field.to_owned(),
+            message: s.message,
+        },
+        other => AppError::Unavailable(format!("the cluster refused the {field}: {other}")),
+    }
+}
+
+#[async_trait]
+impl Deployer for DeployService {
+    async fn apps(&self, environment: &str) -> Result<Vec<AppLive>> {
+        self.store.environment(environment).await?;
+        let mut out = Vec::new();
+        for app in self.store.apps_in(environment).await? {
+            out.push(self.live(app).await?);
+        }
+        Ok(out)
+    }
+
+    async fn app(&self, environment: &str, app: &str) -> Result<AppLive> {
+        let app = self.store.app_named(environment, app).await?;
+        self.live(app).await
+    }
+
+    async fn register_app(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        new: NewApp,
+    ) -> Result<AppRecord> {
+        self.store.environment(environment).await?;
+        let pick = |v: &Option<String>| v.clone().unwrap_or_else(|| new.name.clone());
+        let record = AppRecord {
+            id: 0,
+            environment: environment.to_owned(),
+            name: new.name.clone(),
+            deployment: pick(&new.deployment),
+            service: pick(&new.service),
+            container: pick(&new.container),
+            image: new.image.clone(),
+            created_at: 0,
+            created_by: actor.name.clone(),
+        };
+        if self
+            .store
+            .app_named(environment, &record.name)
+            .await
+            .is_ok()
+        {
+            return Err(AppError::Conflict {
+                field: "name".into(),
+                message: format!("{environment} already has an app called '{}'", record.name),
+            });
+        }
+        let target = self.target(environment).await?;
+        if new.create.is_some() {
+            self.create_workload(&target, &record, &new).await?;
+        } else {
+            let objects = AppObjects::new(&record, &target);
+            let missing = |kind: &str, name: &str| AppError::Invalid {
+                field: kind.to_lowercase(),
+                message: format!("no {kind} '{name}' in namespace {}", target.namespace),
+            };
+            let d = objects
+                .deployments
+                .get_opt(&record.deployment)
+                .await
+                .map_err(unavailable("reading the Deployment"))?
+                .ok_or_else(|| missing("Deployment", &record.deployment))?;
+            let has_container = d
+                .spec
+                .and_then(|s| s.template.spec)
+                .is_some_and(|s| s.containers.iter().any(|c| c.name == record.container));
+            if !has_container {
+                return Err(AppError::Invalid {
+                    field: "container".into(),
+                    message: format!(
+                        "Deployment '{}' has no container '{}'",
+                        record.deployment, record.container
+                    ),
+                });
+            }
+            objects
+                .services
+                .get_opt(&record.service)
+                .await
+                .map_err(unavailable("reading the Service"))?
+                .ok_or_else(|| missing("Service", &record.service))?;
+        }
+        Ok(self
+            .store
+            .insert_app(actor, environment, &record, now_ms())
+            .await?)
+    }
+
+    async fn start(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: DeployRequest,
+    ) -> Result<DeploymentRecord> {
+        let app = self.store.app_named(environment, app).await?;
+        let target = self.target(environment).await?;
+        let objects = AppObjects::new(&app, &target);
+        let primary = objects
+            .deployments
+            .get_opt(&app.deployment)
+            .await
+            .map_err(unavailable("reading the app's Deployment"))?
+            .ok_or_else(|| AppError::Conflict {
+                field: "app".into(),
+                message: format!(
+                    "Deployment '{}' is missing from namespace {}",
+                    app.deployment, target.namespace
+                ),
+            })?;
+        let desired =
+            u32::try_from(primary.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)).unwrap_or(1);
+        request.strategy.check(desired)?;
+        let previous = workloads::version_of(&primary, &app.container);
+        if previous == request.version {
+            return Err(AppError::Invalid {
+                field: "version".into(),
+                message: format!("{} already runs {previous}", app.name),
+            });
+        }
+        let manifests = objects
+            .manifests()
+            .await
+            .map_err(unavailable("snapshotting the app"))?;
+        let flags = rollback::flag_states(self.flags.as_ref(), environment).await;
+        let new = NewDeployment {
+            app: &app,
+            version: &request.version,
+            previous_version: &previous,
+            strategy: &request.strategy,
+            desired,
+            schema_version: request.schema_version.as_deref(),
+            objects: serde_json::to_string(&manifests).unwrap_or_else(|_| "[]".into()),
+            flags: serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()),
+        };
+        Ok(self.store.insert_deployment(actor, new, now_ms()).await?)
+    }
+
+    async fn control(&self, actor: &Actor, id: i64, control: Control) -> Result<DeploymentRecord> {
+        Ok(self
+            .store
+            .control_deployment(actor, id, control, now_ms())
+            .await?)
+    }
+
+    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)> {
+        let d = self.store.deployment_by_id(id).await?;
+        let events = self.store.events_of(id).await?;
+        Ok((d, events))
+    }
+
+    async fn history(&self, environment: &str, app: &str) -> Result<Vec<DeploymentRecord>> {
+        let app = self.store.app_named(environment, app).await?;
+        Ok(self.store.deployments_of(app.id).await?)
+    }
+
+    async fn snapshots(&self, environment: &str, app: &str) -> Result<Vec<SnapshotRecord>> {
+        let app = self.store.app_named(environment, app).await?;
+        Ok(self
+            .store
+            .snapshots_of(app.id)
+            .await?
+            .into_iter()
+            .map(|s| s.record)
+            .collect())
+    }
+
+    async fn rollback(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: RollbackRequest,
+    ) -> Result<RollbackRecord> {
+        let started = Instant::now();
+        let app = self.store.app_named(environment, app).await?;
+        let snapshots = self.store.snapshots_of(app.id).await?;
+        let snapshot = match request.snapshot_id {
+            Some(id) => snapshots
+                .into_iter()
+                .find(|s| s.record.id == id)
+                .ok_or_else(|| AppError::Invalid {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot #{id}", app.name),
+                })?,
+            None => snapshots
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Conflict {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot to roll back to yet", app.name),
+                })?,
+        };
+        let in_progress = self.store.in_progress_of(app.id).await?;
+        let target = self.target(environment).await?;
+        let objects = AppObjects::new(&app, &target);
+        let mut results =
+            rollback::restore_objects(&objects, &snapshot.objects, &snapshot.record.version).await;
+        let flags: Vec<(String, bool)> = self
+            .store
+            .snapshot_flags(snapshot.record.id)
+            .await
+            .unwrap_or_default();
+        results.extend(rollback::restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let record = NewRollback {
+            app_id: app.id,
+            target: format!("app:{environment}/{}", app.name),
+            snapshot_id: snapshot.record.id,
+            deployment_id: in_progress.map(|d| d.id),
+            reason: &request.reason,
+            results: &results,
+            duration_ms,
+        };
+        Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
+    }
+
+    async fn sandbox(&self) -> Result<SandboxView> {
+        let simulation = &self.clusters.sandbox.simulation;
+        Ok(SandboxView {
+            profiles: simulation
+                .profiles()
+                .into_iter()
+                .map(|p| SandboxProfile {
+                    namespace: p.namespace,
+                    app: p.app,
+                    version: p.version,
+                    behaviour: p.behaviour,
+                })
+                .collect(),
+            rates: simulation.rates(),
+            api_port: self.sandbox_port,
+        })
+    }
+
+    async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()> {
+        let simulation = &self.clusters.sandbox.simulation;
+        let before = simulation.behaviour(&profile.namespace, &profile.app, &profile.version);
+        simulation.set_behaviour(
+            &profile.namespace,
+            &profile.app,
+            &profile.version,
+            profile.behaviour,
+        );
+        let target = format!(
+            "sandbox:{}/{}/{}",
+            profile.namespace, profile.app, profile.version
+        );
+        let as_json = |b: &varai_domain::sandbox::Behaviour| serde_json::to_string(b).ok();
+        Ok(self
+            .store
+            .audit_only(
+                actor,
+                AuditAction::SandboxUpdate,
+                target,
+                as_json(&before),
+                as_json(&profile.behaviour),
+                now_ms(),
+            )
+            .await?)
+    }
+
+    async fn set_rate(
+        &self,
+        actor: &Actor,
+        namespace: &str,
+        app: &str,
+        per_second: f64,
+    ) -> Result<()> {
+        let simulation = &self.clusters.sandbox.simulation;
+        let before = simulation.rate(namespace, app);
+        simulation.set_rate(namespace, app, per_second);
+        Ok(self
+            .store
+            .audit_only(
+                actor,
+                AuditAction::SandboxUpdate,
+                format!("sandbox:{namespace}/{app}"),
+                Some(json!({"rate": before}).to_string()),
+                Some(json!({"rate": per_second}).to_string()),
+                now_ms(),
+            )
+            .await?)
+    }
+}

@@ -1,0 +1,207 @@
+//! The RollbackManager: putting an app's snapshot back. The snapshot's objects are re-applied
+//! (a Service's selector switches back at once; a Deployment gets its old template and size),
+//! the extra workloads a deployment created are removed, and the environment's flags are set
+//! back on or off as they were. Each object's result is reported.
+
+use kube::api::{Patch, PatchParams};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use varai_app::models::{AppRecord, ObjectResult};
+use varai_app::ssr::flag_ports::FlagChange;
+use varai_app::ssr::{Actor, FlagStore, now_ms};
+use varai_domain::deploy::Action;
+
+use super::workloads::{AppObjects, preview_service};
+
+fn name_of(obj: &Value) -> String {
+    obj.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned()
+}
+
+fn result(kind: &str, name: &str, outcome: Result<String, String>) -> ObjectResult {
+    let ok = outcome.is_ok();
+    ObjectResult {
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        ok,
+        message: outcome.unwrap_or_else(|e| e),
+    }
+}
+
+/// Re-applies the snapshot's objects and removes what the deployment added. The active
+/// Service is pinned to the snapshot's `version` at once, so that no pod of the version being
+/// rolled back serves another request, however long its pods take to go.
+pub async fn restore_objects(
+    objects: &AppObjects<'_>,
+    snapshot: &[Value],
+    version: &str,
+) -> Vec<ObjectResult> {
+    let mut results = Vec::new();
+    // Services first: switching a selector back is what makes a Blue-Green rollback instant.
+    let mut ordered: Vec<&Value> = snapshot.iter().collect();
+    ordered.sort_by_key(|o| o.get("kind").and_then(Value::as_str) != Some("Service"));
+    for obj in ordered {
+        let name = name_of(obj);
+        match obj.get("kind").and_then(Value::as_str) {
+            Some("Service") => {
+                let mut wanted: BTreeMap<String, Value> = obj
+                    .pointer("/spec/selector")
+                    .and_then(Value::as_object)
+                    .map(|m| m.clone().into_iter().collect())
+                    .unwrap_or_default();
+                if name == objects.app.service {
+                    wanted.insert("version".into(), json!(version));
+                }
+                let outcome = async {
+                    let current = objects.services.get(&name).await?;
+                    let mut selector: BTreeMap<String, Value> = current
+                        .spec
+                        .and_then(|s| s.selector)
+                        .unwrap_or_default()
+                        .into_keys()
+                        .map(|k| (k, Value::Null))
+                        .collect();
+                    selector.extend(wanted.clone());
+                    objects
+                        .services
+                        .patch(
+                            &name,
+                            &PatchParams::default(),
+                            &Patch::Merge(&json!({"spec": {"selector": selector}})),
+                        )
+                        .await
+                }
+                .await;
+                let text: Vec<String> = wanted
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                    .collect();
+                results.push(result(
+                    "Service",
+                    &name,
+                    outcome
+                        .map(|_| format!("selects {}", text.join(",")))
+                        .map_err(|e| e.to_string()),
+                ));
+            }
+            Some("Deployment") => {
+                let spec = obj.get("spec").cloned().unwrap_or(json!({}));
+                let mut patch = json!({"spec": spec});
+                patch["spec"]["paused"] = json!(false);
+                let image = obj
+                    .pointer("/spec/template/spec/containers/0/image")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned();
+                let replicas = obj
+                    .pointer("/spec/replicas")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                // A merge patch replaces the containers list whole: the template is exactly
+                // the snapshot's.
+                let outcome = objects
+                    .deployments
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await;
+                results.push(result(
+                    "Deployment",
+                    &name,
+                    outcome
+                        .map(|_| format!("restored to {replicas} × {image}"))
+                        .map_err(|e| e.to_string()),
+                ));
+            }
+            Some(other) => results.push(result(
+                other,
+                &name,
+                Err("this kind is not restored by a rollback".into()),
+            )),
+            None => {}
+        }
+    }
+    let app = objects.app;
+    for name in [
+        format!("{}-canary", app.deployment),
+        format!("{}-preview", app.deployment),
+    ] {
+        if let Ok(Some(_)) = objects.deployments.get_opt(&name).await {
+            let outcome = objects
+                .apply(
+                    &Action::RemoveSecondary,
+                    &varai_domain::deploy::Strategy::Recreate,
+                    false,
+                )
+                .await;
+            results.push(result(
+                "Deployment",
+                &name,
+                outcome.map(|_| "deleted".into()).map_err(|e| e.to_string()),
+            ));
+        }
+    }
+    if let Ok(Some(_)) = objects.services.get_opt(&preview_service(app)).await {
+        let outcome = objects
+            .apply(
+                &Action::RemovePreview,
+                &varai_domain::deploy::Strategy::Recreate,
+                false,
+            )
+            .await;
+        results.push(result(
+            "Service",
+            &preview_service(app),
+            outcome.map(|_| "deleted".into()).map_err(|e| e.to_string()),
+        ));
+    }
+    results
+}
+
+/// The environment's flags as (key, on) pairs, for a snapshot.
+pub async fn flag_states(flags: &dyn FlagStore, environment: &str) -> Vec<(String, bool)> {
+    match flags.list_flags().await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|f| f.archived_at.is_none())
+            .map(|f| {
+                let on = f.targeting(environment).enabled;
+                (f.spec.key, on)
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read flags for a snapshot");
+            Vec::new()
+        }
+    }
+}
+
+/// Switches every flag whose state differs from the snapshot's back, as `actor`.
+pub async fn restore_flags(
+    flags: &dyn FlagStore,
+    actor: &Actor,
+    app: &AppRecord,
+    snapshot: &[(String, bool)],
+) -> Vec<ObjectResult> {
+    let now: BTreeMap<String, bool> = flag_states(flags, &app.environment)
+        .await
+        .into_iter()
+        .collect();
+    let mut results = Vec::new();
+    for (key, was_on) in snapshot {
+        if now.get(key) == Some(was_on) || !now.contains_key(key) {
+            continue;
+        }
+        let change = FlagChange::Toggle {
+            environment: app.environment.clone(),
+            enabled: *was_on,
+        };
+        let outcome = flags
+            .update_flag(actor, key, change, None, now_ms())
+            .await
+            .map(|_| format!("switched {} again", if *was_on { "on" } else { "off" }))
+            .map_err(|e| e.to_string());
+        results.push(result("Flag", key, outcome));
+    }
+    results
+}

@@ -1,0 +1,256 @@
+//! The REST API for apps, deployments, snapshots, rollback and the sandbox, so CI can deploy
+//! and roll back. Same rules, roles and audit events as the dashboard: both call
+//! `varai_app::ssr::deploy`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+use varai_app::models::{
+    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+};
+use varai_app::ssr::deploy;
+use varai_app::ssr::{AppState, Caller};
+
+use super::api::signed_in;
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/environments/{env}/apps",
+            get(list_apps).post(register_app),
+        )
+        .route("/environments/{env}/apps/{app}", get(get_app))
+        .route(
+            "/environments/{env}/apps/{app}/deployments",
+            get(list_deployments).post(start_deployment),
+        )
+        .route(
+            "/environments/{env}/apps/{app}/snapshots",
+            get(list_snapshots),
+        )
+        .route("/environments/{env}/apps/{app}/rollback", post(roll_back))
+        .route("/deployments/{id}", get(get_deployment))
+        .route("/deployments/{id}/{control}", post(control_deployment))
+        .route("/sandbox", get(sandbox))
+        .route("/sandbox/profiles", put(set_profile))
+        .route("/sandbox/rates", put(set_rate))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_apps, register_app, get_app, list_deployments, start_deployment, list_snapshots,
+          roll_back, get_deployment, control_deployment, sandbox, set_profile, set_rate),
+    components(schemas(AppLive, AppRecord, NewApp, DeployRequest, DeploymentRecord, DeploymentEvent,
+                       DeploymentDetail, SnapshotRecord, RollbackRequest, RollbackRecord, SandboxView,
+                       SandboxProfile, RateChange)),
+    tags((name = "deployments", description = "Apps, deployments (Canary, Blue-Green, Rolling, Recreate), snapshots, rollback and the sandbox cluster"))
+)]
+pub struct DeployApiDoc;
+
+/// Apps of an environment with what runs now and any deployment in progress.
+#[utoipa::path(get, path = "/api/v1/environments/{env}/apps", tag = "deployments",
+    params(("env" = String, Path, description = "Environment key")),
+    responses((status = 200, body = Vec<AppLive>), (status = 404, body = ErrorBody)))]
+async fn list_apps(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(env): ApiPath<String>,
+) -> ApiResult<Json<Vec<AppLive>>> {
+    Ok(Json(
+        deploy::list_apps(&state, &signed_in(caller)?, &env).await?,
+    ))
+}
+
+/// Registers an app by naming its Deployment, Service and container, or (with `create`)
+/// generates them. Operator or above.
+#[utoipa::path(post, path = "/api/v1/environments/{env}/apps", tag = "deployments", request_body = NewApp,
+    params(("env" = String, Path)),
+    responses((status = 201, body = AppRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn register_app(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(env): ApiPath<String>,
+    ApiJson(body): ApiJson<NewApp>,
+) -> ApiResult<(StatusCode, Json<AppRecord>)> {
+    let app = deploy::register_app(&state, &signed_in(caller)?, &env, body).await?;
+    Ok((StatusCode::CREATED, Json(app)))
+}
+
+/// One app with what runs now.
+#[utoipa::path(get, path = "/api/v1/environments/{env}/apps/{app}", tag = "deployments",
+    params(("env" = String, Path), ("app" = String, Path)),
+    responses((status = 200, body = AppLive), (status = 404, body = ErrorBody)))]
+async fn get_app(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((env, app)): ApiPath<(String, String)>,
+) -> ApiResult<Json<AppLive>> {
+    Ok(Json(
+        deploy::get_app(&state, &signed_in(caller)?, &env, &app).await?,
+    ))
+}
+
+/// The app's latest deployments, newest first.
+#[utoipa::path(get, path = "/api/v1/environments/{env}/apps/{app}/deployments", tag = "deployments",
+    params(("env" = String, Path), ("app" = String, Path)),
+    responses((status = 200, body = Vec<DeploymentRecord>), (status = 404, body = ErrorBody)))]
+async fn list_deployments(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((env, app)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Vec<DeploymentRecord>>> {
+    Ok(Json(
+        deploy::deployment_history(&state, &signed_in(caller)?, &env, &app).await?,
+    ))
+}
+
+/// Starts deploying a version with a strategy, after taking a snapshot. Refused (409) while
+/// the app has a deployment in progress. Developer or above.
+#[utoipa::path(post, path = "/api/v1/environments/{env}/apps/{app}/deployments", tag = "deployments",
+    request_body = DeployRequest, params(("env" = String, Path), ("app" = String, Path)),
+    responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn start_deployment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((env, app)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<DeployRequest>,
+) -> ApiResult<(StatusCode, Json<DeploymentRecord>)> {
+    let d = deploy::start_deployment(&state, &signed_in(caller)?, &env, &app, body).await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+/// The app's snapshots, newest first, with what each holds.
+#[utoipa::path(get, path = "/api/v1/environments/{env}/apps/{app}/snapshots", tag = "deployments",
+    params(("env" = String, Path), ("app" = String, Path)),
+    responses((status = 200, body = Vec<SnapshotRecord>), (status = 404, body = ErrorBody)))]
+async fn list_snapshots(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((env, app)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Vec<SnapshotRecord>>> {
+    Ok(Json(
+        deploy::list_snapshots(&state, &signed_in(caller)?, &env, &app).await?,
+    ))
+}
+
+/// Restores a snapshot (the latest when none is named), ending any deployment in progress as
+/// rolled back; reports each object's result. Operator or above.
+#[utoipa::path(post, path = "/api/v1/environments/{env}/apps/{app}/rollback", tag = "deployments",
+    request_body = RollbackRequest, params(("env" = String, Path), ("app" = String, Path)),
+    responses((status = 200, body = RollbackRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn roll_back(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((env, app)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<RollbackRequest>,
+) -> ApiResult<Json<RollbackRecord>> {
+    Ok(Json(
+        deploy::roll_back(&state, &signed_in(caller)?, &env, &app, body).await?,
+    ))
+}
+
+/// A deployment with its timeline.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeploymentDetail {
+    deployment: DeploymentRecord,
+    events: Vec<DeploymentEvent>,
+}
+
+/// A deployment and its timeline.
+#[utoipa::path(get, path = "/api/v1/deployments/{id}", tag = "deployments",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DeploymentDetail), (status = 404, body = ErrorBody)))]
+async fn get_deployment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<DeploymentDetail>> {
+    let (deployment, events) = deploy::get_deployment(&state, &signed_in(caller)?, id).await?;
+    Ok(Json(DeploymentDetail { deployment, events }))
+}
+
+/// Promote, pause, resume or abort a deployment in progress. Operator or above.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/{control}", tag = "deployments",
+    params(("id" = i64, Path), ("control" = String, Path, description = "promote, pause, resume or abort")),
+    responses((status = 200, body = DeploymentRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn control_deployment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath((id, control)): ApiPath<(i64, String)>,
+) -> ApiResult<Json<DeploymentRecord>> {
+    let who = signed_in(caller)?;
+    let control = match control.as_str() {
+        "promote" => Control::Promote,
+        "pause" => Control::Pause,
+        "resume" => Control::Resume,
+        "abort" => Control::Abort,
+        other => {
+            return Err(varai_app::error::AppError::NotFound(format!(
+                "action '{other}' (use promote, pause, resume or abort)"
+            ))
+            .into());
+        }
+    };
+    Ok(Json(
+        deploy::control_deployment(&state, &who, id, control).await?,
+    ))
+}
+
+/// The sandbox's behaviour profiles and traffic.
+#[utoipa::path(get, path = "/api/v1/sandbox", tag = "deployments",
+    responses((status = 200, body = SandboxView)))]
+async fn sandbox(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<SandboxView>> {
+    Ok(Json(
+        deploy::sandbox_view(&state, &signed_in(caller)?).await?,
+    ))
+}
+
+/// Sets a sandbox version's behaviour (errors, latency, CPU, memory, conversion, pod health).
+/// Developer or above.
+#[utoipa::path(put, path = "/api/v1/sandbox/profiles", tag = "deployments", request_body = SandboxProfile,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+async fn set_profile(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<SandboxProfile>,
+) -> ApiResult<StatusCode> {
+    deploy::set_behaviour(&state, &signed_in(caller)?, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RateChange {
+    namespace: String,
+    app: String,
+    /// Requests per second.
+    rate: f64,
+}
+
+/// Sets the requests per second the sandbox sends an app. Developer or above.
+#[utoipa::path(put, path = "/api/v1/sandbox/rates", tag = "deployments", request_body = RateChange,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+async fn set_rate(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<RateChange>,
+) -> ApiResult<StatusCode> {
+    deploy::set_rate(
+        &state,
+        &signed_in(caller)?,
+        &body.namespace,
+        &body.app,
+        body.rate,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,570 @@
+//! Apps, deployments with the controller's state, and their timelines in the database. A
+//! deployment row is the controller's memory: its stage, when it began, what it waits for, and
+//! a revision that makes the controller's and people's writes exclude each other.
+
+use sqlx::{Any, FromRow, Transaction};
+use varai_app::models::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
+use varai_app::ssr::Actor;
+use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_domain::AuditAction;
+use varai_domain::deploy::{Outcome, Stage, Strategy};
+
+use super::audit::{NewEvent, commit_with_event, state_json};
+use super::{SqlxStore, backend_error, unique_or_backend};
+
+#[derive(FromRow)]
+struct AppRow {
+    id: i64,
+    environment: String,
+    name: String,
+    deployment: String,
+    service: String,
+    container: String,
+    image: String,
+    created_at: i64,
+    created_by: String,
+}
+
+impl From<AppRow> for AppRecord {
+    fn from(r: AppRow) -> Self {
+        AppRecord {
+            id: r.id,
+            environment: r.environment,
+            name: r.name,
+            deployment: r.deployment,
+            service: r.service,
+            container: r.container,
+            image: r.image,
+            created_at: r.created_at,
+            created_by: r.created_by,
+        }
+    }
+}
+
+const APP_SELECT: &str = "SELECT a.id, e.key AS environment, a.name, a.deployment, a.service, \
+     a.container, a.image, a.created_at, a.created_by FROM apps a JOIN environments e ON e.id = a.environment_id";
+
+#[derive(FromRow)]
+struct DeploymentRow {
+    id: i64,
+    app: String,
+    environment: String,
+    version: String,
+    previous_version: String,
+    strategy: String,
+    desired: i64,
+    schema_version: Option<String>,
+    stage: String,
+    stage_since: i64,
+    promote: i64,
+    paused: i64,
+    waiting: Option<String>,
+    last_error: Option<String>,
+    attempts: i64,
+    snapshot_id: Option<i64>,
+    started_by: String,
+    started_at: i64,
+    finished_at: Option<i64>,
+    revision: i64,
+}
+
+impl TryFrom<DeploymentRow> for DeploymentRecord {
+    type Error = StoreError;
+
+    fn try_from(r: DeploymentRow) -> StoreResult<Self> {
+        let corrupt = |e: serde_json::Error| StoreError::Backend {
+            op: "read a deployment",
+            source: Box::new(e),
+        };
+        let strategy: Strategy = serde_json::from_str(&r.strategy).map_err(corrupt)?;
+        let stage: Stage = serde_json::from_str(&r.stage).map_err(corrupt)?;
+        Ok(DeploymentRecord {
+            id: r.id,
+            app: r.app,
+            environment: r.environment,
+            version: r.version,
+            previous_version: r.previous_version,
+            stage_label: stage.describe(&strategy),
+            strategy,
+            desired: u32::try_from(r.desired).unwrap_or(0),
+            schema_version: r.schema_version,
+            stage,
+            stage_since: r.stage_since,
+            promote: r.promote != 0,
+            paused: r.paused != 0,
+            waiting: r.waiting,
+            last_error: r.last_error,
+            attempts: u32::try_from(r.attempts).unwrap_or(0),
+            snapshot_id: r.snapshot_id,
+            started_by: r.started_by,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            revision: r.revision,
+        })
+    }
+}
+
+const DEPLOYMENT_SELECT: &str = "SELECT d.id, a.name AS app, e.key AS environment, d.version, \
+     d.previous_version, d.strategy, d.desired, d.schema_version, d.stage, d.stage_since, d.promote, \
+     d.paused, d.waiting, d.last_error, d.attempts, \
+     (SELECT MAX(s.id) FROM snapshots s WHERE s.deployment_id = d.id) AS snapshot_id, \
+     d.started_by, d.started_at, d.finished_at, d.revision \
+     FROM deployments d JOIN apps a ON a.id = d.app_id JOIN environments e ON e.id = a.environment_id";
+
+/// A new deployment and the snapshot taken before it.
+pub struct NewDeployment<'a> {
+    pub app: &'a AppRecord,
+    pub version: &'a str,
+    pub previous_version: &'a str,
+    pub strategy: &'a Strategy,
+    pub desired: u32,
+    pub schema_version: Option<&'a str>,
+    /// JSON array of the managed objects' manifests.
+    pub objects: String,
+    /// JSON of the environment's flag states.
+    pub flags: String,
+}
+
+/// What the controller writes after a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressUpdate {
+    pub stage: Stage,
+    pub stage_since: i64,
+    pub waiting: Option<String>,
+    pub last_error: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+pub(crate) async fn add_event(
+    tx: &mut Transaction<'_, Any>,
+    deployment: i64,
+    level: &str,
+    actor: &str,
+    message: &str,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO deployment_events (deployment_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(deployment)
+    .bind(at)
+    .bind(level)
+    .bind(actor)
+    .bind(message)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_error("record a deployment event"))?;
+    Ok(())
+}
+
+impl SqlxStore {
+    pub(crate) async fn apps_in(&self, environment: &str) -> StoreResult<Vec<AppRecord>> {
+        let rows: Vec<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{APP_SELECT} WHERE e.key = $1 ORDER BY a.name"
+        )))
+        .bind(environment)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("list apps"))?;
+        Ok(rows.into_iter().map(AppRecord::from).collect())
+    }
+
+    pub(crate) async fn app_named(&self, environment: &str, name: &str) -> StoreResult<AppRecord> {
+        let row: Option<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{APP_SELECT} WHERE e.key = $1 AND a.name = $2"
+        )))
+        .bind(environment)
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_error("read an app"))?;
+        row.map(AppRecord::from).ok_or(StoreError::NotFound("app"))
+    }
+
+    /// The cluster an environment is bound to: (kubeconfig context or `None` for the sandbox,
+    /// namespace).
+    pub(crate) async fn cluster_binding(
+        &self,
+        environment: &str,
+    ) -> StoreResult<(Option<String>, String)> {
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT cluster_context, cluster_namespace FROM environments WHERE key = $1",
+        )
+        .bind(environment)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_error("read an environment's cluster"))?;
+        let (context, namespace) = row.ok_or(StoreError::NotFound("environment"))?;
+        Ok((context, namespace.unwrap_or_else(|| environment.to_owned())))
+    }
+
+    pub(crate) async fn insert_app(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &AppRecord,
+        now: i64,
+    ) -> StoreResult<AppRecord> {
+        let env = self.environment(environment).await?;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query(
+            "INSERT INTO apps (environment_id, name, deployment, service, container, image, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(env.id)
+        .bind(&app.name)
+        .bind(&app.deployment)
+        .bind(&app.service)
+        .bind(&app.container)
+        .bind(&app.image)
+        .bind(now)
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_or_backend(
+            "register an app",
+            "name",
+            format!("{environment} already has an app called '{}'", app.name),
+        ))?;
+        let event = NewEvent {
+            actor,
+            action: AuditAction::AppRegister,
+            target: format!("app:{environment}/{}", app.name),
+            before: None,
+            after: state_json(app),
+            at: now,
+        };
+        commit_with_event(tx, event).await?;
+        self.app_named(environment, &app.name).await
+    }
+
+    async fn deployment_where(
+        &self,
+        condition: &str,
+        id: i64,
+    ) -> StoreResult<Vec<DeploymentRecord>> {
+        let rows: Vec<DeploymentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE {condition} ORDER BY d.id DESC LIMIT 50"
+        )))
+        .bind(id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read deployments"))?;
+        rows.into_iter().map(DeploymentRecord::try_from).collect()
+    }
+
+    pub(crate) async fn deployment_by_id(&self, id: i64) -> StoreResult<DeploymentRecord> {
+        self.deployment_where("d.id = $1", id)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound("deployment"))
+    }
+
+    /// The latest 50 deployments of an app, newest first.
+    pub(crate) async fn deployments_of(&self, app_id: i64) -> StoreResult<Vec<DeploymentRecord>> {
+        self.deployment_where("d.app_id = $1", app_id).await
+    }
+
+    pub(crate) async fn in_progress_of(
+        &self,
+        app_id: i64,
+    ) -> StoreResult<Option<DeploymentRecord>> {
+        Ok(self
+            .deployment_where("d.app_id = $1 AND d.in_progress = 1", app_id)
+            .await?
+            .pop())
+    }
+
+    /// Every deployment in progress whose next attempt is due.
+    pub(crate) async fn due_deployments(&self, now: i64) -> StoreResult<Vec<DeploymentRecord>> {
+        self.deployment_where("d.in_progress = 1 AND d.next_attempt_at <= $1", now)
+            .await
+    }
+
+    /// Writes the snapshot and the deployment with its first event and audit record.
+    pub(crate) async fn insert_deployment(
+        &self,
+        actor: &Actor,
+        d: NewDeployment<'_>,
+        now: i64,
+    ) -> StoreResult<DeploymentRecord> {
+        let in_progress = |current: Option<DeploymentRecord>| StoreError::Conflict {
+            field: "version",
+            message: match current {
+                Some(c) => format!(
+                    "{} already has a deployment in progress (#{}, {} → {}, {}: {}); promote, abort or roll it back first",
+                    d.app.name,
+                    c.id,
+                    c.previous_version,
+                    c.version,
+                    c.strategy.name(),
+                    c.stage_label
+                ),
+                None => format!("{} already has a deployment in progress", d.app.name),
+            },
+        };
+        if let Some(current) = self.in_progress_of(d.app.id).await? {
+            return Err(in_progress(Some(current)));
+        }
+        let stage = Stage::first(d.strategy);
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO deployments (app_id, version, previous_version, strategy, desired, schema_version, \
+             stage, stage_since, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(d.app.id)
+        .bind(d.version)
+        .bind(d.previous_version)
+        .bind(json(d.strategy))
+        .bind(i64::from(d.desired))
+        .bind(d.schema_version)
+        .bind(json(&stage))
+        .bind(now)
+        .bind(&actor.name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e)
+                if e.as_database_error().map(|d| d.kind())
+                    == Some(sqlx::error::ErrorKind::UniqueViolation) =>
+            {
+                drop(tx);
+                return Err(in_progress(self.in_progress_of(d.app.id).await?));
+            }
+            Err(e) => return Err(backend_error("start a deployment")(e)),
+        };
+        sqlx::query(
+            "INSERT INTO snapshots (app_id, deployment_id, version, schema_version, objects, flags, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(d.app.id)
+        .bind(id)
+        .bind(d.previous_version)
+        .bind(d.schema_version)
+        .bind(&d.objects)
+        .bind(&d.flags)
+        .bind(now)
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("take a snapshot"))?;
+        let message = format!(
+            "{} started: {} → {} ({}), snapshot of {} taken",
+            d.app.name,
+            d.previous_version,
+            d.version,
+            d.strategy.name(),
+            d.previous_version
+        );
+        add_event(&mut tx, id, "info", &actor.name, &message, now).await?;
+        let event = NewEvent {
+            actor,
+            action: AuditAction::DeploymentStart,
+            target: format!("app:{}/{}", d.app.environment, d.app.name),
+            before: Some(json(&serde_json::json!({"version": d.previous_version}))),
+            after: Some(json(
+                &serde_json::json!({"deployment": id, "version": d.version, "strategy": d.strategy}),
+            )),
+            at: now,
+        };
+        commit_with_event(tx, event).await?;
+        self.deployment_by_id(id).await
+    }
+
+    /// An operator's command, checked against the deployment's state, with its event and
+    /// audit record.
+    pub(crate) async fn control_deployment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        control: Control,
+        now: i64,
+    ) -> StoreResult<DeploymentRecord> {
+        let d = self.deployment_by_id(id).await?;
+        let refuse = |message: String| StoreError::Conflict {
+            field: "control",
+            message,
+        };
+        if !d.in_progress() {
+            return Err(refuse(format!(
+                "deployment #{id} is over ({}); nothing to {}",
+                d.stage_label,
+                control.label().to_lowercase()
+            )));
+        }
+        let (set, action, message) = match control {
+            Control::Promote => {
+                if !matches!(
+                    d.strategy,
+                    Strategy::Canary { .. } | Strategy::BlueGreen { .. }
+                ) {
+                    return Err(refuse(format!(
+                        "a {} deployment has no promotion: it finishes by itself",
+                        d.strategy.name()
+                    )));
+                }
+                if d.stage == Stage::Aborting {
+                    return Err(refuse("the deployment is being aborted".into()));
+                }
+                ("promote = 1", AuditAction::DeploymentPromote, "promoted")
+            }
+            Control::Pause if d.paused => {
+                return Err(refuse("the deployment is already paused".into()));
+            }
+            Control::Pause => ("paused = 1", AuditAction::DeploymentPause, "paused"),
+            Control::Resume if !d.paused => {
+                return Err(refuse("the deployment is not paused".into()));
+            }
+            Control::Resume => ("paused = 0", AuditAction::DeploymentResume, "resumed"),
+            Control::Abort => {
+                if !matches!(
+                    d.strategy,
+                    Strategy::Canary { .. } | Strategy::BlueGreen { .. }
+                ) {
+                    return Err(refuse(format!(
+                        "a {} deployment changes the app in place: roll back to its snapshot instead",
+                        d.strategy.name()
+                    )));
+                }
+                if d.stage == Stage::Aborting {
+                    return Err(refuse("the deployment is already being aborted".into()));
+                }
+                (
+                    "paused = 0, promote = 0",
+                    AuditAction::DeploymentAbort,
+                    "aborted",
+                )
+            }
+        };
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let aborting = (control == Control::Abort).then(|| json(&Stage::Aborting));
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE deployments SET {set}, stage = COALESCE($1, stage), \
+             stage_since = CASE WHEN $1 IS NULL THEN stage_since ELSE $2 END, \
+             next_attempt_at = 0, revision = revision + 1 WHERE id = $3"
+        )))
+        .bind(aborting)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("control a deployment"))?;
+        add_event(
+            &mut tx,
+            id,
+            "info",
+            &actor.name,
+            &format!("{} by {}", capitalise(message), actor.name),
+            now,
+        )
+        .await?;
+        let event = NewEvent {
+            actor,
+            action,
+            target: format!("deployment:{id}"),
+            before: Some(json(
+                &serde_json::json!({"stage": d.stage, "paused": d.paused}),
+            )),
+            after: Some(json(&serde_json::json!({"control": control}))),
+            at: now,
+        };
+        commit_with_event(tx, event).await?;
+        self.deployment_by_id(id).await
+    }
+
+    /// The controller's write: applied only if nobody changed the deployment since it was
+    /// read (`revision`); returns whether it was.
+    pub(crate) async fn save_progress(
+        &self,
+        d: &DeploymentRecord,
+        update: &ProgressUpdate,
+        events: &[(&str, String)],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let finished = match update.stage {
+            Stage::Done(_) => Some(now),
+            _ => None,
+        };
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let changed = sqlx::query(
+            "UPDATE deployments SET stage = $1, stage_since = $2, waiting = $3, last_error = $4, attempts = $5, \
+             next_attempt_at = $6, finished_at = $7, in_progress = $8, revision = revision + 1 \
+             WHERE id = $9 AND revision = $10",
+        )
+        .bind(json(&update.stage))
+        .bind(update.stage_since)
+        .bind(&update.waiting)
+        .bind(&update.last_error)
+        .bind(i64::from(update.attempts))
+        .bind(update.next_attempt_at)
+        .bind(finished)
+        .bind(if finished.is_some() { None } else { Some(1i64) })
+        .bind(d.id)
+        .bind(d.revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("save a deployment's progress"))?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        for (level, message) in events {
+            add_event(&mut tx, d.id, level, "controller", message, now).await?;
+        }
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(true)
+    }
+
+    /// Ends a deployment as rolled back (inside the rollback's transaction).
+    pub(crate) async fn finish_rolled_back(
+        tx: &mut Transaction<'_, Any>,
+        id: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE deployments SET stage = $1, stage_since = $2, waiting = NULL, finished_at = $2, \
+             in_progress = NULL, revision = revision + 1 WHERE id = $3 AND in_progress = 1",
+        )
+        .bind(json(&Stage::Done(Outcome::RolledBack)))
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend_error("finish a rolled-back deployment"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn events_of(&self, deployment: i64) -> StoreResult<Vec<DeploymentEvent>> {
+        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, level, actor, message FROM deployment_events WHERE deployment_id = $1 ORDER BY id",
+        )
+        .bind(deployment)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read a deployment's timeline"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, level, actor, message)| DeploymentEvent {
+                id,
+                at,
+                level,
+                actor,
+                message,
+            })
+            .collect())
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,488 @@
+//! Deployments end to end over the REST API against the sandbox cluster, through the real
+//! `kube` client: each strategy from start to finish, promotion, abort, rollback to a
+//! snapshot, the refusals, and what the sandbox's Services answer along the way.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Backend, Client, TestApp};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const APP: &str = "/api/v1/environments/production/apps/storefront";
+
+/// Polls the deployment until `done` holds, failing after 15 s with its last state.
+async fn wait_for(c: &Client<'_>, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = c
+            .call(Method::GET, &format!("/api/v1/deployments/{id}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if done(&body["deployment"]) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn app_ready(c: &Client<'_>, version: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, app) = c.call(Method::GET, APP, None).await;
+        let versions = app["versions"].as_array().cloned().unwrap_or_default();
+        if versions.len() == 1
+            && versions[0]["version"] == version
+            && versions[0]["ready"] == versions[0]["desired"]
+            && versions[0]["serving"] == true
+        {
+            return app;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "storefront never ran only {version}: {app:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The versions that answered `n` requests to a sandbox Service.
+async fn served_by(t: &TestApp, service: &str, n: usize) -> Vec<String> {
+    let mut versions = Vec::new();
+    for _ in 0..n {
+        let answer = t.deploy.sandbox.traffic.answer(
+            &t.deploy.sandbox.store,
+            &t.deploy.sandbox.simulation,
+            "production",
+            service,
+            "/healthz",
+        );
+        versions.push(answer.body["version"].as_str().unwrap_or("none").to_owned());
+    }
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
+async fn start(c: &Client<'_>, version: &str, strategy: Value) -> i64 {
+    let (status, body) = c
+        .call(
+            Method::POST,
+            &format!("{APP}/deployments"),
+            Some(json!({"version": version, "strategy": strategy, "schemaVersion": "42"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().expect("an id")
+}
+
+fn stage(d: &Value) -> String {
+    d["stage"]["stage"].as_str().unwrap_or("").to_owned()
+}
+
+fn outcome(d: &Value) -> Option<String> {
+    (stage(d) == "done").then(|| d["stage"]["step"].as_str().unwrap_or("").to_owned())
+}
+
+async fn a_canary_walks_its_steps_is_promoted_and_the_new_version_serves(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let ops = Client::new(&t, "operator").await;
+    app_ready(&ops, "v1").await;
+    let steps = json!({"type": "canary", "steps": [{"setWeight": 34}, {"pause": {"duration": 1}},
+                                                   {"setWeight": 67}, {"pause": {}}]});
+    let id = start(&ops, "v2", steps).await;
+    let paused = wait_for(&ops, id, "the indefinite pause", |d| {
+        d["waiting"] == "paused until someone promotes"
+    })
+    .await;
+    assert_eq!(
+        paused["deployment"]["stageLabel"],
+        "Step 4 of 4: Pause until promoted"
+    );
+    let (_, live) = ops.call(Method::GET, APP, None).await;
+    let sizes: Vec<(String, String, u64)> = live["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| {
+            (
+                v["workload"].as_str().unwrap_or("").to_owned(),
+                v["version"].as_str().unwrap_or("").to_owned(),
+                v["ready"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            ("primary".into(), "v1".into(), 1),
+            ("canary".into(), "v2".into(), 3)
+        ],
+        "67% of 3 replicas is 3 canaries (rounded up); the stable side keeps one more than its share until they are ready"
+    );
+    assert_eq!(served_by(&t, "storefront", 200).await, ["v1", "v2"]);
+
+    let (status, body) = ops
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/promote"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let done = wait_for(&ops, id, "success", |d| outcome(d).is_some()).await;
+    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("succeeded"));
+    app_ready(&ops, "v2").await;
+    assert_eq!(served_by(&t, "storefront", 50).await, ["v2"]);
+    let timeline: Vec<&str> = done["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    for expected in [
+        "storefront started: v1 → v2 (Canary), snapshot of v1 taken",
+        "Step 1 of 4: Set weight 34%",
+        "Step 4 of 4: Pause until promoted",
+        "Promoted by token:",
+        "Promoting: primary takes the new version",
+        "Succeeded",
+    ] {
+        assert!(
+            timeline.iter().any(|m| m.starts_with(expected)),
+            "{expected} missing from {timeline:#?}"
+        );
+    }
+}
+
+async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_delay(
+    backend: Backend,
+) {
+    let t = TestApp::new(backend).await;
+    let ops = Client::new(&t, "operator").await;
+    app_ready(&ops, "v1").await;
+    let id = start(
+        &ops,
+        "v2",
+        json!({"type": "blueGreen", "scaleDownDelaySeconds": 30}),
+    )
+    .await;
+    wait_for(&ops, id, "the preview", |d| stage(d) == "awaitPromotion").await;
+    assert_eq!(
+        served_by(&t, "storefront", 50).await,
+        ["v1"],
+        "users still get v1"
+    );
+    assert_eq!(served_by(&t, "storefront-preview", 20).await, ["v2"]);
+
+    ops.call(
+        Method::POST,
+        &format!("/api/v1/deployments/{id}/promote"),
+        None,
+    )
+    .await;
+    wait_for(&ops, id, "the switch", |d| stage(d) == "scaleDownDelay").await;
+    assert_eq!(
+        served_by(&t, "storefront", 50).await,
+        ["v2"],
+        "the switch is whole"
+    );
+
+    let (status, snapshots) = ops
+        .call(Method::GET, &format!("{APP}/snapshots"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(snapshots[0]["version"], "v1");
+    assert_eq!(snapshots[0]["schemaVersion"], "42");
+    let held: Vec<String> = snapshots[0]["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}: {}",
+                o["kind"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap_or(""),
+                o["summary"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            "Deployment storefront: 3 × registry.sandbox.local/storefront:v1",
+            "Service storefront: selects app=storefront"
+        ]
+    );
+
+    let (status, rollback) = ops
+        .call(
+            Method::POST,
+            &format!("{APP}/rollback"),
+            Some(json!({"reason": "checkout errors"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rollback}");
+    // The Service's selector is back when the rollback answers; its endpoints follow within
+    // a controller tick, as a real cluster's do.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while served_by(&t, "storefront", 50).await != ["v1"] {
+        assert!(
+            Instant::now() < deadline,
+            "v1 never served all traffic again"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let results: Vec<(String, String, bool)> = rollback["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {}",
+                    r["kind"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or("")
+                ),
+                r["message"].as_str().unwrap_or("").to_owned(),
+                r["ok"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (
+                "Service storefront".into(),
+                "selects app=storefront,version=v1".into(),
+                true
+            ),
+            (
+                "Deployment storefront".into(),
+                "restored to 3 × registry.sandbox.local/storefront:v1".into(),
+                true
+            ),
+            (
+                "Deployment storefront-preview".into(),
+                "deleted".into(),
+                true
+            ),
+            ("Service storefront-preview".into(), "deleted".into(), true),
+        ]
+    );
+    let d = wait_for(&ops, id, "the rolled-back deployment", |d| {
+        outcome(d).is_some()
+    })
+    .await;
+    assert_eq!(outcome(&d["deployment"]).as_deref(), Some("rolledBack"));
+    let last = d["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("every object restored): checkout errors"),
+        "{last}"
+    );
+}
+
+async fn rolling_and_recreate_update_the_app_in_place(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let dev = Client::new(&t, "developer").await;
+    app_ready(&dev, "v1").await;
+    let id = start(
+        &dev,
+        "v2",
+        json!({"type": "rolling", "maxSurge": 1, "maxUnavailable": 0}),
+    )
+    .await;
+    let done = wait_for(&dev, id, "the rolling update", |d| outcome(d).is_some()).await;
+    assert_eq!(
+        outcome(&done["deployment"]).as_deref(),
+        Some("succeeded"),
+        "{done:#}"
+    );
+    app_ready(&dev, "v2").await;
+    let id = start(&dev, "v3", json!({"type": "recreate"})).await;
+    let done = wait_for(&dev, id, "the recreate", |d| outcome(d).is_some()).await;
+    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("succeeded"));
+    app_ready(&dev, "v3").await;
+    let (_, history) = dev
+        .call(Method::GET, &format!("{APP}/deployments"), None)
+        .await;
+    let versions: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|d| d["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["v3", "v2"], "newest first");
+}
+
+async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let ops = Client::new(&t, "operator").await;
+    let dev = Client::new(&t, "developer").await;
+    let viewer = Client::new(&t, "viewer").await;
+    app_ready(&ops, "v1").await;
+
+    for (body, field) in [
+        (
+            json!({"version": "-bad", "strategy": {"type": "recreate"}}),
+            "version",
+        ),
+        (
+            json!({"version": "v1", "strategy": {"type": "recreate"}}),
+            "version",
+        ),
+        (
+            json!({"version": "v2", "strategy": {"type": "canary", "steps": [{"setWeight": 150}]}}),
+            "steps[0].setWeight",
+        ),
+        (
+            json!({"version": "v2", "strategy": {"type": "rolling", "maxSurge": 0, "maxUnavailable": "10%"}}),
+            "maxUnavailable",
+        ),
+    ] {
+        let (status, err) = dev
+            .call(Method::POST, &format!("{APP}/deployments"), Some(body))
+            .await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{err}"
+        );
+    }
+    let (status, _) = viewer
+        .call(
+            Method::POST,
+            &format!("{APP}/deployments"),
+            Some(json!({"version": "v2", "strategy": {"type": "recreate"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let id = start(
+        &dev,
+        "v3",
+        json!({"type": "canary", "steps": [{"setWeight": 34}, {"pause": {}}]}),
+    )
+    .await;
+    let (status, err) = dev
+        .call(
+            Method::POST,
+            &format!("{APP}/deployments"),
+            Some(json!({"version": "v2", "strategy": {"type": "recreate"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!(
+                "storefront already has a deployment in progress (#{id}, v1 → v3, Canary"
+            )),
+        "{err}"
+    );
+    let (status, _) = dev
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/promote"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "controls are for operators");
+    let (status, _) = ops
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/launch"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    wait_for(&ops, id, "the pause", |d| {
+        d["waiting"] == "paused until someone promotes"
+    })
+    .await;
+    assert_eq!(served_by(&t, "storefront", 200).await, ["v1", "v3"]);
+    ops.call(
+        Method::POST,
+        &format!("/api/v1/deployments/{id}/pause"),
+        None,
+    )
+    .await;
+    let paused = wait_for(&ops, id, "the operator's pause", |d| {
+        d["waiting"] == "paused by an operator; resume to go on"
+    })
+    .await;
+    assert_eq!(paused["deployment"]["paused"], true);
+    let (status, err) = ops
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/pause"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    ops.call(
+        Method::POST,
+        &format!("/api/v1/deployments/{id}/resume"),
+        None,
+    )
+    .await;
+    let (status, _) = ops
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/abort"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let done = wait_for(&ops, id, "the abort", |d| outcome(d).is_some()).await;
+    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("aborted"));
+    app_ready(&ops, "v1").await;
+    assert_eq!(served_by(&t, "storefront", 50).await, ["v1"]);
+    let (status, err) = ops
+        .call(
+            Method::POST,
+            &format!("/api/v1/deployments/{id}/abort"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is over (Aborted)"),
+        "{err}"
+    );
+
+    let (status, err) = ops
+        .call(
+            Method::POST,
+            &format!("{APP}/rollback"),
+            Some(json!({"reason": "  "})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reason"))
+    );
+}
+
+on_both_backends!(
+    a_canary_walks_its_steps_is_promoted_and_the_new_version_serves,
+    blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_delay,
+    rolling_and_recreate_update_the_app_in_place,
+    refusals_name_the_problem_and_abort_restores_the_old_version,
+);
