@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use varai_app::models::{AppRecord, ObjectResult};
 use varai_app::ssr::flag_ports::FlagChange;
 use varai_app::ssr::{Actor, FlagStore, now_ms};
-use varai_domain::deploy::Action;
 
 use super::workloads::{AppObjects, preview_service};
 
@@ -127,13 +126,7 @@ pub async fn restore_objects(
         format!("{}-preview", app.deployment),
     ] {
         if let Ok(Some(_)) = objects.deployments.get_opt(&name).await {
-            let outcome = objects
-                .apply(
-                    &Action::RemoveSecondary,
-                    &varai_domain::deploy::Strategy::Recreate,
-                    false,
-                )
-                .await;
+            let outcome = objects.delete_if_present(&objects.deployments, &name).await;
             results.push(result(
                 "Deployment",
                 &name,
@@ -143,11 +136,7 @@ pub async fn restore_objects(
     }
     if let Ok(Some(_)) = objects.services.get_opt(&preview_service(app)).await {
         let outcome = objects
-            .apply(
-                &Action::RemovePreview,
-                &varai_domain::deploy::Strategy::Recreate,
-                false,
-            )
+            .delete_if_present(&objects.services, &preview_service(app))
             .await;
         results.push(result(
             "Service",

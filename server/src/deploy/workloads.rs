@@ -175,7 +175,7 @@ impl<'a> AppObjects<'a> {
             .map(|_| ())
     }
 
-    async fn delete_if_present<K>(&self, api: &Api<K>, name: &str) -> Result<(), kube::Error>
+    pub async fn delete_if_present<K>(&self, api: &Api<K>, name: &str) -> Result<(), kube::Error>
     where
         K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     {
