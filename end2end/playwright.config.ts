@@ -38,6 +38,13 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { VARAI_ADMIN_PASSWORD: adminPassword, LEPTOS_SITE_ROOT: path.join(root, 'target/site'), RUST_LOG: 'warn' },
+    env: {
+      VARAI_ADMIN_PASSWORD: adminPassword,
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      RUST_LOG: 'warn',
+      // Quick sandbox pods, and the sandbox's kubectl port wherever the system has room.
+      VARAI_SANDBOX_POD_READY_MS: '300',
+      VARAI_SANDBOX_ADDR: '127.0.0.1:0',
+    },
   },
 });

@@ -13,11 +13,13 @@ use crate::pages::{
     NotFoundPage,
     account::AccountPage,
     audit::AuditLogPage,
+    deployments::DeploymentsPage,
     environments::EnvironmentsPage,
     flags::{FlagEditorPage, FlagsPage, NewFlagPage},
     import::ImportPage,
     login::LoginPage,
     overview::OverviewPage,
+    sandbox::SandboxPage,
     sdk_keys::SdkKeysPage,
     segments::{SegmentEditorPage, SegmentsPage},
     settings::SettingsPage,
@@ -62,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("flags/new") view=NewFlagPage ssr=SsrMode::Async/>
                     <Route path=path!("flags/:key") view=FlagEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("segments") view=SegmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("deployments") view=DeploymentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("sandbox") view=SandboxPage ssr=SsrMode::Async/>
                     <Route path=path!("segments/:key") view=SegmentEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
@@ -108,6 +112,8 @@ fn SignedInLayout() -> impl IntoView {
                     <li><A href="/" exact=true>"Overview"</A></li>
                     <li><A href="/flags">"Flags"</A></li>
                     <li><A href="/segments">"Segments"</A></li>
+                    <li><A href="/deployments">"Deployments"</A></li>
+                    <li><A href="/sandbox">"Sandbox"</A></li>
                     <li><A href="/audit">"Audit"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>

@@ -1,23 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { adminPassword } from '../playwright.config';
+import { signIn, watchErrors } from './support';
 
 const devPassword = 'dana-password-1234';
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Collects script errors, so a page that fails to hydrate fails the test. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  return errors;
-}
 
 test('an admin creates a developer, who then cannot open user administration', async ({ page }) => {
   const errors = watchErrors(page);

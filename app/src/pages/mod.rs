@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod audit;
+pub mod deployments;
 pub mod environments;
 pub mod flags;
 pub mod import;
 pub mod login;
 pub mod overview;
+pub mod sandbox;
 pub mod sdk_keys;
 pub mod segments;
 pub mod settings;

@@ -1,0 +1,286 @@
+//! The "Deploy version" form: the version, the strategy and its parameters (canary steps can be
+//! added, changed and removed), an optional schema-version label; checked in the browser with
+//! the same rules as the server before it is sent.
+
+use leptos::prelude::*;
+use varai_domain::InvalidInput;
+use varai_domain::deploy::canary::Pause;
+use varai_domain::deploy::names::check_version;
+use varai_domain::deploy::{CanaryStep, IntOrPercent, Strategy};
+
+use super::StartDeployment;
+use crate::components::{ActionResult, FieldError};
+use crate::models::DeployRequest;
+
+#[derive(Debug, Clone, PartialEq)]
+struct StepDraft {
+    id: usize,
+    kind: String,
+    value: String,
+}
+
+fn default_steps() -> Vec<StepDraft> {
+    [
+        ("setWeight", "20"),
+        ("pause", "30"),
+        ("setWeight", "50"),
+        ("pause", ""),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(id, (k, v))| StepDraft {
+        id,
+        kind: k.into(),
+        value: v.into(),
+    })
+    .collect()
+}
+
+fn number(field: &str, text: &str) -> Result<u32, InvalidInput> {
+    text.trim()
+        .parse()
+        .map_err(|_| InvalidInput::new(field, format!("'{text}' is not a whole number")))
+}
+
+fn canary_steps(drafts: &[StepDraft]) -> Result<Vec<CanaryStep>, InvalidInput> {
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match d.kind.as_str() {
+            "setWeight" => Ok(CanaryStep::SetWeight(number(
+                &format!("steps[{i}].setWeight"),
+                &d.value,
+            )?)),
+            "pause" if d.value.trim().is_empty() => Ok(CanaryStep::Pause(Pause { duration: None })),
+            "pause" => Ok(CanaryStep::Pause(Pause {
+                duration: Some(number(&format!("steps[{i}].pause.duration"), &d.value)?),
+            })),
+            _ => Ok(CanaryStep::Analysis {
+                templates: d
+                    .value
+                    .split(',')
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            }),
+        })
+        .collect()
+}
+
+#[component]
+pub fn DeployForm(
+    env: String,
+    app: String,
+    versions: Vec<String>,
+    action: ServerAction<StartDeployment>,
+) -> impl IntoView {
+    let version = RwSignal::new(String::new());
+    let kind = RwSignal::new("canary".to_owned());
+    let steps = RwSignal::new(default_steps());
+    let next_id = StoredValue::new(100usize);
+    let auto_promote = RwSignal::new(String::new());
+    let scale_down = RwSignal::new("30".to_owned());
+    let surge = RwSignal::new("25%".to_owned());
+    let unavailable = RwSignal::new("25%".to_owned());
+    let schema = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<InvalidInput>);
+    let list_id = format!("versions-{app}");
+    let prefix = StoredValue::new(format!("deploy-{app}"));
+    let id = move |field: &str| format!("{}-{field}", prefix.get_value());
+
+    let build = move || -> Result<DeployRequest, InvalidInput> {
+        let v = version.get_untracked().trim().to_owned();
+        check_version("version", &v)?;
+        let strategy = match kind.get_untracked().as_str() {
+            "canary" => Strategy::Canary {
+                steps: canary_steps(&steps.get_untracked())?,
+            },
+            "blueGreen" => {
+                let auto = auto_promote.get_untracked();
+                Strategy::BlueGreen {
+                    auto_promotion_seconds: if auto.trim().is_empty() {
+                        None
+                    } else {
+                        Some(number("autoPromotionSeconds", &auto)?)
+                    },
+                    scale_down_delay_seconds: number(
+                        "scaleDownDelaySeconds",
+                        &scale_down.get_untracked(),
+                    )?,
+                }
+            }
+            "rolling" => Strategy::Rolling {
+                max_surge: IntOrPercent::parse("maxSurge", &surge.get_untracked())?,
+                max_unavailable: IntOrPercent::parse(
+                    "maxUnavailable",
+                    &unavailable.get_untracked(),
+                )?,
+            },
+            _ => Strategy::Recreate,
+        };
+        // The app's size is only known to the server; 1 replica checks everything else.
+        if !matches!(strategy, Strategy::Rolling { .. }) {
+            strategy.check(1)?;
+        }
+        let schema = schema.get_untracked().trim().to_owned();
+        Ok(DeployRequest {
+            version: v,
+            strategy,
+            schema_version: (!schema.is_empty()).then_some(schema),
+        })
+    };
+    let (env_v, app_v) = (env.clone(), app.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match build() {
+            Ok(request) => {
+                problem.set(None);
+                action.dispatch(StartDeployment {
+                    env: env_v.clone(),
+                    app: app_v.clone(),
+                    request,
+                });
+            }
+            Err(e) => problem.set(Some(e)),
+        }
+    };
+    let local = move |field: &'static str| {
+        move || {
+            problem.with(|p| {
+                p.as_ref()
+                    .filter(|p| p.field == field || (field == "steps" && p.field.starts_with("steps")))
+                    .map(|p| view! { <p class="field-error">{format!("{}: {}", p.field, p.message)}</p> })
+            })
+        }
+    };
+    let options = versions
+        .into_iter()
+        .map(|v| view! { <option value=v.clone()></option> })
+        .collect_view();
+    let step_rows = move || {
+        steps
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let sid = s.id;
+                let label = format!("Step {}", i + 1);
+                let set = move |f: Box<dyn Fn(&mut StepDraft)>| {
+                    steps.update(|all| {
+                        if let Some(x) = all.iter_mut().find(|x| x.id == sid) {
+                            f(x)
+                        }
+                    })
+                };
+                let set_kind = set;
+                let placeholder = match s.kind.as_str() {
+                    "setWeight" => "percent, e.g. 25",
+                    "pause" => "seconds; empty = until promoted",
+                    _ => "template names, comma-separated",
+                };
+                view! {
+                    <li class="step-row">
+                        <select aria-label=format!("{label}: kind") prop:value=s.kind.clone()
+                            on:change=move |ev| { let k = event_target_value(&ev); set_kind(Box::new(move |x| x.kind = k.clone())); }>
+                            <option value="setWeight">"Set weight"</option>
+                            <option value="pause">"Pause"</option>
+                            <option value="analysis">"Analysis"</option>
+                        </select>
+                        <input type="text" aria-label=format!("{label}: value") placeholder=placeholder prop:value=s.value.clone()
+                            on:input=move |ev| { let v = event_target_value(&ev); set(Box::new(move |x| x.value = v.clone())); }/>
+                        <button type="button" class="button small ghost" aria-label=format!("Remove step {}", i + 1)
+                            on:click=move |_| steps.update(|all| all.retain(|x| x.id != sid))>"Remove"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let add_step = move |_| {
+        let id = next_id.get_value();
+        next_id.set_value(id + 1);
+        steps.update(|all| {
+            all.push(StepDraft {
+                id,
+                kind: "setWeight".into(),
+                value: String::new(),
+            })
+        });
+    };
+    view! {
+        <details class="panel-form" data-testid="deploy-form">
+            <summary class="button">"Deploy a version"</summary>
+            <form class="stack" on:submit=submit novalidate>
+                <div class="field">
+                    <label for=id("version")>"Version (image tag)"</label>
+                    <input id=id("version") type="text" list=list_id.clone() required placeholder="e.g. v2"
+                        prop:value=move || version.get() on:input=move |ev| version.set(event_target_value(&ev))/>
+                    <datalist id=list_id>{options}</datalist>
+                    {local("version")}
+                    <FieldError value=action.value() field="version"/>
+                </div>
+                <div class="field">
+                    <label for=id("strategy")>"Strategy"</label>
+                    <select id=id("strategy") prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="canary">"Canary: a share of replicas first, in steps"</option>
+                        <option value="blueGreen">"Blue-Green: full preview, then switch"</option>
+                        <option value="rolling">"Rolling: replace pods in place"</option>
+                        <option value="recreate">"Recreate: stop all, then start"</option>
+                    </select>
+                </div>
+                <Show when=move || kind.get() == "canary">
+                    <fieldset class="field">
+                        <legend>"Steps"</legend>
+                        <ol class="step-list">{step_rows}</ol>
+                        <button type="button" class="button small" on:click=add_step>"Add step"</button>
+                        {local("steps")}
+                    </fieldset>
+                </Show>
+                <Show when=move || kind.get() == "blueGreen">
+                    <div class="form-grid">
+                        <div class="field">
+                            <label for=id("auto")>"Promote by itself after (s)"</label>
+                            <input id=id("auto") type="text" inputmode="numeric" placeholder="empty: a person promotes"
+                                prop:value=move || auto_promote.get() on:input=move |ev| auto_promote.set(event_target_value(&ev))/>
+                            {local("autoPromotionSeconds")}
+                        </div>
+                        <div class="field">
+                            <label for=id("delay")>"Keep the old version for (s)"</label>
+                            <input id=id("delay") type="text" inputmode="numeric"
+                                prop:value=move || scale_down.get() on:input=move |ev| scale_down.set(event_target_value(&ev))/>
+                            {local("scaleDownDelaySeconds")}
+                        </div>
+                    </div>
+                </Show>
+                <Show when=move || kind.get() == "rolling">
+                    <div class="form-grid">
+                        <div class="field">
+                            <label for=id("surge")>"maxSurge"</label>
+                            <input id=id("surge") type="text" prop:value=move || surge.get() on:input=move |ev| surge.set(event_target_value(&ev))/>
+                            {local("maxSurge")}
+                        </div>
+                        <div class="field">
+                            <label for=id("unavailable")>"maxUnavailable"</label>
+                            <input id=id("unavailable") type="text" prop:value=move || unavailable.get() on:input=move |ev| unavailable.set(event_target_value(&ev))/>
+                            {local("maxUnavailable")}
+                            <FieldError value=action.value() field="maxUnavailable"/>
+                        </div>
+                    </div>
+                </Show>
+                <Show when=move || kind.get() == "recreate">
+                    <p class="notice error" role="note">
+                        <strong>"Recreate means downtime."</strong>
+                        <span>"Every pod of the running version stops before the first pod of the new one starts; the app answers nothing in between."</span>
+                    </p>
+                </Show>
+                <div class="field">
+                    <label for=id("schema")>"Schema version (optional)"</label>
+                    <input id=id("schema") type="text" maxlength="100" placeholder="kept with the snapshot, e.g. 2026_11_26_orders"
+                        prop:value=move || schema.get() on:input=move |ev| schema.set(event_target_value(&ev))/>
+                    <FieldError value=action.value() field="schemaVersion"/>
+                </div>
+                <button type="submit" class="button primary">"Deploy"</button>
+                <ActionResult value=action.value() success="Deployment started."/>
+            </form>
+        </details>
+    }
+}
