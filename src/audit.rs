@@ -70,6 +70,8 @@ pub enum AuditAction {
     DeploymentRollback,
     #[serde(rename = "sandbox.update")]
     SandboxUpdate,
+    #[serde(rename = "environment.bind_cluster")]
+    EnvironmentBindCluster,
 }
 
 impl AuditAction {
@@ -107,6 +109,7 @@ impl AuditAction {
             AuditAction::DeploymentAbort => "deployment.abort",
             AuditAction::DeploymentRollback => "deployment.rollback",
             AuditAction::SandboxUpdate => "sandbox.update",
+            AuditAction::EnvironmentBindCluster => "environment.bind_cluster",
         }
     }
 }

@@ -98,6 +98,26 @@ test('the sandbox page changes a version\'s behaviour, and refuses a bad value b
   expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
 
+test('an operator registers an app by generating its objects, and it comes up', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signInAsAdmin(page);
+  await page.goto('/deployments?env=development');
+  await page.waitForLoadState('networkidle');
+  const form = page.getByTestId('register-app');
+  await form.getByText('Register an app').click();
+  await form.getByLabel('Name').fill('checkout');
+  await form.getByLabel('Image repository (no tag)').fill('Registry.Example.com/Checkout');
+  await form.getByRole('button', { name: 'Register' }).click();
+  await expect(form.locator('.field-error')).toContainText('is not an image repository');
+  await form.getByLabel('Image repository (no tag)').fill('registry.example.com/checkout');
+  await form.getByRole('button', { name: 'Register' }).click();
+  const checkout = page.getByTestId('app-checkout');
+  await expect(checkout.getByTestId('version-primary')).toContainText('v1', { timeout: 15_000 });
+  await expect(checkout.getByTestId('version-primary')).toContainText('2/2 ready', { timeout: 15_000 });
+  await expect(checkout).toContainText('Deployment checkout · Service checkout · container checkout · image registry.example.com/checkout');
+  expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+});
+
 test('the deployment pages pass an accessibility check', async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();

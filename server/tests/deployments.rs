@@ -165,12 +165,26 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
     let t = TestApp::new(backend).await;
     let ops = Client::new(&t, "operator").await;
     app_ready(&ops, "v1").await;
+    let flag = json!({"key": "new-checkout", "name": "New checkout", "valueType": "boolean",
+        "variants": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "environments": {"production": {"enabled": false, "defaultVariant": "on", "offVariant": "off"}}});
+    let (status, body) = ops.call(Method::POST, "/api/v1/flags", Some(flag)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = start(
         &ops,
         "v2",
         json!({"type": "blueGreen", "scaleDownDelaySeconds": 30}),
     )
     .await;
+    // The release's feature goes on with it.
+    let (status, _) = ops
+        .call(
+            Method::POST,
+            "/api/v1/flags/new-checkout/environments/production/toggle",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     wait_for(&ops, id, "the preview", |d| stage(d) == "awaitPromotion").await;
     assert_eq!(
         served_by(&t, "storefront", 50).await,
@@ -198,6 +212,7 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
     assert_eq!(status, StatusCode::OK);
     assert_eq!(snapshots[0]["version"], "v1");
     assert_eq!(snapshots[0]["schemaVersion"], "42");
+    assert_eq!(snapshots[0]["flags"], json!(["new-checkout: off"]));
     let held: Vec<String> = snapshots[0]["objects"]
         .as_array()
         .expect("objects")
@@ -272,7 +287,19 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
                 true
             ),
             ("Service storefront-preview".into(), "deleted".into(), true),
+            (
+                "Flag new-checkout".into(),
+                "switched off again".into(),
+                true
+            ),
         ]
+    );
+    let (_, flag) = ops
+        .call(Method::GET, "/api/v1/flags/new-checkout", None)
+        .await;
+    assert_eq!(
+        flag["environments"]["production"]["enabled"], false,
+        "{flag}"
     );
     let d = wait_for(&ops, id, "the rolled-back deployment", |d| {
         outcome(d).is_some()
@@ -480,7 +507,161 @@ async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: B
     );
 }
 
+async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let dev = Client::new(&t, "developer").await;
+    app_ready(&dev, "v1").await;
+    let store = &t.deploy.sandbox.store;
+    let kind = varai_server::sandbox::Kind::Deployment;
+    let id = start(
+        &dev,
+        "v2",
+        json!({"type": "rolling", "maxSurge": 1, "maxUnavailable": 0}),
+    )
+    .await;
+    // Someone deletes the Deployment under the controller's feet.
+    let manifest = store
+        .delete(kind, "production", "storefront")
+        .expect("the Deployment was there");
+    let failing = wait_for(&dev, id, "the error to show", |d| {
+        d["attempts"].as_u64().unwrap_or(0) >= 2
+    })
+    .await;
+    let error = failing["deployment"]["lastError"].as_str().unwrap_or("");
+    assert!(
+        error.contains("deployments.apps \"storefront\" not found")
+            || error.contains("Deployment \"storefront\" not found"),
+        "{error}"
+    );
+    let logged: Vec<&str> = failing["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["level"] == "error")
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert_eq!(
+        logged.len(),
+        1,
+        "the same error is logged once, not per attempt: {logged:?}"
+    );
+    assert!(logged[0].contains("retrying with back-off"), "{logged:?}");
+
+    // It comes back; the controller carries on and finishes.
+    let mut again = manifest.clone();
+    for field in ["uid", "resourceVersion", "creationTimestamp", "generation"] {
+        again["metadata"].as_object_mut().map(|m| m.remove(field));
+    }
+    again.as_object_mut().map(|o| o.remove("status"));
+    store
+        .create(kind, "production", again, "2026-11-26T00:00:00Z")
+        .expect("recreated");
+    let done = wait_for(&dev, id, "the deployment to finish", |d| {
+        outcome(d).is_some()
+    })
+    .await;
+    assert_eq!(
+        outcome(&done["deployment"]).as_deref(),
+        Some("succeeded"),
+        "{done:#}"
+    );
+    assert_eq!(done["deployment"]["lastError"], Value::Null);
+    let messages: Vec<&str> = done["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"the cluster answers again"),
+        "{messages:?}"
+    );
+    app_ready(&dev, "v2").await;
+}
+
+async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let admin = Client::new(&t, "admin").await;
+    let ops = Client::new(&t, "operator").await;
+    const CLUSTER: &str = "/api/v1/environments/staging/cluster";
+    let (status, now) = admin.call(Method::GET, CLUSTER, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        now,
+        json!({"context": null, "namespace": "staging"}),
+        "the sandbox, one namespace per environment"
+    );
+
+    let (status, _) = ops
+        .call(Method::PUT, CLUSTER, Some(json!({"namespace": "shop"})))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, err) = admin
+        .call(Method::PUT, CLUSTER, Some(json!({"namespace": "Shop_1"})))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("namespace"))
+    );
+    let (status, err) = admin
+        .call(
+            Method::PUT,
+            CLUSTER,
+            Some(json!({"context": "no-such-context"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+    let message = err["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("'no-such-context'") && message.contains("the binding was not changed"),
+        "{message}"
+    );
+
+    let (status, bound) = admin
+        .call(Method::PUT, CLUSTER, Some(json!({"namespace": "shop"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bound}");
+    assert_eq!(bound["namespace"], "shop");
+    // The sandbox seeds the demo app in a namespace it is given.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, apps) = admin
+            .call(Method::GET, "/api/v1/environments/staging/apps", None)
+            .await;
+        if apps[0]["versions"][0]["ready"] == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "storefront never ran in namespace shop: {apps}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        t.deploy
+            .sandbox
+            .store
+            .get(
+                varai_server::sandbox::Kind::Deployment,
+                "shop",
+                "storefront"
+            )
+            .is_ok()
+    );
+    let (_, audit) = admin.call(Method::GET, "/api/v1/audit", None).await;
+    let bind = audit["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["action"] == "environment.bind_cluster")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(bind["target"], "environment:staging", "{audit}");
+}
+
 on_both_backends!(
+    an_admin_binds_an_environment_to_a_cluster,
+    cluster_errors_are_retried_with_back_off_and_shown,
     a_canary_walks_its_steps_is_promoted_and_the_new_version_serves,
     blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_delay,
     rolling_and_recreate_update_the_app_in_place,

@@ -268,3 +268,16 @@ impl Control {
         }
     }
 }
+
+/// The cluster an environment deploys to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterBinding {
+    /// A kubeconfig context, or `in-cluster`; absent for the built-in sandbox.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The namespace; absent for the environment's key.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}

@@ -10,8 +10,8 @@ use varai_domain::deploy::names::{check_image, check_object_name, check_version}
 use super::{Actor, AppState, Principal};
 use crate::error::{AppError, Result};
 use crate::models::{
-    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
-    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
+    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 
 /// Apps, deployments, snapshots and the sandbox: what the server does with the database and
@@ -50,6 +50,14 @@ pub trait Deployer: Send + Sync + 'static {
         app: &str,
         request: RollbackRequest,
     ) -> Result<RollbackRecord>;
+    async fn cluster(&self, environment: &str) -> Result<ClusterBinding>;
+    /// Binds the environment to a cluster after checking it answers.
+    async fn bind_cluster(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        binding: ClusterBinding,
+    ) -> Result<ClusterBinding>;
     async fn sandbox(&self) -> Result<SandboxView>;
     async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()>;
     async fn set_rate(
@@ -247,5 +255,48 @@ pub async fn set_rate(
     state
         .deploy
         .set_rate(&who.actor, namespace, app, per_second)
+        .await
+}
+
+pub async fn cluster(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+) -> Result<ClusterBinding> {
+    who.require(Role::Viewer)?;
+    state.deploy.cluster(environment).await
+}
+
+/// Binds an environment to a cluster: a kubeconfig context (or `in-cluster`) and a namespace.
+/// Admins only.
+pub async fn bind_cluster(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    mut binding: ClusterBinding,
+) -> Result<ClusterBinding> {
+    who.require(Role::Admin)?;
+    binding.context = binding
+        .context
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    binding.namespace = binding
+        .namespace
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if let Some(c) = &binding.context
+        && (c.len() > 253 || c.chars().any(char::is_control))
+    {
+        return Err(AppError::Invalid {
+            field: "context".into(),
+            message: "a kubeconfig context name of at most 253 printable characters".into(),
+        });
+    }
+    if let Some(n) = &binding.namespace {
+        check_object_name("namespace", n)?;
+    }
+    state
+        .deploy
+        .bind_cluster(&who.actor, environment, binding)
         .await
 }

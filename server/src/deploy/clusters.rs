@@ -75,7 +75,8 @@ impl Clusters {
     }
 }
 
-async fn connect(context: &str) -> Result<kube::Client, String> {
+/// A client for a kubeconfig context, or the cluster this server runs in.
+pub async fn connect(context: &str) -> Result<kube::Client, String> {
     let config = if context == IN_CLUSTER {
         kube::Config::incluster().map_err(|e| e.to_string())?
     } else {

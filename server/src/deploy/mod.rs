@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use varai_app::error::{AppError, Result};
 use varai_app::models::{
-    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
-    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
+    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use varai_app::ssr::{Actor, Deployer, FlagStore, now_ms};
 use varai_domain::AuditAction;
@@ -345,6 +345,50 @@ impl Deployer for DeployService {
             duration_ms,
         };
         Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
+    }
+
+    async fn cluster(&self, environment: &str) -> Result<ClusterBinding> {
+        let (context, namespace) = self.store.cluster_binding(environment).await?;
+        Ok(ClusterBinding {
+            context,
+            namespace: Some(namespace),
+        })
+    }
+
+    async fn bind_cluster(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        binding: ClusterBinding,
+    ) -> Result<ClusterBinding> {
+        self.store.environment(environment).await?;
+        let namespace = binding
+            .namespace
+            .clone()
+            .unwrap_or_else(|| environment.to_owned());
+        match &binding.context {
+            None => self
+                .clusters
+                .sandbox
+                .seed(&namespace, &varai_domain::clock::format_rfc3339(now_ms())),
+            Some(context) => {
+                // Refuse a cluster that does not answer, rather than find out mid-deployment.
+                let client = clusters::connect(context).await.map_err(|e| {
+                    AppError::Unavailable(format!(
+                        "cannot reach the cluster of context '{context}': {e}; the binding was not changed"
+                    ))
+                })?;
+                client.apiserver_version().await.map_err(|e| {
+                    AppError::Unavailable(format!(
+                        "the cluster of context '{context}' did not answer: {e}; the binding was not changed"
+                    ))
+                })?;
+            }
+        }
+        self.store
+            .set_cluster_binding(actor, environment, &binding, now_ms())
+            .await?;
+        self.cluster(environment).await
     }
 
     async fn sandbox(&self) -> Result<SandboxView> {

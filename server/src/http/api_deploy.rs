@@ -9,8 +9,8 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use varai_app::models::{
-    AppLive, AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp,
-    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
+    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use varai_app::ssr::deploy;
 use varai_app::ssr::{AppState, Caller};
@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/environments/{env}/apps/{app}/rollback", post(roll_back))
         .route("/deployments/{id}", get(get_deployment))
         .route("/deployments/{id}/{control}", post(control_deployment))
+        .route(
+            "/environments/{env}/cluster",
+            get(get_cluster).put(bind_cluster),
+        )
         .route("/sandbox", get(sandbox))
         .route("/sandbox/profiles", put(set_profile))
         .route("/sandbox/rates", put(set_rate))
@@ -45,14 +49,44 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_apps, register_app, get_app, list_deployments, start_deployment, list_snapshots,
+    paths(get_cluster, bind_cluster, list_apps, register_app, get_app, list_deployments, start_deployment, list_snapshots,
           roll_back, get_deployment, control_deployment, sandbox, set_profile, set_rate),
-    components(schemas(AppLive, AppRecord, NewApp, DeployRequest, DeploymentRecord, DeploymentEvent,
+    components(schemas(ClusterBinding, AppLive, AppRecord, NewApp, DeployRequest, DeploymentRecord, DeploymentEvent,
                        DeploymentDetail, SnapshotRecord, RollbackRequest, RollbackRecord, SandboxView,
                        SandboxProfile, RateChange)),
     tags((name = "deployments", description = "Apps, deployments (Canary, Blue-Green, Rolling, Recreate), snapshots, rollback and the sandbox cluster"))
 )]
 pub struct DeployApiDoc;
+
+/// The cluster an environment deploys to (no context: the built-in sandbox).
+#[utoipa::path(get, path = "/api/v1/environments/{env}/cluster", tag = "deployments",
+    params(("env" = String, Path)),
+    responses((status = 200, body = ClusterBinding), (status = 404, body = ErrorBody)))]
+async fn get_cluster(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(env): ApiPath<String>,
+) -> ApiResult<Json<ClusterBinding>> {
+    Ok(Json(
+        deploy::cluster(&state, &signed_in(caller)?, &env).await?,
+    ))
+}
+
+/// Binds an environment to a kubeconfig context (or `in-cluster`) and a namespace, after
+/// checking the cluster answers; no context means the sandbox. Admin only.
+#[utoipa::path(put, path = "/api/v1/environments/{env}/cluster", tag = "deployments",
+    request_body = ClusterBinding, params(("env" = String, Path)),
+    responses((status = 200, body = ClusterBinding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn bind_cluster(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(env): ApiPath<String>,
+    ApiJson(body): ApiJson<ClusterBinding>,
+) -> ApiResult<Json<ClusterBinding>> {
+    Ok(Json(
+        deploy::bind_cluster(&state, &signed_in(caller)?, &env, body).await?,
+    ))
+}
 
 /// Apps of an environment with what runs now and any deployment in progress.
 #[utoipa::path(get, path = "/api/v1/environments/{env}/apps", tag = "deployments",

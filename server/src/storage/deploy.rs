@@ -203,6 +203,38 @@ impl SqlxStore {
         Ok((context, namespace.unwrap_or_else(|| environment.to_owned())))
     }
 
+    /// Sets an environment's cluster, with its audit record.
+    pub(crate) async fn set_cluster_binding(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        binding: &varai_app::models::ClusterBinding,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (context, namespace) = self.cluster_binding(environment).await?;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query(
+            "UPDATE environments SET cluster_context = $1, cluster_namespace = $2 WHERE key = $3",
+        )
+        .bind(&binding.context)
+        .bind(&binding.namespace)
+        .bind(environment)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("bind a cluster"))?;
+        let event = NewEvent {
+            actor,
+            action: AuditAction::EnvironmentBindCluster,
+            target: format!("environment:{environment}"),
+            before: Some(json(
+                &serde_json::json!({"context": context, "namespace": namespace}),
+            )),
+            after: state_json(binding),
+            at: now,
+        };
+        commit_with_event(tx, event).await
+    }
+
     pub(crate) async fn insert_app(
         &self,
         actor: &Actor,

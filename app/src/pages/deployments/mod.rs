@@ -5,6 +5,7 @@
 
 mod deploy_form;
 mod live;
+mod register;
 mod rollback;
 
 use leptos::prelude::*;
@@ -17,7 +18,7 @@ use varai_domain::Role;
 use crate::components::ErrorNote;
 use crate::error::AppError;
 use crate::models::{
-    AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, Environment,
+    AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, Environment, NewApp,
     RollbackRecord, RollbackRequest, SnapshotRecord, VersionLive,
 };
 
@@ -96,6 +97,12 @@ pub async fn read_app_now(env: String, app: String) -> Result<AppNow, AppError> 
     })
 }
 
+#[leptos::server(prefix = "/rpc", endpoint = "deployments/register", input = Json)]
+pub async fn register_app(env: String, app: NewApp) -> Result<AppRecord, AppError> {
+    let (state, who) = crate::ssr::caller::signed_in().await?;
+    crate::ssr::deploy::register_app(&state, &who, &env, app).await
+}
+
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/start", input = Json)]
 pub async fn start_deployment(
     env: String,
@@ -145,6 +152,7 @@ pub fn every_second() -> ReadSignal<u64> {
 /// The actions every panel shares, so that any of them refreshes the page at once.
 #[derive(Clone, Copy)]
 pub struct Actions {
+    pub register: ServerAction<RegisterApp>,
     pub start: ServerAction<StartDeployment>,
     pub control: ServerAction<ControlDeployment>,
     pub rollback: ServerAction<RollBack>,
@@ -166,6 +174,7 @@ pub fn DeploymentsPage() -> impl IntoView {
     let query = use_query_map();
     let env = move || query.with(|q| q.get("env"));
     let actions = Actions {
+        register: ServerAction::<RegisterApp>::new(),
         start: ServerAction::<StartDeployment>::new(),
         control: ServerAction::<ControlDeployment>::new(),
         rollback: ServerAction::<RollBack>::new(),
@@ -224,6 +233,7 @@ fn Frame(frame: DeploymentsFrame, actions: Actions) -> impl IntoView {
             )}</p>
         })}
         {panels}
+        {can_operate.then(|| view! { <register::RegisterForm env=frame.env.clone() action=actions.register/> })}
     }
 }
 

@@ -1,0 +1,123 @@
+//! Registering an app in an environment, for operators: either by naming the Deployment,
+//! Service and container it already has in the cluster, or by generating them from an image,
+//! a port, a replica count and resources.
+
+use leptos::prelude::*;
+
+use super::RegisterApp;
+use crate::components::{ActionResult, FieldError};
+use crate::models::{NewApp, NewWorkload};
+
+#[component]
+pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl IntoView {
+    let field = |initial: &str| RwSignal::new(initial.to_owned());
+    let (name, image, deployment, service, container) =
+        (field(""), field(""), field(""), field(""), field(""));
+    let generate = RwSignal::new(true);
+    let (version, port, replicas, cpu, memory) = (
+        field("v1"),
+        field("8080"),
+        field("2"),
+        field("100m"),
+        field("128Mi"),
+    );
+    let problem = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let optional = |s: RwSignal<String>| {
+            let v = s.get_untracked().trim().to_owned();
+            (!v.is_empty()).then_some(v)
+        };
+        let create = if generate.get_untracked() {
+            let (Ok(port), Ok(replicas)) = (
+                port.get_untracked().trim().parse::<u16>(),
+                replicas.get_untracked().trim().parse::<u32>(),
+            ) else {
+                problem.set(Some("Port and replicas must be whole numbers".into()));
+                return;
+            };
+            Some(NewWorkload {
+                version: version.get_untracked().trim().to_owned(),
+                port,
+                replicas,
+                cpu: optional(cpu),
+                memory: optional(memory),
+            })
+        } else {
+            None
+        };
+        problem.set(None);
+        action.dispatch(RegisterApp {
+            env: env.clone(),
+            app: NewApp {
+                name: name.get_untracked(),
+                deployment: optional(deployment),
+                service: optional(service),
+                container: optional(container),
+                image: image.get_untracked(),
+                create,
+            },
+        });
+    };
+    let input = move |id: &'static str,
+                      label: &'static str,
+                      signal: RwSignal<String>,
+                      hint: &'static str| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input id=id type="text" placeholder=hint prop:value=move || signal.get()
+                    on:input=move |ev| signal.set(event_target_value(&ev))/>
+            </div>
+        }
+    };
+    view! {
+        <details class="panel-form" data-testid="register-app">
+            <summary class="button">"Register an app"</summary>
+            <form class="stack" on:submit=submit novalidate>
+                <div class="form-grid">
+                    {input("app-name", "Name", name, "e.g. checkout")}
+                    {input("app-image", "Image repository (no tag)", image, "e.g. registry.example.com/checkout")}
+                </div>
+                <FieldError value=action.value() field="name"/>
+                <FieldError value=action.value() field="image"/>
+                <fieldset class="field">
+                    <legend>"Objects"</legend>
+                    <label class="check">
+                        <input type="radio" name="register-mode" prop:checked=move || generate.get()
+                            on:change=move |_| generate.set(true)/>
+                        " Generate a Deployment and a Service"
+                    </label>
+                    <label class="check">
+                        <input type="radio" name="register-mode" prop:checked=move || !generate.get()
+                            on:change=move |_| generate.set(false)/>
+                        " Use the ones already in the cluster"
+                    </label>
+                </fieldset>
+                <div class="form-grid">
+                    {input("app-deployment", "Deployment", deployment, "default: the name")}
+                    {input("app-service", "Service", service, "default: the name")}
+                    {input("app-container", "Container", container, "default: the name")}
+                </div>
+                <FieldError value=action.value() field="deployment"/>
+                <FieldError value=action.value() field="service"/>
+                <FieldError value=action.value() field="container"/>
+                <Show when=move || generate.get()>
+                    <div class="form-grid">
+                        {input("app-version", "First version (tag)", version, "e.g. v1")}
+                        {input("app-port", "Container port", port, "e.g. 8080")}
+                        {input("app-replicas", "Replicas", replicas, "e.g. 2")}
+                        {input("app-cpu", "CPU request", cpu, "e.g. 100m")}
+                        {input("app-memory", "Memory request", memory, "e.g. 128Mi")}
+                    </div>
+                </Show>
+                <FieldError value=action.value() field="create.version"/>
+                <FieldError value=action.value() field="create.port"/>
+                <FieldError value=action.value() field="create.replicas"/>
+                {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
+                <button type="submit" class="button primary">"Register"</button>
+                <ActionResult value=action.value() success="App registered."/>
+            </form>
+        </details>
+    }
+}
