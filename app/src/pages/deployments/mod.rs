@@ -251,10 +251,14 @@ fn AppPanel(
     let tick = every_second();
     let (env_key, app_name) = (env.clone(), app.name.clone());
     // Read in the browser only, every second: the page's frame comes from the server, the
-    // live state follows it.
-    let now = LocalResource::new(move || {
+    // live state follows it (a plain signal, so hydration has nothing to wait for).
+    let now = RwSignal::new(None::<Result<AppNow, AppError>>);
+    Effect::new(move |_| {
         let _ = (tick.get(), actions.version());
-        read_app_now(env_key.clone(), app_name.clone())
+        let (env, app) = (env_key.clone(), app_name.clone());
+        leptos::task::spawn_local(async move {
+            now.set(Some(read_app_now(env, app).await));
+        });
     });
     let details = format!(
         "Deployment {} · Service {} · container {} · image {}",
@@ -268,14 +272,11 @@ fn AppPanel(
                     <p class="hint">{details}</p>
                 </div>
             </header>
-            <Transition fallback=|| view! { <p class="muted">"Reading the cluster…"</p> }>
-                {move || Suspend::new(async move {
-                    match now.await {
-                        Ok(now) => view! { <live::AppNowView now can_operate actions/> }.into_any(),
-                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match now.get() {
+                None => view! { <p class="muted">"Reading the cluster…"</p> }.into_any(),
+                Some(Ok(now)) => view! { <live::AppNowView now can_operate actions/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+            }}
             <div class="grid two">
                 {can_deploy.then(|| view! {
                     <deploy_form::DeployForm env=env.clone() app=app.name.clone() versions=versions.clone() action=actions.start/>

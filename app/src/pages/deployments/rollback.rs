@@ -13,15 +13,15 @@ pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) ->
     let open = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let (env_r, app_r) = (env.clone(), app.clone());
-    let snapshots = LocalResource::new(move || {
+    // Read when the confirmation opens (and after each rollback), in the browser.
+    let snapshots = RwSignal::new(None::<Result<Vec<SnapshotRecord>, crate::error::AppError>>);
+    Effect::new(move |_| {
         let (open, _) = (open.get(), action.version().get());
         let (env, app) = (env_r.clone(), app_r.clone());
-        async move {
-            if open {
-                app_snapshots(env, app).await.map(Some)
-            } else {
-                Ok(None)
-            }
+        if open {
+            leptos::task::spawn_local(async move {
+                snapshots.set(Some(app_snapshots(env, app).await));
+            });
         }
     });
     let reason_id = format!("rollback-reason-{app}");
@@ -54,21 +54,18 @@ pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) ->
         <details class="panel-form danger-zone" data-testid="rollback">
             // The snapshot is read when the confirmation opens, not before.
             <summary class="button danger" on:click=move |_| open.update(|o| *o = !*o)>"Roll back…"</summary>
-            <Transition fallback=|| view! { <p class="muted">"Reading the snapshot…"</p> }>
-                {move || {
-                    let (env, app, reason_id) = (env.clone(), app.clone(), reason_id.clone());
-                    Suspend::new(async move {
-                        match snapshots.await {
-                            Ok(Some(list)) => match list.into_iter().next() {
-                                Some(s) => view! { <Confirm s env app reason reason_id action/> }.into_any(),
-                                None => view! { <p class="muted">"There is no snapshot yet: one is taken when a deployment starts."</p> }.into_any(),
-                            },
-                            Ok(None) => ().into_any(),
-                            Err(e) => view! { <ErrorNote error=e/> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            {move || {
+                let (env, app, reason_id) = (env.clone(), app.clone(), reason_id.clone());
+                match snapshots.get() {
+                    None if open.get() => view! { <p class="muted">"Reading the snapshot…"</p> }.into_any(),
+                    None => ().into_any(),
+                    Some(Ok(list)) => match list.into_iter().next() {
+                        Some(s) => view! { <Confirm s env app reason reason_id action/> }.into_any(),
+                        None => view! { <p class="muted">"There is no snapshot yet: one is taken when a deployment starts."</p> }.into_any(),
+                    },
+                    Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+                }
+            }}
             {result}
         </details>
     }
