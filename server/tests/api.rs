@@ -219,6 +219,17 @@ async fn the_openapi_document_describes_the_api() {
         "/api/v1/flags/{key}/environments/{env}/toggle",
         "/api/v1/sdk-keys",
         "/api/v1/import/unleash",
+        "/api/v1/environments/{env}/cluster",
+        "/api/v1/environments/{env}/apps",
+        "/api/v1/environments/{env}/apps/{app}",
+        "/api/v1/environments/{env}/apps/{app}/deployments",
+        "/api/v1/environments/{env}/apps/{app}/snapshots",
+        "/api/v1/environments/{env}/apps/{app}/rollback",
+        "/api/v1/deployments/{id}",
+        "/api/v1/deployments/{id}/{control}",
+        "/api/v1/sandbox",
+        "/api/v1/sandbox/profiles",
+        "/api/v1/sandbox/rates",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }

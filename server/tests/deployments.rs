@@ -659,7 +659,102 @@ async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {
     assert_eq!(bind["target"], "environment:staging", "{audit}");
 }
 
+async fn apps_are_registered_from_existing_objects_or_generated(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let ops = Client::new(&t, "operator").await;
+    let dev = Client::new(&t, "developer").await;
+    const APPS: &str = "/api/v1/environments/staging/apps";
+    let existing = json!({"name": "shop", "deployment": "storefront", "service": "storefront",
+                          "container": "storefront", "image": "registry.sandbox.local/storefront"});
+    let (status, _) = dev.call(Method::POST, APPS, Some(existing.clone())).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "registering is for operators"
+    );
+    for (mut body, field, says) in [
+        (
+            existing.clone(),
+            "deployment",
+            "no Deployment 'nowhere' in namespace staging",
+        ),
+        (
+            existing.clone(),
+            "container",
+            "Deployment 'storefront' has no container 'sidecar'",
+        ),
+        (existing.clone(), "image", "is not an image repository"),
+        (existing.clone(), "name", "'Shop' is not a valid name"),
+    ] {
+        match field {
+            "deployment" => body["deployment"] = json!("nowhere"),
+            "container" => body["container"] = json!("sidecar"),
+            "image" => body["image"] = json!("storefront:v1"),
+            _ => body["name"] = json!("Shop"),
+        }
+        let (status, err) = ops.call(Method::POST, APPS, Some(body)).await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{err}"
+        );
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(says),
+            "{err}"
+        );
+    }
+    let (status, shop) = ops.call(Method::POST, APPS, Some(existing.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{shop}");
+    assert_eq!(shop["deployment"], "storefront");
+    let (status, err) = ops.call(Method::POST, APPS, Some(existing)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+
+    let generated = json!({"name": "checkout", "image": "registry.example.com/checkout",
+        "create": {"version": "1.0.0", "port": 9000, "replicas": 2, "cpu": "50m", "memory": "64Mi"}});
+    let (status, body) = ops.call(Method::POST, APPS, Some(generated)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let store = &t.deploy.sandbox.store;
+    let d = store
+        .get(
+            varai_server::sandbox::Kind::Deployment,
+            "staging",
+            "checkout",
+        )
+        .expect("the Deployment was generated");
+    assert_eq!(
+        d["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "varai"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/checkout:1.0.0"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"],
+        "50m"
+    );
+    let svc = store
+        .get(varai_server::sandbox::Kind::Service, "staging", "checkout")
+        .expect("the Service was generated");
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 9000);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, app) = ops
+            .call(Method::GET, &format!("{APPS}/checkout"), None)
+            .await;
+        if app["versions"][0]["version"] == "1.0.0" && app["versions"][0]["ready"] == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "checkout never came up: {app}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 on_both_backends!(
+    apps_are_registered_from_existing_objects_or_generated,
     an_admin_binds_an_environment_to_a_cluster,
     cluster_errors_are_retried_with_back_off_and_shown,
     a_canary_walks_its_steps_is_promoted_and_the_new_version_serves,

@@ -22,6 +22,16 @@ pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl Into
         field("128Mi"),
     );
     let problem = RwSignal::new(None::<String>);
+    // A registered app gets its own panel: load the page again, scrolled to it.
+    let env_key = env.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(app)) = action.value().get() {
+            let _ = window().location().set_href(&format!(
+                "/deployments?env={env_key}&registered={0}#app-{0}",
+                app.name
+            ));
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let optional = |s: RwSignal<String>| {

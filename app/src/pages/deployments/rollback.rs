@@ -59,15 +59,60 @@ pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) ->
                 match snapshots.get() {
                     None if open.get() => view! { <p class="muted">"Reading the snapshot…"</p> }.into_any(),
                     None => ().into_any(),
-                    Some(Ok(list)) => match list.into_iter().next() {
-                        Some(s) => view! { <Confirm s env app reason reason_id action/> }.into_any(),
-                        None => view! { <p class="muted">"There is no snapshot yet: one is taken when a deployment starts."</p> }.into_any(),
-                    },
+                    Some(Ok(list)) if list.is_empty() => view! {
+                        <p class="muted">"There is no snapshot yet: one is taken when a deployment starts."</p>
+                    }.into_any(),
+                    Some(Ok(list)) => view! { <Choose list env app reason reason_id action/> }.into_any(),
                     Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             }}
             {result}
         </details>
+    }
+}
+
+/// The app's snapshots, newest first, with what each holds; the chosen one is confirmed below.
+#[component]
+fn Choose(
+    list: Vec<SnapshotRecord>,
+    env: String,
+    app: String,
+    reason: RwSignal<String>,
+    reason_id: String,
+    action: ServerAction<RollBack>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(0usize);
+    let options = (list.len() > 1).then(|| {
+        let items = list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let held: Vec<String> = s
+                    .objects
+                    .iter()
+                    .map(|o| format!("{} {}", o.kind, o.name))
+                    .collect();
+                view! {
+                    <label class="check">
+                        <input type="radio" name=format!("snapshot-{}", s.app) prop:checked=move || chosen.get() == i
+                            on:change=move |_| chosen.set(i)/>
+                        {format!(" #{} · version {}{} · {} · ", s.id, s.version,
+                            s.schema_version.as_ref().map(|v| format!(" (schema {v})")).unwrap_or_default(),
+                            held.join(", "))}
+                        <Timestamp ms=s.created_at/>
+                    </label>
+                }
+            })
+            .collect_view();
+        view! { <fieldset class="field snapshots"><legend>"Snapshot to restore"</legend>{items}</fieldset> }
+    });
+    let list = StoredValue::new(list);
+    view! {
+        {options}
+        {move || {
+            let s = list.with_value(|l| l[chosen.get().min(l.len() - 1)].clone());
+            view! { <Confirm s env=env.clone() app=app.clone() reason reason_id=reason_id.clone() action/> }
+        }}
     }
 }
 
