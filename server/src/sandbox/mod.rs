@@ -8,6 +8,7 @@ pub mod controllers;
 pub mod discovery;
 pub mod kind;
 pub mod objects;
+pub mod patch;
 pub mod simulation;
 pub mod store;
 pub mod table;

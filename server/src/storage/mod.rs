@@ -2,6 +2,7 @@
 //! adapter serves both through sqlx's `Any` driver; each backend has its own migrations.
 
 mod accounts;
+mod apps;
 mod audit;
 mod deploy;
 mod environments;
