@@ -49,6 +49,16 @@ impl DeployService {
 
     /// Takes one deployment one decision further.
     pub async fn reconcile(&self, d: DeploymentRecord) {
+        let _exclusive = self.lock_app(&d.environment, &d.app).await;
+        // Read again under the lock: a rollback or a person may have changed it meanwhile.
+        let d = match self.store.deployment_by_id(d.id).await {
+            Ok(fresh) if fresh.in_progress() => fresh,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(deployment = d.id, error = %e, "could not read a deployment");
+                return;
+            }
+        };
         let now = now_ms();
         let outcome = self.attempt(&d, now).await;
         let (update, events) = match outcome {

@@ -94,6 +94,7 @@ pub async fn launch(
         flags,
         clusters: Clusters::new(Arc::clone(&sandbox)),
         sandbox_port: port,
+        app_locks: Default::default(),
     });
     tasks.push(tokio::spawn(super::controller::run(
         Arc::clone(&service),

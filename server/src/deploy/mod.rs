@@ -27,6 +27,10 @@ use workloads::{AppObjects, MANAGED_BY};
 
 use crate::storage::{NewDeployment, NewRollback, SqlxStore};
 
+/// A lock per app, keyed by (environment, app name).
+pub type AppLocks =
+    std::sync::Mutex<std::collections::HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>;
+
 /// The server's side of deployments.
 pub struct DeployService {
     pub store: SqlxStore,
@@ -34,6 +38,9 @@ pub struct DeployService {
     pub clusters: Clusters,
     /// The loopback port the sandbox's API listens on, if it does.
     pub sandbox_port: Option<u16>,
+    /// One lock per app (environment, name): the controller's steps and a rollback never
+    /// interleave, so a step decided before a rollback cannot undo it.
+    pub app_locks: AppLocks,
 }
 
 fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
@@ -41,6 +48,18 @@ fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
 }
 
 impl DeployService {
+    /// Holds the app's lock until the guard is dropped.
+    pub async fn lock_app(&self, environment: &str, app: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.app_locks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry((environment.to_owned(), app.to_owned()))
+                .or_default(),
+        );
+        lock.lock_owned().await
+    }
+
     async fn target(&self, environment: &str) -> Result<Target> {
         self.clusters.target(&self.store, environment).await
     }
@@ -304,6 +323,7 @@ impl Deployer for DeployService {
         app: &str,
         request: RollbackRequest,
     ) -> Result<RollbackRecord> {
+        let _exclusive = self.lock_app(environment, app).await;
         let started = Instant::now();
         let app = self.store.app_named(environment, app).await?;
         let snapshots = self.store.snapshots_of(app.id).await?;
