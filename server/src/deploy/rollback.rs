@@ -10,7 +10,7 @@ use varai_app::models::{AppRecord, ObjectResult};
 use varai_app::ssr::flag_ports::FlagChange;
 use varai_app::ssr::{Actor, FlagStore, now_ms};
 
-use super::workloads::{AppObjects, preview_service};
+use super::workloads::{AppObjects, extra_deployments, preview_service};
 
 fn name_of(obj: &Value) -> String {
     obj.pointer("/metadata/name")
@@ -121,10 +121,7 @@ pub async fn restore_objects(
         }
     }
     let app = objects.app;
-    for name in [
-        format!("{}-canary", app.deployment),
-        format!("{}-preview", app.deployment),
-    ] {
+    for (name, _) in extra_deployments(app) {
         if let Ok(Some(_)) = objects.deployments.get_opt(&name).await {
             let outcome = objects.delete_if_present(&objects.deployments, &name).await;
             results.push(result(

@@ -32,6 +32,14 @@ pub fn secondary_name(app: &AppRecord, strategy: &Strategy) -> String {
     }
 }
 
+/// Every extra Deployment a strategy may have made beside the primary, with its role.
+pub fn extra_deployments(app: &AppRecord) -> [(String, &'static str); 2] {
+    [
+        (format!("{}-canary", app.deployment), "canary"),
+        (format!("{}-preview", app.deployment), "preview"),
+    ]
+}
+
 pub fn preview_service(app: &AppRecord) -> String {
     format!("{}-preview", app.service)
 }
@@ -125,11 +133,8 @@ impl<'a> AppObjects<'a> {
             .and_then(|s| s.selector)
             .unwrap_or_default();
         let mut out = Vec::new();
-        for (name, role) in [
-            (self.app.deployment.clone(), "primary"),
-            (format!("{}-canary", self.app.deployment), "canary"),
-            (format!("{}-preview", self.app.deployment), "preview"),
-        ] {
+        let primary = (self.app.deployment.clone(), "primary");
+        for (name, role) in std::iter::once(primary).chain(extra_deployments(self.app)) {
             let Some(d) = self.deployments.get_opt(&name).await? else {
                 continue;
             };
@@ -238,10 +243,7 @@ impl<'a> AppObjects<'a> {
                 self.ensure_secondary(strategy, version, *replicas).await
             }
             Action::RemoveSecondary => {
-                for name in [
-                    format!("{}-canary", app.deployment),
-                    format!("{}-preview", app.deployment),
-                ] {
+                for (name, _) in extra_deployments(app) {
                     self.delete_if_present(&self.deployments, &name).await?;
                 }
                 Ok(())

@@ -169,12 +169,7 @@ impl Sandbox {
     /// versions' profiles and a steady request rate.
     pub fn seed(&self, namespace: &str, now_rfc3339: &str) {
         for version in DEMO_VERSIONS {
-            if self
-                .simulation
-                .profiles()
-                .iter()
-                .all(|p| !(p.namespace == namespace && p.app == DEMO_APP && p.version == version))
-            {
+            if !self.simulation.describes(namespace, DEMO_APP, version) {
                 self.simulation.set_behaviour(
                     namespace,
                     DEMO_APP,
@@ -183,12 +178,7 @@ impl Sandbox {
                 );
             }
         }
-        if self
-            .simulation
-            .rates()
-            .iter()
-            .all(|(ns, app, _)| !(ns == namespace && app == DEMO_APP))
-        {
+        if !self.simulation.has_rate(namespace, DEMO_APP) {
             self.simulation.set_rate(namespace, DEMO_APP, DEFAULT_RATE);
         }
         let labels = json!({"app": DEMO_APP, "app.kubernetes.io/managed-by": "varai"});

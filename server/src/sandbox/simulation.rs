@@ -93,6 +93,18 @@ impl Simulation {
             .unwrap_or_default()
     }
 
+    /// Whether someone described this version.
+    pub fn describes(&self, ns: &str, app: &str, version: &str) -> bool {
+        self.read().behaviours.contains_key(&key3(ns, app, version))
+    }
+
+    /// Whether the app has a request rate set.
+    pub fn has_rate(&self, ns: &str, app: &str) -> bool {
+        self.read()
+            .rates
+            .contains_key(&(ns.to_owned(), app.to_owned()))
+    }
+
     pub fn set_behaviour(&self, ns: &str, app: &str, version: &str, behaviour: Behaviour) {
         self.write()
             .behaviours

@@ -383,15 +383,13 @@ impl ObjectStore {
         how: PatchType,
     ) -> Result<Value, StoreError> {
         let mut obj = self.get(kind, namespace, name)?;
+        let current = obj.pointer("/metadata/resourceVersion").cloned();
         merge(&mut obj, patch, how);
         // A patch that names a resourceVersion is checked like a replace; otherwise the
-        // current one is used, so a patch never conflicts by accident.
+        // version read above is used, so a patch never conflicts by accident.
         if patch.pointer("/metadata/resourceVersion").is_none()
             && obj.is_object()
-            && let Some(current) = self
-                .get(kind, namespace, name)?
-                .pointer("/metadata/resourceVersion")
-                .cloned()
+            && let Some(current) = current
         {
             set_meta(&mut obj, "resourceVersion", current);
         }
