@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and running need, skipping whatever is already present.
-# With --test, also what the tests need: Chromium and kubectl from Debian and a running
-# PostgreSQL.
+# Prometheus and Alertmanager come from Debian (the server supervises its own Prometheus when
+# no URL is configured). With --test, also what the tests need: Chromium and kubectl from
+# Debian and a running PostgreSQL.
 # Only crates.io, npm and Debian packages are used; nothing downloads a browser or a binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,18 +33,23 @@ if [ "$(cat end2end/node_modules/.varai-lock 2>/dev/null)" != "$lock_sum" ]; the
   echo "$lock_sum" > end2end/node_modules/.varai-lock
 fi
 
+# Debian packages: Prometheus and Alertmanager always; with --test also Chromium for the
+# browser tests and kubectl (kubernetes-client) to check the sandbox cluster as an outside client.
+missing=()
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 if [ "${1:-}" = "--test" ]; then
-  # Chromium for the browser tests; kubectl (Debian's kubernetes-client) to check the
-  # sandbox cluster as an outside client.
-  missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]} from Debian"
-    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} from Debian"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     say "starting PostgreSQL"
     for v in /etc/postgresql/*; do

@@ -5,6 +5,7 @@
 //! rules (a form can validate exactly as the server will).
 
 pub mod account;
+pub mod analysis;
 pub mod audit;
 pub mod clock;
 pub mod deploy;
