@@ -72,6 +72,22 @@ pub enum AuditAction {
     SandboxUpdate,
     #[serde(rename = "environment.bind_cluster")]
     EnvironmentBindCluster,
+    #[serde(rename = "analysis_template.save")]
+    AnalysisTemplateSave,
+    #[serde(rename = "analysis_template.delete")]
+    AnalysisTemplateDelete,
+    #[serde(rename = "alert_rule.save")]
+    AlertRuleSave,
+    #[serde(rename = "alert_rule.delete")]
+    AlertRuleDelete,
+    #[serde(rename = "alert.receive")]
+    AlertReceive,
+    #[serde(rename = "saved_query.save")]
+    SavedQuerySave,
+    #[serde(rename = "saved_query.delete")]
+    SavedQueryDelete,
+    #[serde(rename = "environment.set_prometheus")]
+    EnvironmentSetPrometheus,
 }
 
 impl AuditAction {
@@ -110,6 +126,14 @@ impl AuditAction {
             AuditAction::DeploymentRollback => "deployment.rollback",
             AuditAction::SandboxUpdate => "sandbox.update",
             AuditAction::EnvironmentBindCluster => "environment.bind_cluster",
+            AuditAction::AnalysisTemplateSave => "analysis_template.save",
+            AuditAction::AnalysisTemplateDelete => "analysis_template.delete",
+            AuditAction::AlertRuleSave => "alert_rule.save",
+            AuditAction::AlertRuleDelete => "alert_rule.delete",
+            AuditAction::AlertReceive => "alert.receive",
+            AuditAction::SavedQuerySave => "saved_query.save",
+            AuditAction::SavedQueryDelete => "saved_query.delete",
+            AuditAction::EnvironmentSetPrometheus => "environment.set_prometheus",
         }
     }
 }

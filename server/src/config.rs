@@ -88,6 +88,18 @@ pub struct ServeArgs {
     /// Milliseconds a sandbox pod takes to become ready.
     #[arg(long, env = "VARAI_SANDBOX_POD_READY_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub sandbox_pod_ready_ms: u64,
+    /// Prometheus for environments without their own URL. Without it the server starts its
+    /// own on loopback when a `prometheus` binary is on the PATH.
+    #[arg(long, env = "VARAI_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+    /// Where the server's own Prometheus listens (default: a free loopback port); `off` to
+    /// not start one.
+    #[arg(long, env = "VARAI_PROMETHEUS_ADDR", value_parser = parse_optional_addr)]
+    pub prometheus_addr: Option<OptionalAddr>,
+    /// Seconds between scrapes of the server's own Prometheus, and between alert rule
+    /// evaluations.
+    #[arg(long, env = "VARAI_SCRAPE_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub scrape_seconds: u32,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
@@ -101,7 +113,7 @@ fn parse_optional_addr(value: &str) -> Result<OptionalAddr, String> {
         return Ok(OptionalAddr(None));
     }
     value.parse().map(|a| OptionalAddr(Some(a))).map_err(|_| {
-        format!("'{value}' is not an IP address and port such as 127.0.0.1:6443, or off (VARAI_SANDBOX_ADDR)")
+        format!("'{value}' is not an IP address and port such as 127.0.0.1:6443, or off")
     })
 }
 

@@ -5,6 +5,7 @@ pub mod config;
 pub mod deploy;
 pub mod flags;
 pub mod http;
+pub mod monitor;
 pub mod sandbox;
 pub mod storage;
 
@@ -42,6 +43,10 @@ pub struct Server {
     pub store: SqlxStore,
     /// The sandbox, the deployment controller and the sandbox's loopback API.
     pub deploy: deploy::launch::Launched,
+    /// Prometheus, analysis and alerts.
+    pub monitor: Arc<monitor::MonitorService>,
+    /// The analysis runner and rule evaluator.
+    pub monitor_task: tokio::task::JoinHandle<()>,
 }
 
 /// Connects the database, creates the first admin when there are no users, and builds the state.
@@ -74,11 +79,31 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         },
     )
     .await?;
+    let server_prometheus = match (&args.prometheus_url, args.prometheus_addr) {
+        (Some(url), _) => {
+            monitor::ServerPrometheus::Configured(url.trim_end_matches('/').to_owned())
+        }
+        (None, Some(config::OptionalAddr(None))) => monitor::ServerPrometheus::Missing(
+            "no Prometheus: VARAI_PROMETHEUS_ADDR is off and no VARAI_PROMETHEUS_URL is set".into(),
+        ),
+        (None, _) => monitor::ServerPrometheus::Missing(
+            "no Prometheus yet: the server's own is starting".into(),
+        ),
+    };
+    let (monitor, monitor_task) = monitor::launch::launch(
+        store.clone(),
+        Arc::clone(&deploy.service),
+        server_prometheus,
+        args.scrape_seconds,
+        Duration::from_millis(250),
+    )
+    .await?;
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
         accounts: Arc::new(store.clone()),
         flags,
         deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
+        monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
         storage: store.backend().label(),
     };
     let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -90,6 +115,8 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         state,
         store,
         deploy,
+        monitor,
+        monitor_task,
     })
 }
 
@@ -132,6 +159,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("VARAI_ADDR: could not listen on {}", args.addr))?;
+    let _own_prometheus = start_own_prometheus(&args, &listener, &server.monitor);
     let sweeper = tokio::spawn(sweep_sessions(server.sessions.clone()));
     let watcher = server
         .flag_cache
@@ -160,12 +188,64 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the HTTP server failed")?;
     sweeper.abort();
     watcher.abort();
+    server.monitor_task.abort();
     if let Some(t) = listener_task {
         t.abort();
     }
     server.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the server's own Prometheus, scraping this server, unless a URL is configured or
+/// it is turned off; says plainly when there is no `prometheus` binary.
+fn start_own_prometheus(
+    args: &ServeArgs,
+    listener: &TcpListener,
+    monitor: &monitor::MonitorService,
+) -> Option<monitor::own::OwnPrometheus> {
+    if args.prometheus_url.is_some() || args.prometheus_addr == Some(config::OptionalAddr(None)) {
+        return None;
+    }
+    let missing = |why: String| {
+        tracing::warn!("{why}");
+        monitor.set_server_prometheus(monitor::ServerPrometheus::Missing(why));
+        None
+    };
+    let Some(binary) = monitor::own::find_binary() else {
+        return missing(
+            "no Prometheus: no VARAI_PROMETHEUS_URL is set and there is no `prometheus` on the PATH (Debian package prometheus; `make run` installs it)".into(),
+        );
+    };
+    let target = match listener.local_addr() {
+        Ok(a) => a.to_string(),
+        Err(e) => {
+            return missing(format!(
+                "no Prometheus: the server's address is unknown: {e}"
+            ));
+        }
+    };
+    let listen = match args.prometheus_addr {
+        Some(config::OptionalAddr(Some(a))) => a,
+        _ => match monitor::own::free_loopback() {
+            Ok(a) => a,
+            Err(e) => return missing(format!("no Prometheus: no free loopback port: {e}")),
+        },
+    };
+    let config = monitor::own::OwnConfig {
+        binary,
+        dir: args.storage.data_dir.join("prometheus"),
+        listen,
+        target,
+        scrape_seconds: args.scrape_seconds,
+    };
+    match monitor::own::OwnPrometheus::start(config) {
+        Ok(own) => {
+            monitor.set_server_prometheus(monitor::ServerPrometheus::Own(own.url.clone()));
+            Some(own)
+        }
+        Err(e) => missing(format!("no Prometheus: it could not start: {e}")),
+    }
 }
 
 /// Deletes expired sessions every ten minutes.

@@ -185,6 +185,7 @@ async fn a_blue_green_promotion_is_one_merge_patch_of_the_active_services_select
         stage: Stage::AwaitPromotion,
         since_ms: 0,
         promote: true,
+        analysis: None,
     };
     let decision = decide(&plan, &progress, &seen, 1_000);
     assert_eq!(decision.actions, [Action::Active(Some("v2".into()))]);

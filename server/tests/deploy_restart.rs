@@ -84,6 +84,7 @@ async fn crash_and_finish(
         version: "v2".into(),
         strategy: serde_json::from_value(strategy.clone()).expect("strategy"),
         schema_version: None,
+        analysis: Vec::new(),
     };
     let id = first
         .service

@@ -143,8 +143,14 @@ mod tests {
     fn missing_data_resets_a_pending_rule_but_not_a_firing_one() {
         let r = rule(3);
         let gone = Observation::Failed("down".into());
-        assert_eq!(next_alert_state(&r, AlertState::Pending(1), &gone, 9), AlertState::Inactive);
-        assert_eq!(next_alert_state(&r, AlertState::Firing(1), &gone, 9), AlertState::Firing(1));
+        assert_eq!(
+            next_alert_state(&r, AlertState::Pending(1), &gone, 9),
+            AlertState::Inactive
+        );
+        assert_eq!(
+            next_alert_state(&r, AlertState::Firing(1), &gone, 9),
+            AlertState::Firing(1)
+        );
     }
 
     #[test]

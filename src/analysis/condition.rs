@@ -51,7 +51,9 @@ impl Condition {
         let bad = |why: &str| {
             InvalidInput::new(
                 field,
-                format!("'{text}' {why}: write a comparison like 'result < 1' (<, <=, >, >=, ==, !=)"),
+                format!(
+                    "'{text}' {why}: write a comparison like 'result < 1' (<, <=, >, >=, ==, !=)"
+                ),
             )
         };
         let (op, after) = Comparison::ALL

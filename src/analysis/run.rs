@@ -108,12 +108,15 @@ pub fn measure(metric: &Metric, seen: Observation, at: i64) -> Measurement {
                     (true, Some(c)) => format!("{v} meets the failure condition {c}"),
                     _ => format!(
                         "{v} misses the success condition {}",
-                        metric.success_condition.map(|c| c.to_string()).unwrap_or_default()
+                        metric
+                            .success_condition
+                            .map(|c| c.to_string())
+                            .unwrap_or_default()
                     ),
                 }),
-                AnalysisPhase::Inconclusive => {
-                    Some(format!("{v} meets neither the success nor the failure condition"))
-                }
+                AnalysisPhase::Inconclusive => Some(format!(
+                    "{v} meets neither the success nor the failure condition"
+                )),
                 _ => None,
             };
             (phase, Some(v), message)
@@ -144,7 +147,10 @@ pub fn metric_phase(metric: &Metric, taken: &[Measurement], background: bool) ->
     } else if errors_in_a_row > limit(metric.consecutive_error_limit) {
         AnalysisPhase::Error
     } else if !background
-        && taken.iter().filter(|m| m.phase != AnalysisPhase::Error).count()
+        && taken
+            .iter()
+            .filter(|m| m.phase != AnalysisPhase::Error)
+            .count()
             >= limit(metric.count)
     {
         AnalysisPhase::Successful

@@ -54,8 +54,14 @@ fn with_both_conditions_a_value_between_them_is_inconclusive() {
 #[test]
 fn missing_data_and_failed_queries_never_pass() {
     let m = metric(Some("result < 1"), None);
-    assert_eq!(measure(&m, Observation::NoData("no series".into()), 0).phase, Inconclusive);
-    assert_eq!(measure(&m, Observation::Value(f64::NAN), 0).phase, Inconclusive);
+    assert_eq!(
+        measure(&m, Observation::NoData("no series".into()), 0).phase,
+        Inconclusive
+    );
+    assert_eq!(
+        measure(&m, Observation::Value(f64::NAN), 0).phase,
+        Inconclusive
+    );
     let e = measure(&m, Observation::Failed("connection refused".into()), 0);
     assert_eq!(e.phase, Error);
     assert_eq!(e.message.as_deref(), Some("connection refused"));
@@ -65,8 +71,14 @@ fn missing_data_and_failed_queries_never_pass() {
 fn a_step_metric_succeeds_after_count_good_measurements() {
     let m = metric(Some("result < 1"), None);
     assert_eq!(metric_phase(&m, &[], false), Pending);
-    assert_eq!(metric_phase(&m, &taken(&[Successful, Successful]), false), Running);
-    assert_eq!(metric_phase(&m, &taken(&[Successful; 3]), false), Successful);
+    assert_eq!(
+        metric_phase(&m, &taken(&[Successful, Successful]), false),
+        Running
+    );
+    assert_eq!(
+        metric_phase(&m, &taken(&[Successful; 3]), false),
+        Successful
+    );
     // A background metric keeps measuring.
     assert_eq!(metric_phase(&m, &taken(&[Successful; 3]), true), Running);
 }
@@ -74,19 +86,34 @@ fn a_step_metric_succeeds_after_count_good_measurements() {
 #[test]
 fn limits_are_the_number_tolerated() {
     let mut m = metric(Some("result < 1"), None);
-    assert_eq!(metric_phase(&m, &taken(&[Successful, Failed]), false), Failed);
+    assert_eq!(
+        metric_phase(&m, &taken(&[Successful, Failed]), false),
+        Failed
+    );
     m.failure_limit = 1;
-    assert_eq!(metric_phase(&m, &taken(&[Successful, Failed]), false), Running);
+    assert_eq!(
+        metric_phase(&m, &taken(&[Successful, Failed]), false),
+        Running
+    );
     assert_eq!(metric_phase(&m, &taken(&[Failed, Failed]), false), Failed);
-    assert_eq!(metric_phase(&m, &taken(&[Inconclusive]), false), Inconclusive);
+    assert_eq!(
+        metric_phase(&m, &taken(&[Inconclusive]), false),
+        Inconclusive
+    );
 }
 
 #[test]
 fn errors_end_a_metric_only_when_they_come_in_a_row() {
     let m = metric(Some("result < 1"), None);
     assert_eq!(metric_phase(&m, &taken(&[Error, Error]), false), Running);
-    assert_eq!(metric_phase(&m, &taken(&[Error, Error, Successful, Error]), false), Running);
-    assert_eq!(metric_phase(&m, &taken(&[Error, Error, Error]), false), Error);
+    assert_eq!(
+        metric_phase(&m, &taken(&[Error, Error, Successful, Error]), false),
+        Running
+    );
+    assert_eq!(
+        metric_phase(&m, &taken(&[Error, Error, Error]), false),
+        Error
+    );
 }
 
 #[test]
@@ -109,7 +136,12 @@ fn a_run_takes_the_worst_of_its_metrics() {
 }
 
 fn any_phase() -> impl Strategy<Value = AnalysisPhase> {
-    prop_oneof![Just(Successful), Just(Failed), Just(Error), Just(Inconclusive)]
+    prop_oneof![
+        Just(Successful),
+        Just(Failed),
+        Just(Error),
+        Just(Inconclusive)
+    ]
 }
 
 proptest! {

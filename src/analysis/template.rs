@@ -89,9 +89,9 @@ fn placeholders<'q>(field: &str, query: &'q str) -> Result<Vec<&'q str>, Invalid
     let mut rest = query;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| {
-            InvalidInput::new(field, "a '{{' is not closed by '}}'".to_owned())
-        })?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| InvalidInput::new(field, "a '{{' is not closed by '}}'".to_owned()))?;
         let name = after[..end].trim();
         if !PLACEHOLDERS.contains(&name) {
             return Err(InvalidInput::new(
@@ -131,7 +131,10 @@ impl Metric {
     fn check(&self, field: &str) -> Result<(), InvalidInput> {
         check_object_name(&format!("{field}.name"), &self.name)?;
         if self.query.trim().is_empty() {
-            return Err(InvalidInput::new(format!("{field}.query"), "write a PromQL query"));
+            return Err(InvalidInput::new(
+                format!("{field}.query"),
+                "write a PromQL query",
+            ));
         }
         placeholders(&format!("{field}.query"), &self.query)?;
         if self.interval == 0 || self.interval > 3600 {
@@ -173,7 +176,10 @@ impl AnalysisTemplate {
     pub fn check(&self) -> Result<(), InvalidInput> {
         check_object_name("name", &self.name)?;
         if self.description.chars().count() > 500 {
-            return Err(InvalidInput::new("description", "keep it under 500 characters"));
+            return Err(InvalidInput::new(
+                "description",
+                "keep it under 500 characters",
+            ));
         }
         if self.metrics.is_empty() {
             return Err(InvalidInput::new("metrics", "add at least one metric"));
@@ -191,7 +197,8 @@ impl AnalysisTemplate {
     }
 }
 
-const REQUESTS: &str = r#"http_requests_total{namespace="{{namespace}}",app="{{app}}",version="VERSION"}"#;
+const REQUESTS: &str =
+    r#"http_requests_total{namespace="{{namespace}}",app="{{app}}",version="VERSION"}"#;
 const ERRORS: &str =
     r#"http_requests_total{namespace="{{namespace}}",app="{{app}}",version="VERSION",code=~"5.."}"#;
 
@@ -303,7 +310,10 @@ mod tests {
     fn comparisons_with_stable_measure_both_versions() {
         let t = &seeded_templates()[2];
         let q = render(&t.metrics[0].query, &args()).unwrap();
-        assert!(q.contains(r#"version="v2""#) && q.contains(r#"version="v1""#), "{q}");
+        assert!(
+            q.contains(r#"version="v2""#) && q.contains(r#"version="v1""#),
+            "{q}"
+        );
         assert!(uses_versions(&t.metrics[0].query));
     }
 

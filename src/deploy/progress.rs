@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::canary::{CanaryStep, Pause, canary_scale, weight_before};
 use super::strategy::{IntOrPercent, Strategy};
+use crate::analysis::AnalysisPhase;
 
 /// Where a deployment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +203,8 @@ pub struct Progress {
     pub since_ms: i64,
     /// Someone asked to promote.
     pub promote: bool,
+    /// The phase of the current analysis step's run, when the stage is one.
+    pub analysis: Option<AnalysisPhase>,
 }
 
 const SAFE_ROLLOUT: Rollout = Rollout::Rolling {
@@ -433,13 +436,16 @@ fn canary_step(
                 d.wait(format!("paused, {left} s left"))
             }
         }
-        CanaryStep::Pause(Pause { duration: None }) => {
-            d.wait("paused until someone promotes")
-        }
-        CanaryStep::Analysis { templates } => d.wait(format!(
-            "analysis {} needs a verdict: no metrics source is set up for automated analysis, so a person decides (promote or abort)",
-            templates.join(", ")
-        )),
+        CanaryStep::Pause(Pause { duration: None }) => d.wait("paused until someone promotes"),
+        CanaryStep::Analysis { templates } => match p.analysis {
+            Some(AnalysisPhase::Successful) => d.then(Stage::Step(i + 1)),
+            Some(phase) if phase.is_done() => d.wait(format!(
+                "analysis {} is {}: waiting for a person",
+                templates.join(", "),
+                phase.label().to_lowercase()
+            )),
+            _ => d.wait(format!("analysis {} is measuring", templates.join(", "))),
+        },
     }
 }
 

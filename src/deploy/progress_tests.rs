@@ -110,6 +110,7 @@ fn run(
         stage: Stage::first(&plan.strategy),
         since_ms: 0,
         promote: false,
+        analysis: None,
     };
     let mut stages = vec![p.stage];
     let mut fewest = u32::MAX;
@@ -130,6 +131,7 @@ fn run(
                 stage: next,
                 since_ms: now,
                 promote: p.promote,
+                analysis: None,
             };
             stages.push(next);
         }
@@ -180,6 +182,7 @@ fn an_indefinite_pause_holds_until_promoted() {
         stage: Stage::Step(3),
         since_ms: 0,
         promote: false,
+        analysis: None,
     };
     let mut toy = Toy::new("v1", 4);
     toy.apply(&[Action::Secondary {
@@ -226,6 +229,7 @@ fn blue_green_switches_only_when_the_preview_is_ready_and_keeps_the_old_version_
             stage: Stage::ScaleDownDelay,
             since_ms: 0,
             promote: true,
+            analysis: None,
         },
         &toy.seen,
         10_000,
@@ -262,6 +266,7 @@ fn rolling_and_recreate_update_the_primary_in_place() {
             stage: Stage::Promote,
             since_ms: 0,
             promote: false,
+            analysis: None,
         },
         &Toy::new("v1", 4).seen,
         0,
@@ -308,6 +313,7 @@ fn abort_removes_the_new_version_and_restores_the_primary() {
         stage: Stage::Aborting,
         since_ms: 0,
         promote: false,
+        analysis: None,
     };
     let d = decide(&p, &progress, &toy.seen, 0);
     toy.apply(&d.actions);
@@ -333,6 +339,7 @@ fn a_stalled_new_version_fails_the_deployment() {
             stage: Stage::Step(0),
             since_ms: 0,
             promote: false,
+            analysis: None,
         },
         &toy.seen,
         0,
@@ -353,4 +360,37 @@ fn stages_are_stored_as_tagged_json() {
         Stage::Step(0).describe(&canary()),
         "Step 1 of 4: Set weight 25%"
     );
+}
+
+#[test]
+fn an_analysis_step_moves_on_only_when_its_run_is_successful() {
+    let p = plan(Strategy::Canary {
+        steps: vec![
+            CanaryStep::SetWeight(50),
+            CanaryStep::Analysis {
+                templates: vec!["error-rate".into()],
+            },
+        ],
+    });
+    let toy = Toy::new("v1", 4);
+    let at = |analysis| Progress {
+        stage: Stage::Step(1),
+        since_ms: 0,
+        promote: false,
+        analysis,
+    };
+    for waiting in [
+        None,
+        Some(AnalysisPhase::Pending),
+        Some(AnalysisPhase::Running),
+        Some(AnalysisPhase::Inconclusive),
+        Some(AnalysisPhase::Error),
+        Some(AnalysisPhase::Failed),
+    ] {
+        let d = decide(&p, &at(waiting), &toy.seen, 0);
+        assert_eq!(d.next, None, "{waiting:?} must not pass the step");
+        assert!(d.waiting.unwrap().contains("error-rate"));
+    }
+    let d = decide(&p, &at(Some(AnalysisPhase::Successful)), &toy.seen, 0);
+    assert_eq!(d.next, Some(Stage::Step(2)));
 }

@@ -73,6 +73,10 @@ pub struct DeployRequest {
     /// A label for the database schema this version expects, kept with the snapshot.
     #[serde(default)]
     pub schema_version: Option<String>,
+    /// Analysis templates measured for the whole deployment: a Failed verdict aborts and
+    /// rolls back, Inconclusive or Error pauses it for a person.
+    #[serde(default)]
+    pub analysis: Vec<String>,
 }
 
 /// A deployment and where it has got to.
@@ -108,6 +112,8 @@ pub struct DeploymentRecord {
     pub started_at: i64,
     pub finished_at: Option<i64>,
     pub revision: i64,
+    /// Analysis templates measured for the whole deployment.
+    pub background_analysis: Vec<String>,
 }
 
 impl DeploymentRecord {

@@ -84,5 +84,7 @@ pub struct AuditPage {
 
 mod deploy;
 mod flags;
+mod monitor;
 pub use deploy::*;
 pub use flags::*;
+pub use monitor::*;

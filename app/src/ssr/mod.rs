@@ -7,12 +7,14 @@ pub mod caller;
 pub mod deploy;
 pub mod flag_ports;
 pub mod flags;
+pub mod monitor;
 pub mod passwords;
 pub mod ports;
 
 pub use caller::{Actor, Caller, Principal};
 pub use deploy::Deployer;
 pub use flag_ports::FlagStore;
+pub use monitor::Monitor;
 pub use ports::{AccountStore, StoreError};
 
 use axum::extract::FromRef;
@@ -26,6 +28,7 @@ pub struct AppState {
     pub accounts: Arc<dyn AccountStore>,
     pub flags: Arc<dyn FlagStore>,
     pub deploy: Arc<dyn Deployer>,
+    pub monitor: Arc<dyn Monitor>,
     /// Which database holds the state, for people: "SQLite" or "PostgreSQL".
     pub storage: &'static str,
 }

@@ -11,6 +11,7 @@ use varai_app::ssr::now_ms;
 use varai_domain::deploy::{Plan, Progress, Stage, Strategy, decide};
 
 use super::DeployService;
+use super::analysis_gate::Gate;
 use super::workloads::AppObjects;
 use crate::storage::ProgressUpdate;
 
@@ -153,6 +154,13 @@ impl DeployService {
             };
             return Ok(Some((update, events)));
         }
+        let analysis = match self.analysis_gate(d, &target.namespace, now).await? {
+            Gate::Go(phase) => phase,
+            stop => {
+                self.stop_for_analysis(d, stop).await?;
+                return Ok(None);
+            }
+        };
         let observed = objects
             .observe(&d.strategy)
             .await
@@ -167,6 +175,7 @@ impl DeployService {
             stage: d.stage,
             since_ms: d.stage_since,
             promote: d.promote,
+            analysis,
         };
         let decision = decide(&plan, &progress, &observed, now);
         for action in &decision.actions {

@@ -1,6 +1,7 @@
 //! Deployments against real clusters and the sandbox: the [`Deployer`] port the dashboard and
 //! the REST API use, the controller that carries deployments out, and rollback.
 
+pub mod analysis_gate;
 pub mod clusters;
 pub mod controller;
 pub mod launch;
@@ -60,8 +61,89 @@ impl DeployService {
         lock.lock_owned().await
     }
 
+    /// Every analysis template a deployment names must exist.
+    async fn check_templates(&self, request: &DeployRequest) -> Result<()> {
+        let mut named: Vec<(String, &String)> = request
+            .analysis
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("analysis[{i}]"), t))
+            .collect();
+        if let varai_domain::deploy::Strategy::Canary { steps } = &request.strategy {
+            for (i, step) in steps.iter().enumerate() {
+                if let varai_domain::deploy::CanaryStep::Analysis { templates } = step {
+                    named.extend(
+                        templates
+                            .iter()
+                            .map(|t| (format!("steps[{i}].analysis.templates"), t)),
+                    );
+                }
+            }
+        }
+        for (field, name) in named {
+            if self.store.template_named(name).await?.is_none() {
+                return Err(AppError::Invalid {
+                    field,
+                    message: format!("there is no analysis template called '{name}'"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     async fn target(&self, environment: &str) -> Result<Target> {
         self.clusters.target(&self.store, environment).await
+    }
+
+    /// Rolls `app` back to a snapshot; the caller holds the app's lock.
+    pub async fn rollback_held(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: RollbackRequest,
+    ) -> Result<RollbackRecord> {
+        let started = Instant::now();
+        let app = self.store.app_named(environment, app).await?;
+        let snapshots = self.store.snapshots_of(app.id).await?;
+        let snapshot = match request.snapshot_id {
+            Some(id) => snapshots
+                .into_iter()
+                .find(|s| s.record.id == id)
+                .ok_or_else(|| AppError::Invalid {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot #{id}", app.name),
+                })?,
+            None => snapshots
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Conflict {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot to roll back to yet", app.name),
+                })?,
+        };
+        let in_progress = self.store.in_progress_of(app.id).await?;
+        let target = self.target(environment).await?;
+        let objects = AppObjects::new(&app, &target);
+        let mut results =
+            rollback::restore_objects(&objects, &snapshot.objects, &snapshot.record.version).await;
+        let flags: Vec<(String, bool)> = self
+            .store
+            .snapshot_flags(snapshot.record.id)
+            .await
+            .unwrap_or_default();
+        results.extend(rollback::restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let record = NewRollback {
+            app_id: app.id,
+            target: format!("app:{environment}/{}", app.name),
+            snapshot_id: snapshot.record.id,
+            deployment_id: in_progress.map(|d| d.id),
+            reason: &request.reason,
+            results: &results,
+            duration_ms,
+        };
+        Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
     }
 
     async fn live(&self, app: AppRecord) -> Result<AppLive> {
@@ -262,6 +344,7 @@ impl Deployer for DeployService {
         let desired =
             u32::try_from(primary.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)).unwrap_or(1);
         request.strategy.check(desired)?;
+        self.check_templates(&request).await?;
         let previous = workloads::version_of(&primary, &app.container);
         if previous == request.version {
             return Err(AppError::Invalid {
@@ -281,6 +364,7 @@ impl Deployer for DeployService {
             strategy: &request.strategy,
             desired,
             schema_version: request.schema_version.as_deref(),
+            background_analysis: &request.analysis,
             objects: serde_json::to_string(&manifests).unwrap_or_else(|_| "[]".into()),
             flags: serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()),
         };
@@ -290,7 +374,7 @@ impl Deployer for DeployService {
     async fn control(&self, actor: &Actor, id: i64, control: Control) -> Result<DeploymentRecord> {
         Ok(self
             .store
-            .control_deployment(actor, id, control, now_ms())
+            .control_deployment(actor, id, control, None, now_ms())
             .await?)
     }
 
@@ -324,47 +408,7 @@ impl Deployer for DeployService {
         request: RollbackRequest,
     ) -> Result<RollbackRecord> {
         let _exclusive = self.lock_app(environment, app).await;
-        let started = Instant::now();
-        let app = self.store.app_named(environment, app).await?;
-        let snapshots = self.store.snapshots_of(app.id).await?;
-        let snapshot = match request.snapshot_id {
-            Some(id) => snapshots
-                .into_iter()
-                .find(|s| s.record.id == id)
-                .ok_or_else(|| AppError::Invalid {
-                    field: "snapshotId".into(),
-                    message: format!("{} has no snapshot #{id}", app.name),
-                })?,
-            None => snapshots
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Conflict {
-                    field: "snapshotId".into(),
-                    message: format!("{} has no snapshot to roll back to yet", app.name),
-                })?,
-        };
-        let in_progress = self.store.in_progress_of(app.id).await?;
-        let target = self.target(environment).await?;
-        let objects = AppObjects::new(&app, &target);
-        let mut results =
-            rollback::restore_objects(&objects, &snapshot.objects, &snapshot.record.version).await;
-        let flags: Vec<(String, bool)> = self
-            .store
-            .snapshot_flags(snapshot.record.id)
-            .await
-            .unwrap_or_default();
-        results.extend(rollback::restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
-        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let record = NewRollback {
-            app_id: app.id,
-            target: format!("app:{environment}/{}", app.name),
-            snapshot_id: snapshot.record.id,
-            deployment_id: in_progress.map(|d| d.id),
-            reason: &request.reason,
-            results: &results,
-            duration_ms,
-        };
-        Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
+        self.rollback_held(actor, environment, app, request).await
     }
 
     async fn cluster(&self, environment: &str) -> Result<ClusterBinding> {

@@ -34,6 +34,7 @@ struct DeploymentRow {
     started_at: i64,
     finished_at: Option<i64>,
     revision: i64,
+    background_analysis: String,
 }
 
 impl TryFrom<DeploymentRow> for DeploymentRecord {
@@ -68,6 +69,7 @@ impl TryFrom<DeploymentRow> for DeploymentRecord {
             started_at: r.started_at,
             finished_at: r.finished_at,
             revision: r.revision,
+            background_analysis: serde_json::from_str(&r.background_analysis).map_err(corrupt)?,
         })
     }
 }
@@ -76,7 +78,7 @@ const DEPLOYMENT_SELECT: &str = "SELECT d.id, a.name AS app, e.key AS environmen
      d.previous_version, d.strategy, d.desired, d.schema_version, d.stage, d.stage_since, d.promote, \
      d.paused, d.waiting, d.last_error, d.attempts, \
      (SELECT MAX(s.id) FROM snapshots s WHERE s.deployment_id = d.id) AS snapshot_id, \
-     d.started_by, d.started_at, d.finished_at, d.revision \
+     d.started_by, d.started_at, d.finished_at, d.revision, d.background_analysis \
      FROM deployments d JOIN apps a ON a.id = d.app_id JOIN environments e ON e.id = a.environment_id";
 
 /// A new deployment and the snapshot taken before it.
@@ -87,6 +89,8 @@ pub struct NewDeployment<'a> {
     pub strategy: &'a Strategy,
     pub desired: u32,
     pub schema_version: Option<&'a str>,
+    /// Analysis templates measured for the whole deployment.
+    pub background_analysis: &'a [String],
     /// JSON array of the managed objects' manifests.
     pub objects: String,
     /// JSON of the environment's flag states.
@@ -203,7 +207,8 @@ impl SqlxStore {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO deployments (app_id, version, previous_version, strategy, desired, schema_version, \
-             stage, stage_since, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             stage, stage_since, started_by, started_at, background_analysis) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(d.app.id)
         .bind(d.version)
@@ -215,6 +220,7 @@ impl SqlxStore {
         .bind(now)
         .bind(&actor.name)
         .bind(now)
+        .bind(json(&d.background_analysis))
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
@@ -273,6 +279,7 @@ impl SqlxStore {
         actor: &Actor,
         id: i64,
         control: Control,
+        why: Option<&str>,
         now: i64,
     ) -> StoreResult<DeploymentRecord> {
         let d = self.deployment_by_id(id).await?;
@@ -349,7 +356,10 @@ impl SqlxStore {
             id,
             "info",
             &actor.name,
-            &format!("{} by {}", capitalise(message), actor.name),
+            &match why {
+                Some(why) => format!("{} by {}: {why}", capitalise(message), actor.name),
+                None => format!("{} by {}", capitalise(message), actor.name),
+            },
             now,
         )
         .await?;
@@ -360,7 +370,7 @@ impl SqlxStore {
             before: Some(json(
                 &serde_json::json!({"stage": d.stage, "paused": d.paused}),
             )),
-            after: Some(json(&serde_json::json!({"control": control}))),
+            after: Some(json(&serde_json::json!({"control": control, "why": why}))),
             at: now,
         };
         commit_with_event(tx, event).await?;

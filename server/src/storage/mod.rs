@@ -2,6 +2,8 @@
 //! adapter serves both through sqlx's `Any` driver; each backend has its own migrations.
 
 mod accounts;
+mod alerting;
+mod analysis;
 mod apps;
 mod audit;
 mod deploy;
@@ -14,6 +16,8 @@ mod sessions;
 mod snapshots;
 mod tokens;
 
+pub use alerting::{NewAlert, rule_of};
+pub use analysis::{NewRun, RunState, metric_key};
 pub use deploy::{NewDeployment, ProgressUpdate};
 pub use flags::CHANGE_CHANNEL;
 pub use sessions::SqlxSessionStore;

@@ -114,7 +114,19 @@ pub struct TestApp {
     pub flag_cache: Arc<FlagCache>,
     /// The sandbox and the deployment controller, with test timings.
     pub deploy: varai_server::deploy::launch::Launched,
+    /// Prometheus, analysis and alerts; no Prometheus unless a test gives it one.
+    pub monitor: Arc<varai_server::monitor::MonitorService>,
+    _monitor_task: AbortOnDrop,
     _watcher: tokio::task::JoinHandle<()>,
+}
+
+/// Stops a background task when the test ends.
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl TestApp {
@@ -136,11 +148,21 @@ impl TestApp {
         )
         .await
         .expect("the deployment side starts");
+        let (monitor, monitor_task) = varai_server::monitor::launch::launch(
+            db.store.clone(),
+            Arc::clone(&deploy.service),
+            varai_server::monitor::ServerPrometheus::Missing("no Prometheus in this test".into()),
+            1,
+            std::time::Duration::from_millis(100),
+        )
+        .await
+        .expect("the monitoring side starts");
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             accounts: Arc::new(db.store.clone()),
             flags,
             deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
+            monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
             storage: db.store.backend().label(),
         };
         let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -160,6 +182,8 @@ impl TestApp {
             state,
             flag_cache,
             deploy,
+            monitor,
+            _monitor_task: AbortOnDrop(monitor_task),
             _watcher: watcher,
         }
     }

@@ -56,14 +56,16 @@ fn canary_steps(drafts: &[StepDraft]) -> Result<Vec<CanaryStep>, InvalidInput> {
                 duration: Some(number(&format!("steps[{i}].pause.duration"), &d.value)?),
             })),
             _ => Ok(CanaryStep::Analysis {
-                templates: d
-                    .value
-                    .split(',')
-                    .map(|t| t.trim().to_owned())
-                    .filter(|t| !t.is_empty())
-                    .collect(),
+                templates: template_names(&d.value),
             }),
         })
+        .collect()
+}
+
+fn template_names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
         .collect()
 }
 
@@ -83,6 +85,7 @@ pub fn DeployForm(
     let surge = RwSignal::new("25%".to_owned());
     let unavailable = RwSignal::new("25%".to_owned());
     let schema = RwSignal::new(String::new());
+    let background = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<InvalidInput>);
     let list_id = format!("versions-{app}");
     let prefix = StoredValue::new(format!("deploy-{app}"));
@@ -127,6 +130,7 @@ pub fn DeployForm(
             version: v,
             strategy,
             schema_version: (!schema.is_empty()).then_some(schema),
+            analysis: template_names(&background.get_untracked()),
         })
     };
     let (env_v, app_v) = (env.clone(), app.clone());
@@ -272,6 +276,13 @@ pub fn DeployForm(
                         <span>"Every pod of the running version stops before the first pod of the new one starts; the app answers nothing in between."</span>
                     </p>
                 </Show>
+                <div class="field">
+                    <label for=id("analysis")>"Background analysis (optional)"</label>
+                    <input id=id("analysis") type="text" placeholder="template names, comma-separated, e.g. error-rate, latency-p95"
+                        prop:value=move || background.get() on:input=move |ev| background.set(event_target_value(&ev))/>
+                    <p class="hint">"Measured for the whole deployment: Failed rolls back by itself; Inconclusive or Error pauses for you."</p>
+                    <FieldError value=action.value() field="analysis"/>
+                </div>
                 <div class="field">
                     <label for=id("schema")>"Schema version (optional)"</label>
                     <input id=id("schema") type="text" maxlength="100" placeholder="kept with the snapshot, e.g. 2026_11_26_orders"

@@ -1,0 +1,118 @@
+//! The Prometheus adapter: instant queries for analysis and alert rules, range queries for
+//! charts, through `prometheus-http-query`, with a timeout on every call.
+
+use prometheus_http_query::response::Data;
+use prometheus_http_query::{Client, reqwest};
+use std::collections::HashMap;
+use std::time::Duration;
+use varai_domain::analysis::Observation;
+
+/// How long one query may take.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A Prometheus to query.
+#[derive(Clone)]
+pub struct PromMetrics {
+    client: Client,
+    url: String,
+}
+
+/// One series of a range query: its labels and (seconds, value) points.
+pub type RangeSeries = (HashMap<String, String>, Vec<(f64, f64)>);
+
+impl PromMetrics {
+    pub fn new(url: &str) -> Result<PromMetrics, String> {
+        let http = reqwest::Client::builder()
+            .timeout(QUERY_TIMEOUT)
+            .no_proxy()
+            .build()
+            .map_err(|e| format!("could not build an HTTP client: {e}"))?;
+        let client = Client::from(http, url).map_err(|e| format!("Prometheus URL {url}: {e}"))?;
+        Ok(PromMetrics {
+            client,
+            url: url.to_owned(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn explain(&self, e: prometheus_http_query::Error) -> String {
+        let cause = match &e {
+            prometheus_http_query::Error::Client(c) => c.inner(),
+            _ => None,
+        };
+        match cause {
+            Some(c) if c.is_timeout() => format!(
+                "Prometheus at {} did not answer within {} s",
+                self.url,
+                QUERY_TIMEOUT.as_secs()
+            ),
+            Some(c) if c.is_connect() => format!("Prometheus at {} is unreachable", self.url),
+            Some(c) => format!("Prometheus at {}: {e}: {c}", self.url),
+            None => format!("Prometheus at {}: {e}", self.url),
+        }
+    }
+
+    /// One number from an instant query: a scalar, or a vector with exactly one series.
+    pub async fn observe(&self, query: &str) -> Observation {
+        let result = match self.client.query(query).get().await {
+            Ok(r) => r,
+            Err(e) => return Observation::Failed(self.explain(e)),
+        };
+        match result.data() {
+            Data::Scalar(s) => Observation::Value(s.value()),
+            Data::Vector(v) if v.is_empty() => {
+                Observation::NoData("the query returned no series (no traffic yet?)".into())
+            }
+            Data::Vector(v) if v.len() == 1 => Observation::Value(v[0].sample().value()),
+            Data::Vector(v) => Observation::Failed(format!(
+                "the query returned {} series; aggregate it to one number (sum, max, avg)",
+                v.len()
+            )),
+            Data::Matrix(_) => Observation::Failed(
+                "the query returned a range vector; wrap it in a function such as rate()".into(),
+            ),
+        }
+    }
+
+    /// A range query's series.
+    pub async fn range(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: f64,
+    ) -> Result<Vec<RangeSeries>, String> {
+        let result = self
+            .client
+            .query_range(query, start, end, step)
+            .get()
+            .await
+            .map_err(|e| self.explain(e))?;
+        match result.data() {
+            Data::Matrix(m) => Ok(m
+                .iter()
+                .map(|s| {
+                    let points = s
+                        .samples()
+                        .iter()
+                        .filter(|p| p.value().is_finite())
+                        .map(|p| (p.timestamp(), p.value()))
+                        .collect();
+                    (s.metric().clone(), points)
+                })
+                .collect()),
+            _ => Err("the range query did not return series".into()),
+        }
+    }
+
+    /// Whether Prometheus answers, in words.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.observe("vector(1)").await {
+            Observation::Value(_) => Ok(()),
+            Observation::NoData(why) | Observation::Failed(why) => Err(why),
+        }
+    }
+}

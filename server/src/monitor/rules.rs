@@ -1,0 +1,148 @@
+//! The product's own alert rules, evaluated at the scrape interval. A rule that starts firing
+//! is recorded as an alert and rolls back its app's deployment in progress, as an
+//! Alertmanager alert would.
+
+use std::collections::BTreeMap;
+use varai_app::models::AlertRuleRecord;
+use varai_app::ssr::{Actor, now_ms};
+use varai_domain::analysis::{
+    AlertState, Args, Observation, next_alert_state, render, uses_versions,
+};
+
+use super::MonitorService;
+use crate::storage::{NewAlert, rule_of};
+
+fn rule_actor(rule: &AlertRuleRecord) -> Actor {
+    Actor {
+        user_id: None,
+        name: format!("alert-rule:{}", rule.name),
+    }
+}
+
+impl MonitorService {
+    /// Evaluates every rule whose last evaluation is a scrape interval old.
+    pub async fn evaluate_rules(&self) {
+        let now = now_ms();
+        let rules = match self.store.rules(None).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the alert rules");
+                return;
+            }
+        };
+        let every = i64::from(self.scrape_seconds.max(1)) * 1000;
+        for rule in rules {
+            if rule.evaluated_at.is_some_and(|at| now - at < every) {
+                continue;
+            }
+            if let Err(e) = self.evaluate(&rule, now).await {
+                tracing::warn!(rule = rule.name, error = %e, "alert rule not evaluated");
+            }
+        }
+    }
+
+    async fn evaluate(&self, record: &AlertRuleRecord, now: i64) -> Result<(), String> {
+        let Some(rule) = rule_of(record) else {
+            return Err(format!(
+                "its condition '{}' does not parse",
+                record.condition
+            ));
+        };
+        let app = self
+            .store
+            .app_named(&rule.environment, &rule.app)
+            .await
+            .map_err(|e| e.to_string())?;
+        let in_progress = self
+            .store
+            .in_progress_of(app.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (_, namespace) = self
+            .store
+            .cluster_binding(&rule.environment)
+            .await
+            .map_err(|e| e.to_string())?;
+        let args = Args {
+            app: rule.app.clone(),
+            version: in_progress
+                .as_ref()
+                .map(|d| d.version.clone())
+                .unwrap_or_default(),
+            stable: in_progress
+                .as_ref()
+                .map(|d| d.previous_version.clone())
+                .unwrap_or_default(),
+            namespace,
+            environment: rule.environment.clone(),
+        };
+        let seen = if uses_versions(&rule.query) && in_progress.is_none() {
+            Observation::NoData("measures a deployment's versions; none is in progress".into())
+        } else {
+            match (
+                self.prometheus_for(&rule.environment).await,
+                render(&rule.query, &args),
+            ) {
+                (Err(why), _) => Observation::Failed(format!("no Prometheus: {why}")),
+                (_, Err(e)) => Observation::Failed(e.to_string()),
+                (Ok((p, _)), Ok(q)) => p.observe(&q).await,
+            }
+        };
+        let next = next_alert_state(&rule, record.state, &seen, now);
+        let (value, error) = match &seen {
+            Observation::Value(v) => (Some(*v), None),
+            Observation::NoData(why) | Observation::Failed(why) => (None, Some(why.as_str())),
+        };
+        self.store
+            .set_rule_state(record.id, next, value, error, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let newly_firing =
+            matches!(next, AlertState::Firing(_)) && !matches!(record.state, AlertState::Firing(_));
+        if newly_firing {
+            self.fire(record, value.unwrap_or(f64::NAN)).await?;
+        }
+        Ok(())
+    }
+
+    async fn fire(&self, rule: &AlertRuleRecord, value: f64) -> Result<(), String> {
+        let actor = rule_actor(rule);
+        let reason = format!(
+            "alert rule {} firing: {} measured {} against {} (held for {} s)",
+            rule.name,
+            rule.query,
+            (value * 1000.0).round() / 1000.0,
+            rule.condition,
+            rule.for_seconds
+        );
+        let action = self
+            .roll_back_for(&actor, &rule.environment, &rule.app, &reason)
+            .await;
+        let labels = BTreeMap::from([
+            ("alertname".to_owned(), rule.name.clone()),
+            ("app".to_owned(), rule.app.clone()),
+            ("environment".to_owned(), rule.environment.clone()),
+        ]);
+        let annotations = BTreeMap::from([
+            ("query".to_owned(), rule.query.clone()),
+            ("condition".to_owned(), rule.condition.clone()),
+            ("value".to_owned(), value.to_string()),
+        ]);
+        let alert = NewAlert {
+            source: "rule",
+            name: &rule.name,
+            status: "firing",
+            environment: Some(&rule.environment),
+            app: Some(&rule.app),
+            labels: &labels,
+            annotations: &annotations,
+            starts_at: Some(now_ms()),
+            action: &action,
+        };
+        self.store
+            .insert_alert(&actor, alert, now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
