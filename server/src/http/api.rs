@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(list_audit))
         .merge(super::api_flags::router())
         .merge(super::api_deploy::router())
+        .merge(super::api_monitor::router())
         .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
 }
 
@@ -62,7 +63,8 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         ApiDoc::openapi()
             .merge_from(super::api_flags::FlagApiDoc::openapi())
             .merge_from(super::api_config::ConfigApiDoc::openapi())
-            .merge_from(super::api_deploy::DeployApiDoc::openapi()),
+            .merge_from(super::api_deploy::DeployApiDoc::openapi())
+            .merge_from(super::api_monitor::MonitorApiDoc::openapi()),
     )
 }
 

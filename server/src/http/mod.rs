@@ -5,8 +5,10 @@ pub mod api;
 pub mod api_config;
 pub mod api_deploy;
 pub mod api_flags;
+pub mod api_monitor;
 pub mod auth;
 pub mod error;
+pub mod hooks;
 pub mod ops;
 pub mod sandbox;
 
@@ -52,6 +54,7 @@ pub fn router(
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let hooks_state = state.clone();
     let metrics_route = Router::new()
         .route("/metrics", get(ops::metrics))
         .with_state(Arc::clone(&metrics));
@@ -78,6 +81,7 @@ pub fn router(
         .with_state(state)
         .merge(metrics_route)
         .merge(crate::flags::ofrep::router(flags))
+        .merge(hooks::router(hooks_state))
         .layer(from_fn_with_state(metrics, ops::track))
         .layer(TraceLayer::new_for_http())
         // The sandbox's Services answer with simulated errors on purpose: they are neither
