@@ -39,7 +39,10 @@ pub fn router() -> Router<AppState> {
             "/environments/{env}/alert-rules",
             get(list_rules).post(save_rule),
         )
-        .route("/environments/{env}/alert-rules/{name}", delete(delete_rule))
+        .route(
+            "/environments/{env}/alert-rules/{name}",
+            delete(delete_rule),
+        )
         .route("/environments/{env}/alerts", get(list_alerts))
         .route(
             "/environments/{env}/queries",

@@ -44,6 +44,9 @@ async fn alertmanager(
         .ok_or(ApiError(AppError::Unauthenticated))?;
     let who = authenticate_token(state.accounts.as_ref(), &secret).await?;
     let receipt = monitor::receive_alerts(&state, &who, &body).await?;
-    tracing::info!(alerts = receipt.received, "Alertmanager notification handled");
+    tracing::info!(
+        alerts = receipt.received,
+        "Alertmanager notification handled"
+    );
     Ok(Json(receipt))
 }

@@ -2,6 +2,9 @@
 //! answering requests in process.
 #![allow(dead_code)]
 
+pub mod observe;
+pub mod rollouts;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, Response, StatusCode, header};
