@@ -107,15 +107,18 @@ async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off
     );
     let requests = &charts["charts"][0];
     assert_eq!(requests["unit"], "req/s");
-    let v1_rate = requests["series"][0]["points"]
-        .as_array()
-        .and_then(|p| p.last())
-        .and_then(|p| p[1].as_f64())
-        .expect("a v1 rate");
-    assert!(
-        (3.0..=30.0).contains(&v1_rate),
-        "v1 serves about half of 20 req/s: {v1_rate}"
-    );
+    for series in requests["series"].as_array().expect("series") {
+        let rate = series["points"]
+            .as_array()
+            .and_then(|p| p.last())
+            .and_then(|p| p[1].as_f64())
+            .unwrap_or(0.0);
+        assert!(
+            rate > 0.5,
+            "{} serves traffic: {rate} req/s",
+            series["label"]
+        );
+    }
     let latency: Vec<&str> = charts["charts"][2]["series"]
         .as_array()
         .expect("latency series")

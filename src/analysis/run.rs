@@ -131,7 +131,8 @@ pub fn measure(metric: &Metric, seen: Observation, at: i64) -> Measurement {
 }
 
 /// The verdict on a metric from its measurements so far. A step's metric is Successful after
-/// `count` measurements that are not errors; a background metric (`background`) never is.
+/// `count` measurements with a value judged by its conditions (missing data and errors are
+/// tolerated up to their limits but never count); a background metric (`background`) never is.
 pub fn metric_phase(metric: &Metric, taken: &[Measurement], background: bool) -> AnalysisPhase {
     let count = |p: AnalysisPhase| taken.iter().filter(|m| m.phase == p).count();
     let errors_in_a_row = taken
@@ -149,7 +150,7 @@ pub fn metric_phase(metric: &Metric, taken: &[Measurement], background: bool) ->
     } else if !background
         && taken
             .iter()
-            .filter(|m| m.phase != AnalysisPhase::Error)
+            .filter(|m| matches!(m.phase, AnalysisPhase::Successful | AnalysisPhase::Failed))
             .count()
             >= limit(metric.count)
     {

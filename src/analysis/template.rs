@@ -229,7 +229,8 @@ fn metric(name: &str, query: String, condition: &str, unit: &str) -> Metric {
         success_condition: Condition::parse("successCondition", condition).ok(),
         failure_condition: None,
         failure_limit: 0,
-        inconclusive_limit: 0,
+        // A new version has no data until its first pods have served a few scrapes.
+        inconclusive_limit: 5,
         consecutive_error_limit: default_error_limit(),
         unit: unit.into(),
     }
