@@ -3,6 +3,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod charts;
 pub mod components;
 pub mod editors;
 pub mod error;

@@ -19,6 +19,7 @@ use crate::pages::{
     import::ImportPage,
     login::LoginPage,
     overview::OverviewPage,
+    monitoring::MonitoringPage,
     sandbox::SandboxPage,
     sdk_keys::SdkKeysPage,
     segments::{SegmentEditorPage, SegmentsPage},
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("segments") view=SegmentsPage ssr=SsrMode::Async/>
                     <Route path=path!("deployments") view=DeploymentsPage ssr=SsrMode::Async/>
                     <Route path=path!("sandbox") view=SandboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("monitoring") view=MonitoringPage ssr=SsrMode::Async/>
                     <Route path=path!("segments/:key") view=SegmentEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
@@ -113,6 +115,7 @@ fn SignedInLayout() -> impl IntoView {
                     <li><A href="/flags">"Flags"</A></li>
                     <li><A href="/segments">"Segments"</A></li>
                     <li><A href="/deployments">"Deployments"</A></li>
+                    <li><A href="/monitoring">"Monitoring"</A></li>
                     <li><A href="/sandbox">"Sandbox"</A></li>
                     <li><A href="/audit">"Audit"</A></li>
                     <li><A href="/settings">"Settings"</A></li>

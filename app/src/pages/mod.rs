@@ -7,6 +7,7 @@ pub mod environments;
 pub mod flags;
 pub mod import;
 pub mod login;
+pub mod monitoring;
 pub mod overview;
 pub mod sandbox;
 pub mod sdk_keys;
