@@ -19,6 +19,7 @@ use crate::pages::{
     import::ImportPage,
     login::LoginPage,
     overview::OverviewPage,
+    analysis::AnalysisPage,
     monitoring::MonitoringPage,
     sandbox::SandboxPage,
     sdk_keys::SdkKeysPage,
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("deployments") view=DeploymentsPage ssr=SsrMode::Async/>
                     <Route path=path!("sandbox") view=SandboxPage ssr=SsrMode::Async/>
                     <Route path=path!("monitoring") view=MonitoringPage ssr=SsrMode::Async/>
+                    <Route path=path!("analysis") view=AnalysisPage ssr=SsrMode::Async/>
                     <Route path=path!("segments/:key") view=SegmentEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
@@ -116,6 +118,7 @@ fn SignedInLayout() -> impl IntoView {
                     <li><A href="/segments">"Segments"</A></li>
                     <li><A href="/deployments">"Deployments"</A></li>
                     <li><A href="/monitoring">"Monitoring"</A></li>
+                    <li><A href="/analysis">"Analysis"</A></li>
                     <li><A href="/sandbox">"Sandbox"</A></li>
                     <li><A href="/audit">"Audit"</A></li>
                     <li><A href="/settings">"Settings"</A></li>

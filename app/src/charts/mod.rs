@@ -14,7 +14,7 @@ const W: f64 = 600.0;
 const H: f64 = 210.0;
 const LEFT: f64 = 58.0;
 const RIGHT: f64 = 14.0;
-const TOP: f64 = 12.0;
+const TOP: f64 = 22.0;
 const BOTTOM: f64 = 26.0;
 
 /// Colour and dash pattern of the n-th line: both differ, so lines stay apart without colour.
@@ -96,7 +96,8 @@ pub fn LineChart(
                     let (start, end) = window.get();
                     let xticks = (0..=4).map(|i| {
                         let t = start + (end - start) * f64::from(i) / 4.0;
-                        view! { <text class="tick" x=x.at(t) y=H - 8.0 text-anchor="middle">{clock(t)}</text> }
+                        let anchor = match i { 0 => "start", 4 => "end", _ => "middle" };
+                        view! { <text class="tick" x=x.at(t) y=H - 8.0 text-anchor=anchor>{clock(t)}</text> }
                     }).collect_view();
                     let gap = ((end - start) / 100.0).max(3.0);
                     let lines = c.series.iter().enumerate().map(|(i, s)| {
@@ -110,7 +111,7 @@ pub fn LineChart(
                     let rule = hover.get().map(|t| view! { <line class="hover-rule" x1=x.at(t) x2=x.at(t) y1=TOP y2=H - BOTTOM/> });
                     view! {
                         {grid}{xticks}
-                        <text class="unit" x=4.0 y=TOP + 2.0>{c.unit.clone()}</text>
+                        <text class="unit" x=LEFT - 6.0 y=12.0 text-anchor="end">{c.unit.clone()}</text>
                         {threshold}{lines}{rule}
                     }
                 }}
@@ -152,13 +153,19 @@ pub fn ChartCard(
             .enumerate()
             .map(|(i, s)| {
                 let (colour, dash) = line_style(i);
-                let latest = s.points.last().map(|p| number(p.1)).unwrap_or_else(|| "–".into());
+                let unit = chart.with(|c| c.unit.clone());
+                let latest = s
+                    .points
+                    .last()
+                    .map(|p| format!(" {} {unit}", number(p.1)))
+                    .unwrap_or_else(|| " –".into());
                 view! {
                     <li>
                         <svg class="legend-line" viewBox="0 0 28 8" aria-hidden="true">
                             <line x1="0" y1="4" x2="28" y2="4" stroke=colour stroke-dasharray=dash/>
                         </svg>
-                        {s.label.clone()} <span class="muted">{latest}</span>
+                        <span>{s.label.clone()}</span>
+                        <span class="muted">{latest}</span>
                     </li>
                 }
             })

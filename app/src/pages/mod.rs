@@ -1,6 +1,7 @@
 //! One module per page: its server functions first, then its components.
 
 pub mod account;
+pub mod analysis;
 pub mod audit;
 pub mod deployments;
 pub mod environments;

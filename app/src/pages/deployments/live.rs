@@ -17,6 +17,7 @@ pub fn AppNowView(now: AppNow, can_operate: bool, actions: Actions) -> impl Into
         })}
         <Versions versions=now.versions/>
         {now.deployment.map(|d| view! { <Progress d can_operate actions/> })}
+        <super::analysis::AnalysisRuns runs=now.runs/>
         <Timeline events=now.events/>
     }
 }

@@ -3,6 +3,7 @@
 //! every second; a "Deploy version" form; Promote, Pause, Resume and Abort for operators; and
 //! a one-click Rollback that first says exactly what it will change.
 
+mod analysis;
 mod deploy_form;
 mod live;
 mod register;
@@ -41,6 +42,8 @@ pub struct AppNow {
     /// The deployment in progress, or else the latest one.
     pub deployment: Option<DeploymentRecord>,
     pub events: Vec<DeploymentEvent>,
+    /// The deployment's analysis runs, newest first.
+    pub runs: Vec<crate::models::AnalysisRunRecord>,
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/frame")]
@@ -81,19 +84,21 @@ pub async fn read_app_now(env: String, app: String) -> Result<AppNow, AppError> 
             .into_iter()
             .next(),
     };
-    let events = match &deployment {
-        Some(d) => {
+    let (events, runs) = match &deployment {
+        Some(d) => (
             crate::ssr::deploy::get_deployment(&state, &who, d.id)
                 .await?
-                .1
-        }
-        None => Vec::new(),
+                .1,
+            crate::ssr::monitor::analysis_runs(&state, &who, d.id).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     Ok(AppNow {
         versions: live.versions,
         cluster_error: live.cluster_error,
         deployment,
         events,
+        runs,
     })
 }
 
@@ -277,6 +282,11 @@ fn AppPanel(
                 Some(Ok(now)) => view! { <live::AppNowView now can_operate actions/> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
             }}
+            <details class="charts-fold" open>
+                <summary>"Metrics by version (last 5 minutes, live)"</summary>
+                <crate::charts::live::LiveCharts env=env.clone() app=app.name.clone()
+                    range=Signal::stored(crate::models::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
+            </details>
             <div class="grid two">
                 {can_deploy.then(|| view! {
                     <deploy_form::DeployForm env=env.clone() app=app.name.clone() versions=versions.clone() action=actions.start/>
