@@ -36,7 +36,8 @@ pub fn merge(set: &mut ChartSet, update: ChartSet, range_s: f64) {
             match chart.series.iter_mut().find(|x| x.label == s.label) {
                 Some(old) => {
                     let last = old.points.last().map_or(f64::MIN, |p| p.0);
-                    old.points.extend(s.points.into_iter().filter(|p| p.0 > last));
+                    old.points
+                        .extend(s.points.into_iter().filter(|p| p.0 > last));
                 }
                 None => chart.series.push(s),
             }

@@ -19,7 +19,9 @@ const BOTTOM: f64 = 26.0;
 
 /// Colour and dash pattern of the n-th line: both differ, so lines stay apart without colour.
 pub fn line_style(i: usize) -> (&'static str, &'static str) {
-    const COLOURS: [&str; 6] = ["#1f4fd1", "#c2410c", "#0f766e", "#7c3aed", "#b91c1c", "#4d7c0f"];
+    const COLOURS: [&str; 6] = [
+        "#1f4fd1", "#c2410c", "#0f766e", "#7c3aed", "#b91c1c", "#4d7c0f",
+    ];
     const DASHES: [&str; 6] = ["", "7 4", "2 3", "10 3 2 3", "1 4", "12 6"];
     (COLOURS[i % COLOURS.len()], DASHES[i % DASHES.len()])
 }
@@ -28,7 +30,11 @@ fn path(series: &Series, x: &Scale, y: &Scale, gap: f64) -> String {
     let mut d = String::new();
     let mut last: Option<f64> = None;
     for (t, v) in &series.points {
-        let cmd = if last.is_some_and(|l| t - l <= gap) { 'L' } else { 'M' };
+        let cmd = if last.is_some_and(|l| t - l <= gap) {
+            'L'
+        } else {
+            'M'
+        };
         d.push_str(&format!("{cmd}{:.1},{:.1} ", x.at(*t), y.at(*v)));
         last = Some(*t);
     }

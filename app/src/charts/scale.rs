@@ -27,7 +27,11 @@ impl Scale {
 
 /// Ticks from 0 to a round number at least `max`, 1-2-5 spaced, about four of them.
 pub fn nice_ticks(max: f64) -> Vec<f64> {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / 4.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]

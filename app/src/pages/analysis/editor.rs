@@ -75,7 +75,11 @@ fn build_metric(i: usize, d: &MetricDraft) -> Result<Metric, InvalidInput> {
     };
     let condition = |k: usize| -> Result<Option<Condition>, InvalidInput> {
         let text = v(k);
-        if text.is_empty() { Ok(None) } else { Condition::parse(&field(k), &text).map(Some) }
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            Condition::parse(&field(k), &text).map(Some)
+        }
     };
     Ok(Metric {
         name: v(0),
@@ -93,7 +97,10 @@ fn build_metric(i: usize, d: &MetricDraft) -> Result<Metric, InvalidInput> {
 }
 
 #[component]
-pub fn TemplateEditor(template: Option<AnalysisTemplate>, action: ServerAction<SaveTemplate>) -> impl IntoView {
+pub fn TemplateEditor(
+    template: Option<AnalysisTemplate>,
+    action: ServerAction<SaveTemplate>,
+) -> impl IntoView {
     let is_new = template.is_none();
     let t = template.unwrap_or_else(|| AnalysisTemplate {
         name: String::new(),
@@ -102,7 +109,13 @@ pub fn TemplateEditor(template: Option<AnalysisTemplate>, action: ServerAction<S
     });
     let name = RwSignal::new(t.name.clone());
     let description = RwSignal::new(t.description.clone());
-    let metrics = RwSignal::new(t.metrics.iter().enumerate().map(|(i, m)| draft(i, m)).collect::<Vec<_>>());
+    let metrics = RwSignal::new(
+        t.metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| draft(i, m))
+            .collect::<Vec<_>>(),
+    );
     let next = StoredValue::new(t.metrics.len());
     let problem = RwSignal::new(None::<InvalidInput>);
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -18,7 +18,10 @@ use crate::models::TemplateRecord;
 #[leptos::server(prefix = "/rpc", endpoint = "analysis/templates")]
 pub async fn load_templates() -> Result<(Vec<TemplateRecord>, Role), AppError> {
     let (state, who) = crate::ssr::caller::signed_in().await?;
-    Ok((crate::ssr::monitor::list_templates(&state, &who).await?, who.role))
+    Ok((
+        crate::ssr::monitor::list_templates(&state, &who).await?,
+        who.role,
+    ))
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "analysis/save", input = Json)]
@@ -77,7 +80,11 @@ pub fn AnalysisPage() -> impl IntoView {
 }
 
 #[component]
-fn TemplateCard(t: TemplateRecord, can_edit: bool, delete: ServerAction<DeleteTemplate>) -> impl IntoView {
+fn TemplateCard(
+    t: TemplateRecord,
+    can_edit: bool,
+    delete: ServerAction<DeleteTemplate>,
+) -> impl IntoView {
     let name = t.template.name.clone();
     let rows = t
         .template

@@ -56,8 +56,14 @@ fn metric_chart(m: &MetricResult) -> Chart {
 #[component]
 fn MetricView(metric: MetricResult, start: f64, end: f64) -> impl IntoView {
     let conditions = [
-        metric.success_condition.as_ref().map(|c| format!("passes when {c}")),
-        metric.failure_condition.as_ref().map(|c| format!("fails when {c}")),
+        metric
+            .success_condition
+            .as_ref()
+            .map(|c| format!("passes when {c}")),
+        metric
+            .failure_condition
+            .as_ref()
+            .map(|c| format!("fails when {c}")),
     ]
     .into_iter()
     .flatten()

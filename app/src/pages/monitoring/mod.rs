@@ -14,7 +14,9 @@ use varai_domain::Role;
 use crate::charts::live::LiveCharts;
 use crate::components::{ErrorNote, Timestamp};
 use crate::error::AppError;
-use crate::models::{AlertRecord, AlertRuleRecord, Environment, MetricsSource, SavedQuery, TimeRange};
+use crate::models::{
+    AlertRecord, AlertRuleRecord, Environment, MetricsSource, SavedQuery, TimeRange,
+};
 
 /// The page's frame: where we are and where the metrics come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,9 +86,16 @@ pub fn MonitoringPage() -> impl IntoView {
     let env = move || query.with(|q| q.get("env"));
     let app = move || query.with(|q| q.get("app"));
     let range = Signal::derive(move || {
-        query.with(|q| q.get("range").and_then(|r| TimeRange::from_key(&r)).unwrap_or_default())
+        query.with(|q| {
+            q.get("range")
+                .and_then(|r| TimeRange::from_key(&r))
+                .unwrap_or_default()
+        })
     });
-    let frame = Resource::new(move || (env(), app()), |(env, app)| load_monitoring(env, app));
+    let frame = Resource::new(
+        move || (env(), app()),
+        |(env, app)| load_monitoring(env, app),
+    );
     view! {
         <Title text="Monitoring"/>
         <h1>"Monitoring"</h1>
@@ -146,7 +155,7 @@ fn Frame(frame: MonitoringFrame, range: Signal<TimeRange>) -> impl IntoView {
         .map(|e| {
             let current = e.key == frame.env;
             view! { <a class="tab" href=href(&e.key, None, range.get_untracked())
-                aria-current=current.then_some("page")>{e.name.clone()}</a> }
+            aria-current=current.then_some("page")>{e.name.clone()}</a> }
         })
         .collect_view();
     let app_links = frame
@@ -155,7 +164,7 @@ fn Frame(frame: MonitoringFrame, range: Signal<TimeRange>) -> impl IntoView {
         .map(|a| {
             let current = Some(a) == frame.app.as_ref();
             view! { <a class="chip" href=href(&frame.env, Some(a), range.get_untracked())
-                aria-current=current.then_some("page")>{a.clone()}</a> }
+            aria-current=current.then_some("page")>{a.clone()}</a> }
         })
         .collect_view();
     let (env_r, app_r) = (env.clone(), app.clone());
@@ -165,14 +174,14 @@ fn Frame(frame: MonitoringFrame, range: Signal<TimeRange>) -> impl IntoView {
             .map(|r| {
                 let current = r == range.get();
                 view! { <a class="chip" href=href(&env_r, app_r.as_deref(), r)
-                    aria-current=current.then_some("page")>{r.key()}</a> }
+                aria-current=current.then_some("page")>{r.key()}</a> }
             })
             .collect_view()
     };
     let every = frame.source.scrape_seconds;
-    let charts = app.clone().map(|a| {
-        view! { <LiveCharts env=env.clone() app=a range every/> }.into_any()
-    });
+    let charts = app
+        .clone()
+        .map(|a| view! { <LiveCharts env=env.clone() app=a range every/> }.into_any());
     view! {
         <nav class="tabs" aria-label="Environment">{tabs}</nav>
         <div class="toolbar">

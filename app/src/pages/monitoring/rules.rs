@@ -54,7 +54,12 @@ pub fn Lists(env: String, apps: Vec<String>, role: Role) -> impl IntoView {
     let tick = crate::pages::deployments::every_second();
     Effect::new(move |_| {
         let t = tick.get();
-        let changed = (add.version().get(), remove.version().get(), add_q.version().get(), remove_q.version().get());
+        let changed = (
+            add.version().get(),
+            remove.version().get(),
+            add_q.version().get(),
+            remove_q.version().get(),
+        );
         if t % 2 != 0 && changed == (0, 0, 0, 0) && lists.with_untracked(Option::is_some) {
             return;
         }
@@ -95,7 +100,12 @@ pub fn Lists(env: String, apps: Vec<String>, role: Role) -> impl IntoView {
 }
 
 #[component]
-fn RuleTable(rules: Vec<AlertRuleRecord>, env: String, can_operate: bool, remove: ServerAction<RemoveRule>) -> impl IntoView {
+fn RuleTable(
+    rules: Vec<AlertRuleRecord>,
+    env: String,
+    can_operate: bool,
+    remove: ServerAction<RemoveRule>,
+) -> impl IntoView {
     if rules.is_empty() {
         return view! { <p class="muted">"No rule yet."</p> }.into_any();
     }
@@ -157,7 +167,10 @@ fn RuleForm(env: String, apps: Vec<String>, action: ServerAction<AddRule>) -> im
             },
         });
     };
-    let options = apps.into_iter().map(|a| view! { <option value=a.clone()>{a.clone()}</option> }).collect_view();
+    let options = apps
+        .into_iter()
+        .map(|a| view! { <option value=a.clone()>{a.clone()}</option> })
+        .collect_view();
     view! {
         <form class="card stack" on:submit=submit aria-labelledby="rule-form-h" novalidate>
             <h3 id="rule-form-h">"Add an alert rule"</h3>
@@ -186,7 +199,12 @@ fn RuleForm(env: String, apps: Vec<String>, action: ServerAction<AddRule>) -> im
 }
 
 #[component]
-fn QueryList(queries: Vec<SavedQuery>, env: String, can_query: bool, remove: ServerAction<RemoveQuery>) -> impl IntoView {
+fn QueryList(
+    queries: Vec<SavedQuery>,
+    env: String,
+    can_query: bool,
+    remove: ServerAction<RemoveQuery>,
+) -> impl IntoView {
     if queries.is_empty() {
         return view! { <p class="muted">"No saved query yet."</p> }.into_any();
     }
@@ -209,13 +227,21 @@ fn QueryList(queries: Vec<SavedQuery>, env: String, can_query: bool, remove: Ser
 
 #[component]
 fn QueryForm(env: String, action: ServerAction<AddQuery>) -> impl IntoView {
-    let (name, query, unit) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (name, query, unit) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let env = StoredValue::new(env);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(AddQuery {
             env: env.get_value(),
-            query: NewSavedQuery { name: name.get_untracked(), query: query.get_untracked(), unit: unit.get_untracked() },
+            query: NewSavedQuery {
+                name: name.get_untracked(),
+                query: query.get_untracked(),
+                unit: unit.get_untracked(),
+            },
         });
     };
     view! {
