@@ -159,7 +159,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("VARAI_ADDR: could not listen on {}", args.addr))?;
-    let _own_prometheus = start_own_prometheus(&args, &listener, &server.monitor);
+    let own_prometheus = start_own_prometheus(&args, &listener, &server.monitor);
     let sweeper = tokio::spawn(sweep_sessions(server.sessions.clone()));
     let watcher = server
         .flag_cache
@@ -189,6 +189,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     sweeper.abort();
     watcher.abort();
     server.monitor_task.abort();
+    if let Some(p) = own_prometheus {
+        p.shutdown().await;
+    }
     if let Some(t) = listener_task {
         t.abort();
     }

@@ -81,6 +81,13 @@ pub struct Measurement {
     pub at: i64,
 }
 
+/// A measured value for people: at most three decimals.
+pub fn short(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    trimmed.to_owned()
+}
+
 /// Judges one observation of `metric`.
 pub fn measure(metric: &Metric, seen: Observation, at: i64) -> Measurement {
     let (phase, value, message) = match seen {
@@ -105,9 +112,10 @@ pub fn measure(metric: &Metric, seen: Observation, at: i64) -> Measurement {
             };
             let message = match phase {
                 AnalysisPhase::Failed => Some(match (failed, metric.failure_condition) {
-                    (true, Some(c)) => format!("{v} meets the failure condition {c}"),
+                    (true, Some(c)) => format!("{} meets the failure condition {c}", short(v)),
                     _ => format!(
-                        "{v} misses the success condition {}",
+                        "{} misses the success condition {}",
+                        short(v),
                         metric
                             .success_condition
                             .map(|c| c.to_string())

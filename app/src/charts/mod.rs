@@ -87,7 +87,7 @@ pub fn LineChart(
         let vx = f64::from(ev.offset_x()) / width * W;
         let (start, end) = window.get_untracked();
         let x = Scale::new(start, end.max(start + 1.0), LEFT, W - RIGHT);
-        hover.set((vx >= LEFT && vx <= W - RIGHT).then(|| x.invert(vx)));
+        hover.set((LEFT..=W - RIGHT).contains(&vx).then(|| x.invert(vx)));
     };
     view! {
         <div class="chart">

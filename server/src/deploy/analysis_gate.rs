@@ -3,7 +3,8 @@
 //! verdicts. Failed aborts and rolls back to the snapshot; Inconclusive and Error pause the
 //! deployment for a person, and resuming it starts a fresh run.
 
-use varai_app::models::{DeploymentRecord, RollbackRequest};
+use varai_app::error::{AppError, Result as AppResult};
+use varai_app::models::{Control, DeployRequest, DeploymentRecord, RollbackRequest};
 use varai_app::ssr::Actor;
 use varai_domain::analysis::{AnalysisPhase, AnalysisTemplate, Args, Measurement};
 use varai_domain::deploy::{CanaryStep, Stage, Strategy};
@@ -16,10 +17,10 @@ use crate::storage::{NewRun, RunState, metric_key};
 pub enum Gate {
     /// Go on; the current step's analysis is in this phase (if the step is one).
     Go(Option<AnalysisPhase>),
-    /// Abort and roll back, for this reason.
-    RollBack(String),
+    /// Abort and roll back, for this reason; `run` is the analysis run that decided it.
+    RollBack { run: Option<i64>, reason: String },
     /// Pause for a person, for this reason.
-    Pause(String),
+    Pause { run: Option<i64>, reason: String },
 }
 
 /// The actor automated decisions are recorded under.
@@ -60,6 +61,36 @@ fn round(v: f64) -> f64 {
 }
 
 impl DeployService {
+    /// Every analysis template a deployment names must exist.
+    pub(super) async fn check_templates(&self, request: &DeployRequest) -> AppResult<()> {
+        let mut named: Vec<(String, &String)> = request
+            .analysis
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("analysis[{i}]"), t))
+            .collect();
+        if let varai_domain::deploy::Strategy::Canary { steps } = &request.strategy {
+            for (i, step) in steps.iter().enumerate() {
+                if let varai_domain::deploy::CanaryStep::Analysis { templates } = step {
+                    named.extend(
+                        templates
+                            .iter()
+                            .map(|t| (format!("steps[{i}].analysis.templates"), t)),
+                    );
+                }
+            }
+        }
+        for (field, name) in named {
+            if self.store.template_named(name).await?.is_none() {
+                return Err(AppError::Invalid {
+                    field,
+                    message: format!("there is no analysis template called '{name}'"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Why a run ended as it did: each metric that decided it, its last values and its
     /// condition.
     async fn explain(&self, run: &RunState) -> String {
@@ -145,21 +176,23 @@ impl DeployService {
         Ok(Ok(()))
     }
 
-    /// Acts on a finished run once: Failed rolls back, Inconclusive or Error pauses.
+    /// What a finished run calls for: Failed rolls back, Inconclusive or Error pauses. The
+    /// run is marked as acted on once that is done.
     async fn verdict(&self, run: &RunState) -> Result<Option<Gate>, String> {
-        let gate = match run.phase {
-            AnalysisPhase::Failed => Gate::RollBack(self.explain(run).await),
-            AnalysisPhase::Error | AnalysisPhase::Inconclusive => Gate::Pause(format!(
-                "{} — resume to measure again, or abort (promote, then resume, to go on without it)",
-                self.explain(run).await
-            )),
-            _ => return Ok(None),
-        };
-        self.store
-            .mark_run_acted(run.id)
-            .await
-            .map_err(|e| format!("noting an analysis verdict: {e}"))?;
-        Ok(Some(gate))
+        Ok(match run.phase {
+            AnalysisPhase::Failed => Some(Gate::RollBack {
+                run: Some(run.id),
+                reason: self.explain(run).await,
+            }),
+            AnalysisPhase::Error | AnalysisPhase::Inconclusive => Some(Gate::Pause {
+                run: Some(run.id),
+                reason: format!(
+                    "{} — resume to measure again, or abort (promote, then resume, to go on without it)",
+                    self.explain(run).await
+                ),
+            }),
+            _ => None,
+        })
     }
 
     /// Starts the runs `d` needs and reads their verdicts.
@@ -191,8 +224,8 @@ impl DeployService {
                         now,
                     )
                     .await?;
-                if let Err(why) = started {
-                    return Ok(Gate::Pause(why));
+                if let Err(reason) = started {
+                    return Ok(Gate::Pause { run: None, reason });
                 }
             } else if let Some(r) = latest.filter(|r| !r.acted)
                 && let Some(gate) = self.verdict(r).await?
@@ -211,7 +244,11 @@ impl DeployService {
                 Some(gate) => Ok(gate),
                 None => Ok(Gate::Go(Some(r.phase))),
             },
-            Some(r) if !r.acted || r.phase == AnalysisPhase::Successful => {
+            // Not finished, passed, or failed with its rollback under way: nothing to start.
+            Some(r)
+                if !r.acted
+                    || matches!(r.phase, AnalysisPhase::Successful | AnalysisPhase::Failed) =>
+            {
                 Ok(Gate::Go(Some(r.phase)))
             }
             // None yet, or resumed after an Inconclusive or Error verdict: measure again.
@@ -220,49 +257,48 @@ impl DeployService {
                 .await?
             {
                 Ok(()) => Ok(Gate::Go(Some(AnalysisPhase::Pending))),
-                Err(why) => Ok(Gate::Pause(why)),
+                Err(reason) => Ok(Gate::Pause { run: None, reason }),
             },
         }
     }
 
-    /// Carries out a gate that stops the deployment; the caller holds the app's lock.
+    /// Carries out a gate that stops the deployment, then marks its run as acted on; the
+    /// caller holds the app's lock.
     pub(super) async fn stop_for_analysis(
         &self,
         d: &DeploymentRecord,
         gate: Gate,
     ) -> Result<(), String> {
         let actor = analysis_actor();
-        match gate {
-            Gate::RollBack(reason) => {
+        let run = match gate {
+            Gate::RollBack { run, reason } => {
                 tracing::warn!(deployment = d.id, %reason, "analysis failed: rolling back");
-                self.rollback_held(
-                    &actor,
-                    &d.environment,
-                    &d.app,
-                    RollbackRequest {
-                        snapshot_id: d.snapshot_id,
-                        reason: format!("automated rollback: {reason}"),
-                    },
-                )
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("rolling back after a failed analysis: {e}"))
-            }
-            Gate::Pause(reason) => {
-                tracing::warn!(deployment = d.id, %reason, "analysis needs a person: pausing");
-                self.store
-                    .control_deployment(
-                        &actor,
-                        d.id,
-                        varai_app::models::Control::Pause,
-                        Some(&reason),
-                        varai_app::ssr::now_ms(),
-                    )
+                let request = RollbackRequest {
+                    snapshot_id: d.snapshot_id,
+                    reason: format!("automated rollback: {reason}"),
+                };
+                self.rollback_held(&actor, &d.environment, &d.app, request)
                     .await
-                    .map(|_| ())
-                    .map_err(|e| format!("pausing after an analysis verdict: {e}"))
+                    .map_err(|e| format!("rolling back after a failed analysis: {e}"))?;
+                run
             }
-            Gate::Go(_) => Ok(()),
+            Gate::Pause { run, reason } => {
+                tracing::warn!(deployment = d.id, %reason, "analysis needs a person: pausing");
+                let now = varai_app::ssr::now_ms();
+                self.store
+                    .control_deployment(&actor, d.id, Control::Pause, Some(&reason), now)
+                    .await
+                    .map_err(|e| format!("pausing after an analysis verdict: {e}"))?;
+                run
+            }
+            Gate::Go(_) => None,
+        };
+        if let Some(run) = run {
+            self.store
+                .mark_run_acted(run)
+                .await
+                .map_err(|e| format!("noting an analysis verdict: {e}"))?;
         }
+        Ok(())
     }
 }

@@ -14,7 +14,6 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::PostParams;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Instant;
 use varai_app::error::{AppError, Result};
 use varai_app::models::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
@@ -26,7 +25,7 @@ use varai_domain::AuditAction;
 use clusters::{Clusters, Target};
 use workloads::{AppObjects, MANAGED_BY};
 
-use crate::storage::{NewDeployment, NewRollback, SqlxStore};
+use crate::storage::{NewDeployment, SqlxStore};
 
 /// A lock per app, keyed by (environment, app name).
 pub type AppLocks =
@@ -61,89 +60,8 @@ impl DeployService {
         lock.lock_owned().await
     }
 
-    /// Every analysis template a deployment names must exist.
-    async fn check_templates(&self, request: &DeployRequest) -> Result<()> {
-        let mut named: Vec<(String, &String)> = request
-            .analysis
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (format!("analysis[{i}]"), t))
-            .collect();
-        if let varai_domain::deploy::Strategy::Canary { steps } = &request.strategy {
-            for (i, step) in steps.iter().enumerate() {
-                if let varai_domain::deploy::CanaryStep::Analysis { templates } = step {
-                    named.extend(
-                        templates
-                            .iter()
-                            .map(|t| (format!("steps[{i}].analysis.templates"), t)),
-                    );
-                }
-            }
-        }
-        for (field, name) in named {
-            if self.store.template_named(name).await?.is_none() {
-                return Err(AppError::Invalid {
-                    field,
-                    message: format!("there is no analysis template called '{name}'"),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    async fn target(&self, environment: &str) -> Result<Target> {
+    pub(crate) async fn target(&self, environment: &str) -> Result<Target> {
         self.clusters.target(&self.store, environment).await
-    }
-
-    /// Rolls `app` back to a snapshot; the caller holds the app's lock.
-    pub async fn rollback_held(
-        &self,
-        actor: &Actor,
-        environment: &str,
-        app: &str,
-        request: RollbackRequest,
-    ) -> Result<RollbackRecord> {
-        let started = Instant::now();
-        let app = self.store.app_named(environment, app).await?;
-        let snapshots = self.store.snapshots_of(app.id).await?;
-        let snapshot = match request.snapshot_id {
-            Some(id) => snapshots
-                .into_iter()
-                .find(|s| s.record.id == id)
-                .ok_or_else(|| AppError::Invalid {
-                    field: "snapshotId".into(),
-                    message: format!("{} has no snapshot #{id}", app.name),
-                })?,
-            None => snapshots
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Conflict {
-                    field: "snapshotId".into(),
-                    message: format!("{} has no snapshot to roll back to yet", app.name),
-                })?,
-        };
-        let in_progress = self.store.in_progress_of(app.id).await?;
-        let target = self.target(environment).await?;
-        let objects = AppObjects::new(&app, &target);
-        let mut results =
-            rollback::restore_objects(&objects, &snapshot.objects, &snapshot.record.version).await;
-        let flags: Vec<(String, bool)> = self
-            .store
-            .snapshot_flags(snapshot.record.id)
-            .await
-            .unwrap_or_default();
-        results.extend(rollback::restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
-        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let record = NewRollback {
-            app_id: app.id,
-            target: format!("app:{environment}/{}", app.name),
-            snapshot_id: snapshot.record.id,
-            deployment_id: in_progress.map(|d| d.id),
-            reason: &request.reason,
-            results: &results,
-            duration_ms,
-        };
-        Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
     }
 
     async fn live(&self, app: AppRecord) -> Result<AppLive> {

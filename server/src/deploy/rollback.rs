@@ -6,11 +6,14 @@
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use varai_app::models::{AppRecord, ObjectResult};
+use std::time::Instant;
+use varai_app::error::{AppError, Result as AppResult};
+use varai_app::models::{AppRecord, ObjectResult, RollbackRecord, RollbackRequest};
 use varai_app::ssr::flag_ports::FlagChange;
 use varai_app::ssr::{Actor, FlagStore, now_ms};
 
 use super::workloads::{AppObjects, extra_deployments, preview_service};
+use crate::storage::NewRollback;
 
 fn name_of(obj: &Value) -> String {
     obj.pointer("/metadata/name")
@@ -190,4 +193,57 @@ pub async fn restore_flags(
         results.push(result("Flag", key, outcome));
     }
     results
+}
+
+impl super::DeployService {
+    /// Rolls `app` back to a snapshot; the caller holds the app's lock.
+    pub async fn rollback_held(
+        &self,
+        actor: &Actor,
+        environment: &str,
+        app: &str,
+        request: RollbackRequest,
+    ) -> AppResult<RollbackRecord> {
+        let started = Instant::now();
+        let app = self.store.app_named(environment, app).await?;
+        let snapshots = self.store.snapshots_of(app.id).await?;
+        let snapshot = match request.snapshot_id {
+            Some(id) => snapshots
+                .into_iter()
+                .find(|s| s.record.id == id)
+                .ok_or_else(|| AppError::Invalid {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot #{id}", app.name),
+                })?,
+            None => snapshots
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Conflict {
+                    field: "snapshotId".into(),
+                    message: format!("{} has no snapshot to roll back to yet", app.name),
+                })?,
+        };
+        let in_progress = self.store.in_progress_of(app.id).await?;
+        let target = self.target(environment).await?;
+        let objects = AppObjects::new(&app, &target);
+        let mut results =
+            restore_objects(&objects, &snapshot.objects, &snapshot.record.version).await;
+        let flags: Vec<(String, bool)> = self
+            .store
+            .snapshot_flags(snapshot.record.id)
+            .await
+            .unwrap_or_default();
+        results.extend(restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let record = NewRollback {
+            app_id: app.id,
+            target: format!("app:{environment}/{}", app.name),
+            snapshot_id: snapshot.record.id,
+            deployment_id: in_progress.map(|d| d.id),
+            reason: &request.reason,
+            results: &results,
+            duration_ms,
+        };
+        Ok(self.store.insert_rollback(actor, record, now_ms()).await?)
+    }
 }

@@ -29,6 +29,7 @@ pub struct OwnPrometheus {
     pub url: String,
     stop: watch::Sender<bool>,
     pid: Arc<std::sync::Mutex<Option<u32>>>,
+    supervisor: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// `prometheus` on the PATH, if there is one.
@@ -102,7 +103,7 @@ impl OwnPrometheus {
         let pid = Arc::new(std::sync::Mutex::new(first.id()));
         let pid_seen = Arc::clone(&pid);
         tracing::info!(%url, "started the server's own Prometheus (scrapes every {} s)", config.scrape_seconds);
-        tokio::spawn(async move {
+        let supervisor = tokio::spawn(async move {
             let mut child = first;
             let mut backoff = Duration::from_secs(1);
             loop {
@@ -133,7 +134,20 @@ impl OwnPrometheus {
                 }
             }
         });
-        Ok(OwnPrometheus { url, stop, pid })
+        Ok(OwnPrometheus {
+            url,
+            stop,
+            pid,
+            supervisor: Some(supervisor),
+        })
+    }
+
+    /// Stops it and waits until it has exited (at most a few seconds).
+    pub async fn shutdown(mut self) {
+        self.stop();
+        if let Some(task) = self.supervisor.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(8), task).await;
+        }
     }
 
     /// Stops it (SIGTERM, so it closes its database cleanly) and waits a moment.

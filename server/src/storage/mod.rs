@@ -4,6 +4,7 @@
 mod accounts;
 mod alerting;
 mod analysis;
+mod analysis_runs;
 mod apps;
 mod audit;
 mod deploy;
@@ -11,13 +12,14 @@ mod environments;
 mod flag_store;
 mod flags;
 mod import;
+mod queries;
 mod segments;
 mod sessions;
 mod snapshots;
 mod tokens;
 
 pub use alerting::{NewAlert, rule_of};
-pub use analysis::{NewRun, RunState, metric_key};
+pub use analysis_runs::{NewRun, RunState, metric_key};
 pub use deploy::{NewDeployment, ProgressUpdate};
 pub use flags::CHANGE_CHANNEL;
 pub use sessions::SqlxSessionStore;

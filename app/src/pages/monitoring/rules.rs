@@ -52,6 +52,8 @@ pub fn Lists(env: String, apps: Vec<String>, role: Role) -> impl IntoView {
     let remove_q = ServerAction::<RemoveQuery>::new();
     let env_v = StoredValue::new(env.clone());
     let tick = crate::pages::deployments::every_second();
+    let seen = StoredValue::new((0, 0, 0, 0));
+    // Every two seconds, and at once after any change made here.
     Effect::new(move |_| {
         let t = tick.get();
         let changed = (
@@ -60,7 +62,9 @@ pub fn Lists(env: String, apps: Vec<String>, role: Role) -> impl IntoView {
             add_q.version().get(),
             remove_q.version().get(),
         );
-        if t % 2 != 0 && changed == (0, 0, 0, 0) && lists.with_untracked(Option::is_some) {
+        let fresh = changed != seen.get_value();
+        seen.set_value(changed);
+        if !t.is_multiple_of(2) && !fresh && lists.with_untracked(Option::is_some) {
             return;
         }
         leptos::task::spawn_local(async move {
