@@ -322,6 +322,13 @@ async fn the_webhook_refuses_malformed_and_unauthenticated_payloads(backend: Bac
         (StatusCode::BAD_REQUEST, "version"),
         "{body}"
     );
+    let odd = notification("pending", labels.clone());
+    let (status, body) = post_hook(&t, hook, Some(&token), &odd).await;
+    assert_eq!(
+        (status, field(&body)),
+        (StatusCode::BAD_REQUEST, "alerts.status"),
+        "{body}"
+    );
     let (status, body) = post_hook(&t, &format!("{hook}?token={token}"), None, &good).await;
     assert_eq!(
         status,

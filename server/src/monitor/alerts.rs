@@ -127,6 +127,17 @@ pub async fn receive(
             format!("the {} notification holds no alerts", n.status),
         ));
     }
+    // Refuse the whole notification before acting on any of it.
+    if let Some(bad) = n
+        .alerts
+        .iter()
+        .find(|a| a.status != "firing" && a.status != "resolved")
+    {
+        return Err(invalid(
+            "alerts.status",
+            format!("'{}' is neither firing nor resolved", bad.status),
+        ));
+    }
     let mut actions = Vec::new();
     for a in &n.alerts {
         let name = a
@@ -145,13 +156,7 @@ pub async fn receive(
                 monitor.roll_back_for(actor, env, app, &reason).await
             }
             ("firing", _, _) => "names no known app and environment (labels app and environment or namespace): recorded only".to_owned(),
-            ("resolved", _, _) => "resolved: recorded".to_owned(),
-            (other, _, _) => {
-                return Err(invalid(
-                    "alerts.status",
-                    format!("'{other}' is neither firing nor resolved"),
-                ));
-            }
+            _ => "resolved: recorded".to_owned(),
         };
         let starts_at = a
             .starts_at
