@@ -56,6 +56,13 @@ async fn runs(c: &Client<'_>, id: i64) -> Value {
     body
 }
 
+/// Waits for deployment `id` to end, and checks nobody but the product rolled it back.
+async fn rolled_back_by_itself(c: &Client<'_>, id: i64, what: &str) -> Value {
+    let done = wait_within(c, id, what, 40, |d| outcome(d).is_some()).await;
+    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("rolledBack"));
+    done
+}
+
 #[tokio::test]
 async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off() {
     let (t, _server, _prom) = observed().await;
@@ -237,11 +244,7 @@ async fn a_bad_canary_fails_its_background_analysis_and_is_rolled_back_by_itself
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["id"].as_i64().expect("id");
-    let done = wait_within(&ops, id, "the automated rollback", 40, |d| {
-        outcome(d).is_some()
-    })
-    .await;
-    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("rolledBack"));
+    let done = rolled_back_by_itself(&ops, id, "the automated rollback").await;
     let why = timeline(&done)
         .into_iter()
         .find(|m| m.contains("automated rollback"))
@@ -335,11 +338,7 @@ async fn an_alert_rule_rolls_back_a_bad_canary_without_alertmanager() {
         json!({"type": "canary", "steps": [{"setWeight": 50}, {"pause": {}}]}),
     )
     .await;
-    let done = wait_within(&ops, id, "the rule's rollback", 40, |d| {
-        outcome(d).is_some()
-    })
-    .await;
-    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("rolledBack"));
+    let done = rolled_back_by_itself(&ops, id, "the rule's rollback").await;
     assert!(
         timeline(&done)
             .iter()
@@ -382,11 +381,7 @@ async fn alertmanager_posts_a_firing_alert_and_the_deployment_is_rolled_back() {
         json!({"summary": "checkout answers 5xx"}),
     )
     .await;
-    let done = wait_within(&ops, id, "Alertmanager's rollback", 30, |d| {
-        outcome(d).is_some()
-    })
-    .await;
-    assert_eq!(outcome(&done["deployment"]).as_deref(), Some("rolledBack"));
+    let done = rolled_back_by_itself(&ops, id, "Alertmanager's rollback").await;
     assert!(
         timeline(&done)
             .iter()
