@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::rollouts::{APP, app_ready, outcome, served_by, stage, start, wait_for};
+use common::rollouts::{APP, app_ready, outcome, served_by, served_only, stage, start, wait_for};
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -122,11 +122,7 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
     )
     .await;
     wait_for(&ops, id, "the switch", |d| stage(d) == "scaleDownDelay").await;
-    assert_eq!(
-        served_by(&t, "storefront", 50).await,
-        ["v2"],
-        "the switch is whole"
-    );
+    served_only(&t, "storefront", "v2", "the switch is whole").await;
 
     let (status, snapshots) = ops
         .call(Method::GET, &format!("{APP}/snapshots"), None)
@@ -164,16 +160,8 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{rollback}");
-    // The Service's selector is back when the rollback answers; its endpoints follow within
-    // a controller tick, as a real cluster's do.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while served_by(&t, "storefront", 50).await != ["v1"] {
-        assert!(
-            Instant::now() < deadline,
-            "v1 never served all traffic again"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // The Service's selector is back when the rollback answers.
+    served_only(&t, "storefront", "v1", "after the rollback").await;
     let results: Vec<(String, String, bool)> = rollback["results"]
         .as_array()
         .expect("results")

@@ -156,7 +156,7 @@ impl TestApp {
             Arc::clone(&deploy.service),
             varai_server::monitor::ServerPrometheus::Missing("no Prometheus in this test".into()),
             1,
-            std::time::Duration::from_millis(100),
+            std::time::Duration::from_millis(250),
         )
         .await
         .expect("the monitoring side starts");

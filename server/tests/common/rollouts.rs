@@ -95,3 +95,16 @@ pub fn stage(d: &Value) -> String {
 pub fn outcome(d: &Value) -> Option<String> {
     (stage(d) == "done").then(|| d["stage"]["step"].as_str().unwrap_or("").to_owned())
 }
+
+/// Waits until `version` alone answers requests to `service`: a Service's endpoints follow its
+/// selector within a controller tick, as a real cluster's do.
+pub async fn served_only(t: &TestApp, service: &str, version: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while served_by(t, service, 50).await != [version] {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {version} never served all traffic"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
