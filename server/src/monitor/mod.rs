@@ -108,6 +108,20 @@ impl MonitorService {
     }
 }
 
+/// One number from `query` with its placeholders filled in, through `prom` (or why not).
+pub async fn observe_with(
+    prom: &std::result::Result<(PromMetrics, &'static str), String>,
+    query: &str,
+    args: &varai_domain::analysis::Args,
+) -> varai_domain::analysis::Observation {
+    use varai_domain::analysis::Observation;
+    match (prom, varai_domain::analysis::render(query, args)) {
+        (Err(why), _) => Observation::Failed(format!("no Prometheus: {why}")),
+        (_, Err(e)) => Observation::Failed(e.to_string()),
+        (Ok((p, _)), Ok(q)) => p.observe(&q).await,
+    }
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid {
         field: field.into(),

@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 use varai_app::models::AlertRuleRecord;
 use varai_app::ssr::{Actor, now_ms};
-use varai_domain::analysis::{
-    AlertState, Args, Observation, next_alert_state, render, uses_versions,
-};
+use varai_domain::analysis::{AlertState, Args, Observation, next_alert_state, uses_versions};
 
 use super::MonitorService;
 use crate::storage::{NewAlert, rule_of};
@@ -79,14 +77,8 @@ impl MonitorService {
         let seen = if uses_versions(&rule.query) && in_progress.is_none() {
             Observation::NoData("measures a deployment's versions; none is in progress".into())
         } else {
-            match (
-                self.prometheus_for(&rule.environment).await,
-                render(&rule.query, &args),
-            ) {
-                (Err(why), _) => Observation::Failed(format!("no Prometheus: {why}")),
-                (_, Err(e)) => Observation::Failed(e.to_string()),
-                (Ok((p, _)), Ok(q)) => p.observe(&q).await,
-            }
+            let prom = self.prometheus_for(&rule.environment).await;
+            super::observe_with(&prom, &rule.query, &args).await
         };
         let next = next_alert_state(&rule, record.state, &seen, now);
         let (value, error) = match &seen {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use varai_app::ssr::now_ms;
 use varai_domain::analysis::{
-    AnalysisPhase, Measurement, Observation, measure, metric_phase, next_measurement_at, render,
-    run_phase,
+    AnalysisPhase, Measurement, measure, metric_phase, next_measurement_at, run_phase,
 };
 
 use super::MonitorService;
@@ -81,11 +80,7 @@ impl MonitorService {
                 if due.is_none_or(|at| at > now) {
                     continue;
                 }
-                let seen = match (&prom, render(&m.query, &run.args)) {
-                    (Err(why), _) => Observation::Failed(format!("no Prometheus: {why}")),
-                    (_, Err(e)) => Observation::Failed(e.to_string()),
-                    (Ok((p, _)), Ok(q)) => p.observe(&q).await,
-                };
+                let seen = super::observe_with(&prom, &m.query, &run.args).await;
                 let measured = measure(m, seen, now_ms());
                 taken.push((key.clone(), measured.clone()));
                 let (phase, message) = verdict(run, &taken);
