@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod deploy;
 pub mod flags;
+pub mod plan;
 pub mod role;
 pub mod sandbox;
 pub mod text_diff;
