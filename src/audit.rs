@@ -88,6 +88,32 @@ pub enum AuditAction {
     SavedQueryDelete,
     #[serde(rename = "environment.set_prometheus")]
     EnvironmentSetPrometheus,
+    #[serde(rename = "plan_template.save")]
+    PlanTemplateSave,
+    #[serde(rename = "plan_template.delete")]
+    PlanTemplateDelete,
+    #[serde(rename = "rollout.create")]
+    RolloutCreate,
+    #[serde(rename = "rollout.update")]
+    RolloutUpdate,
+    #[serde(rename = "rollout.delete")]
+    RolloutDelete,
+    #[serde(rename = "rollout.start")]
+    RolloutStart,
+    #[serde(rename = "rollout.approve")]
+    RolloutApprove,
+    #[serde(rename = "rollout.advance")]
+    RolloutAdvance,
+    #[serde(rename = "rollout.pause")]
+    RolloutPause,
+    #[serde(rename = "rollout.resume")]
+    RolloutResume,
+    #[serde(rename = "rollout.skip")]
+    RolloutSkip,
+    #[serde(rename = "rollout.abort")]
+    RolloutAbort,
+    #[serde(rename = "rollout.rollback")]
+    RolloutRollback,
 }
 
 impl AuditAction {
@@ -134,6 +160,19 @@ impl AuditAction {
             AuditAction::SavedQuerySave => "saved_query.save",
             AuditAction::SavedQueryDelete => "saved_query.delete",
             AuditAction::EnvironmentSetPrometheus => "environment.set_prometheus",
+            AuditAction::PlanTemplateSave => "plan_template.save",
+            AuditAction::PlanTemplateDelete => "plan_template.delete",
+            AuditAction::RolloutCreate => "rollout.create",
+            AuditAction::RolloutUpdate => "rollout.update",
+            AuditAction::RolloutDelete => "rollout.delete",
+            AuditAction::RolloutStart => "rollout.start",
+            AuditAction::RolloutApprove => "rollout.approve",
+            AuditAction::RolloutAdvance => "rollout.advance",
+            AuditAction::RolloutPause => "rollout.pause",
+            AuditAction::RolloutResume => "rollout.resume",
+            AuditAction::RolloutSkip => "rollout.skip",
+            AuditAction::RolloutAbort => "rollout.abort",
+            AuditAction::RolloutRollback => "rollout.rollback",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod flags;
 pub mod http;
 pub mod monitor;
+pub mod rollouts;
 pub mod sandbox;
 pub mod storage;
 
@@ -47,6 +48,8 @@ pub struct Server {
     pub monitor: Arc<monitor::MonitorService>,
     /// The analysis runner and rule evaluator.
     pub monitor_task: tokio::task::JoinHandle<()>,
+    /// The rollout controller.
+    pub rollouts_task: tokio::task::JoinHandle<()>,
 }
 
 /// Connects the database, creates the first admin when there are no users, and builds the state.
@@ -98,12 +101,23 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         Duration::from_millis(250),
     )
     .await?;
+    let (rollouts, rollouts_task) = rollouts::launch(
+        rollouts::RolloutService::new(
+            store.clone(),
+            Arc::clone(&deploy.service),
+            Arc::clone(&monitor),
+            Arc::clone(&flags),
+        ),
+        Duration::from_millis(200),
+    )
+    .await?;
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
         accounts: Arc::new(store.clone()),
         flags,
         deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
         monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
+        rollouts: rollouts as Arc<dyn varai_app::ssr::Rollouts>,
         storage: store.backend().label(),
     };
     let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -117,6 +131,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         deploy,
         monitor,
         monitor_task,
+        rollouts_task,
     })
 }
 
@@ -190,6 +205,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     sweeper.abort();
     watcher.abort();
     server.monitor_task.abort();
+    server.rollouts_task.abort();
     if let Some(p) = own_prometheus {
         p.shutdown().await;
     }

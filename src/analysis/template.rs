@@ -173,6 +173,19 @@ impl Metric {
 
 impl AnalysisTemplate {
     /// Checks every field, naming the first bad one (`metrics[1].interval`).
+    /// How long a run of the template takes when every measurement has data: the slowest
+    /// metric's initial delay plus its measurements.
+    pub fn expected_seconds(&self) -> u32 {
+        self.metrics
+            .iter()
+            .map(|m| {
+                m.initial_delay
+                    .saturating_add(m.interval.saturating_mul(m.count.saturating_sub(1)))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn check(&self) -> Result<(), InvalidInput> {
         check_object_name("name", &self.name)?;
         if self.description.chars().count() > 500 {

@@ -3,6 +3,7 @@
 //! pass to leave it, a bake time, and whether it advances by itself. The server runs a plan
 //! with [`run::decide`]; the planning form validates and estimates it with the same code.
 
+pub mod audience;
 pub mod gate;
 pub mod run;
 pub mod template;

@@ -349,3 +349,76 @@ proptest! {
         prop_assert!(weights.windows(2).all(|w| w[0] <= w[1]) && weights.iter().all(|w| *w <= 100));
     }
 }
+
+mod audience_rules {
+    use super::super::Exposure;
+    use super::super::audience::*;
+    use crate::flags::{FlagSpec, Serve, Targeting, ValueType, Variant};
+    use serde_json::json;
+
+    fn spec() -> FlagSpec {
+        FlagSpec {
+            key: "new-checkout".into(),
+            name: "New checkout".into(),
+            description: String::new(),
+            tags: vec![],
+            owner: String::new(),
+            value_type: ValueType::Boolean,
+            variants: vec![
+                Variant {
+                    name: "on".into(),
+                    value: json!(true),
+                    payload: None,
+                },
+                Variant {
+                    name: "off".into(),
+                    value: json!(false),
+                    payload: None,
+                },
+            ],
+            kind: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_off_flag_is_switched_on_for_the_audience_only() {
+        let before = Targeting::initial(&spec());
+        assert!(!before.enabled);
+        let exposure = Exposure {
+            segments: vec!["internal".into()],
+            users_percent: 5,
+            traffic_percent: 5,
+            full: false,
+        };
+        let t = exposed_targeting(&spec(), &before, 7, &exposure).expect("exposed");
+        assert!(t.enabled);
+        assert_eq!(t.default_variant, "off");
+        assert_eq!(t.rules.len(), 2);
+        assert_eq!(t.rules[0].segments, ["internal"]);
+        assert_eq!(t.rules[1].rollout, 5);
+        assert!(
+            t.rules
+                .iter()
+                .all(|r| r.serve == Serve::Variant("on".into()))
+        );
+        assert!(t.rules[0].description.starts_with("rollout #7"));
+    }
+
+    #[test]
+    fn nobody_exposed_leaves_the_flag_as_it_was_and_everyone_serves_the_release() {
+        let before = Targeting::initial(&spec());
+        assert_eq!(
+            exposed_targeting(&spec(), &before, 1, &Exposure::default()).expect("same"),
+            before
+        );
+        let full = Exposure {
+            full: true,
+            users_percent: 100,
+            ..Exposure::default()
+        };
+        let t = exposed_targeting(&spec(), &before, 1, &full).expect("full");
+        assert_eq!(t.rules.len(), 1);
+        assert_eq!(t.rules[0].rollout, 100);
+        assert!(t.rules[0].segments.is_empty());
+    }
+}

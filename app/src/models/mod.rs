@@ -85,6 +85,8 @@ pub struct AuditPage {
 mod deploy;
 mod flags;
 mod monitor;
+mod rollout;
 pub use deploy::*;
 pub use flags::*;
 pub use monitor::*;
+pub use rollout::*;

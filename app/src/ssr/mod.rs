@@ -10,12 +10,14 @@ pub mod flags;
 pub mod monitor;
 pub mod passwords;
 pub mod ports;
+pub mod rollouts;
 
 pub use caller::{Actor, Caller, Principal};
 pub use deploy::Deployer;
 pub use flag_ports::FlagStore;
 pub use monitor::Monitor;
 pub use ports::{AccountStore, StoreError};
+pub use rollouts::Rollouts;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -29,6 +31,7 @@ pub struct AppState {
     pub flags: Arc<dyn FlagStore>,
     pub deploy: Arc<dyn Deployer>,
     pub monitor: Arc<dyn Monitor>,
+    pub rollouts: Arc<dyn Rollouts>,
     /// Which database holds the state, for people: "SQLite" or "PostgreSQL".
     pub storage: &'static str,
 }

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::api_flags::router())
         .merge(super::api_deploy::router())
         .merge(super::api_monitor::router())
+        .merge(super::api_rollouts::router())
         .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
 }
 
@@ -64,7 +65,8 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
             .merge_from(super::api_flags::FlagApiDoc::openapi())
             .merge_from(super::api_config::ConfigApiDoc::openapi())
             .merge_from(super::api_deploy::DeployApiDoc::openapi())
-            .merge_from(super::api_monitor::MonitorApiDoc::openapi()),
+            .merge_from(super::api_monitor::MonitorApiDoc::openapi())
+            .merge_from(super::api_rollouts::RolloutApiDoc::openapi()),
     )
 }
 

@@ -67,6 +67,18 @@ impl Sandbox {
                 "/api/v1/namespaces/{ns}/services/{name}/proxy/{*path}",
                 any(proxy_path),
             )
+            .route(
+                "/api/v1/namespaces/{ns}/pods/{name}/proxy/",
+                any(pod_proxy_root),
+            )
+            .route(
+                "/api/v1/namespaces/{ns}/pods/{name}/proxy/{*path}",
+                any(pod_proxy_path),
+            )
+            .route(
+                "/api/v1/namespaces/{ns}/pods/{name}/log",
+                axum::routing::get(pod_log),
+            )
             .with_state(Arc::clone(self));
         super::api::router(Arc::clone(&self.store)).merge(proxy)
     }
@@ -165,6 +177,16 @@ impl Sandbox {
         (status, axum::Json(answer.body)).into_response()
     }
 
+    /// Answers a request sent to one pod, after the latency its version takes.
+    pub async fn call_pod(&self, ns: &str, pod: &str, path: &str) -> Response {
+        let answer = self
+            .traffic
+            .answer_pod(&self.store, &self.simulation, ns, pod, path);
+        tokio::time::sleep(answer.latency).await;
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        (status, axum::Json(answer.body)).into_response()
+    }
+
     /// Creates the demo app in `namespace` (once: an existing one is left as it is), with its
     /// versions' profiles and a steady request rate.
     pub fn seed(&self, namespace: &str, now_rfc3339: &str) {
@@ -230,4 +252,36 @@ async fn proxy_path(
     UrlPath((ns, name, path)): UrlPath<(String, String, String)>,
 ) -> Response {
     sandbox.call_service(&ns, &name, &format!("/{path}")).await
+}
+
+async fn pod_proxy_root(
+    State(sandbox): SandboxState,
+    UrlPath((ns, name)): UrlPath<(String, String)>,
+) -> Response {
+    sandbox.call_pod(&ns, &name, "/").await
+}
+
+async fn pod_proxy_path(
+    State(sandbox): SandboxState,
+    UrlPath((ns, name, path)): UrlPath<(String, String, String)>,
+) -> Response {
+    sandbox.call_pod(&ns, &name, &format!("/{path}")).await
+}
+
+/// A pod's log: what its command prints (`echo` words), then how it ended.
+async fn pod_log(
+    State(sandbox): SandboxState,
+    UrlPath((ns, name)): UrlPath<(String, String)>,
+) -> Response {
+    match sandbox.store.get(super::kind::Kind::Pod, &ns, &name) {
+        Ok(pod) => super::controllers::pods::log_of(&pod).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(
+                serde_json::json!({"kind": "Status", "status": "Failure", "code": 404,
+                "reason": "NotFound", "message": format!("pods \"{name}\" not found")}),
+            ),
+        )
+            .into_response(),
+    }
 }

@@ -232,7 +232,42 @@ impl Traffic {
             };
         }
         let pod = &pods[rng.random_range(0..pods.len())];
-        let (code, latency) = self.serve(simulation, ns, pod, &mut rng);
+        self.answer_as(simulation, ns, pod, path, &mut rng)
+    }
+
+    /// Answers a request sent to one pod (the API server's pod proxy), if it is ready.
+    pub fn answer_pod(
+        &self,
+        store: &ObjectStore,
+        simulation: &Simulation,
+        ns: &str,
+        pod: &str,
+        path: &str,
+    ) -> Answer {
+        match store.get(Kind::Pod, ns, pod) {
+            Ok(p) if pod_ready(&p) => self.answer_as(simulation, ns, &p, path, &mut rand::rng()),
+            Ok(_) => Answer {
+                status: 503,
+                body: json!({"error": format!("pod \"{pod}\" is not ready")}),
+                latency: Duration::ZERO,
+            },
+            Err(_) => Answer {
+                status: 404,
+                body: json!({"error": format!("pods \"{pod}\" not found")}),
+                latency: Duration::ZERO,
+            },
+        }
+    }
+
+    fn answer_as(
+        &self,
+        simulation: &Simulation,
+        ns: &str,
+        pod: &Value,
+        path: &str,
+        rng: &mut impl Rng,
+    ) -> Answer {
+        let (code, latency) = self.serve(simulation, ns, pod, rng);
         let (app, version) = app_and_version(pod);
         let body = if code == 200 {
             json!({"status": "ok", "app": app, "version": version, "pod": name(pod), "path": path})

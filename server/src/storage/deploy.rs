@@ -466,3 +466,35 @@ fn capitalise(s: &str) -> String {
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
 }
+
+impl SqlxStore {
+    /// Moves a deployment held at canary step `from` (an indefinite pause) on to the next
+    /// step, as a rollout entering its next stop does; `false` when it is not held there.
+    pub(crate) async fn continue_deployment(
+        &self,
+        id: i64,
+        from: usize,
+        why: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let changed = sqlx::query(
+            "UPDATE deployments SET stage = $1, stage_since = $2, waiting = NULL, next_attempt_at = 0, \
+             revision = revision + 1 WHERE id = $3 AND stage = $4 AND in_progress = 1 AND paused = 0",
+        )
+        .bind(json(&Stage::Step(from + 1)))
+        .bind(now)
+        .bind(id)
+        .bind(json(&Stage::Step(from)))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("continue a deployment"))?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        add_event(&mut tx, id, "info", "controller", why, now).await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(true)
+    }
+}

@@ -12,7 +12,9 @@ mod environments;
 mod flag_store;
 mod flags;
 mod import;
+mod plans;
 mod queries;
+mod rollouts;
 mod segments;
 mod sessions;
 mod snapshots;
@@ -22,6 +24,8 @@ pub use alerting::{NewAlert, rule_of};
 pub use analysis_runs::{NewRun, RunState, metric_key};
 pub use deploy::{NewDeployment, ProgressUpdate};
 pub use flags::CHANGE_CHANNEL;
+pub use plans::{DEFAULT_TEMPLATE, NewGate};
+pub use rollouts::{DraftRollout, RolloutState, RolloutUpdate};
 pub use sessions::SqlxSessionStore;
 pub use snapshots::{NewRollback, StoredSnapshot, summarise};
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod observe;
+pub mod plans;
 pub mod rollouts;
 
 use axum::Router;
@@ -120,6 +121,9 @@ pub struct TestApp {
     /// Prometheus, analysis and alerts; no Prometheus unless a test gives it one.
     pub monitor: Arc<varai_server::monitor::MonitorService>,
     _monitor_task: AbortOnDrop,
+    /// The rollout controller.
+    pub rollouts: Arc<varai_server::rollouts::RolloutService>,
+    _rollouts_task: AbortOnDrop,
     _watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -160,12 +164,24 @@ impl TestApp {
         )
         .await
         .expect("the monitoring side starts");
+        let (rollouts, rollouts_task) = varai_server::rollouts::launch(
+            varai_server::rollouts::RolloutService::new(
+                db.store.clone(),
+                Arc::clone(&deploy.service),
+                Arc::clone(&monitor),
+                Arc::clone(&flags),
+            ),
+            std::time::Duration::from_millis(50),
+        )
+        .await
+        .expect("the rollout side starts");
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             accounts: Arc::new(db.store.clone()),
             flags,
             deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
             monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
+            rollouts: Arc::clone(&rollouts) as Arc<dyn varai_app::ssr::Rollouts>,
             storage: db.store.backend().label(),
         };
         let flag_cache = FlagCache::load(Arc::clone(&state.flags))
@@ -187,6 +203,8 @@ impl TestApp {
             deploy,
             monitor,
             _monitor_task: AbortOnDrop(monitor_task),
+            rollouts,
+            _rollouts_task: AbortOnDrop(rollouts_task),
             _watcher: watcher,
         }
     }

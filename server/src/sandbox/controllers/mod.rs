@@ -7,7 +7,7 @@
 mod deployments;
 mod endpoints;
 mod jobs;
-mod pods;
+pub mod pods;
 mod replicasets;
 
 use serde_json::Value;

@@ -166,3 +166,29 @@ pub fn advance(cluster: &Cluster<'_>) {
         cluster.set_status(Kind::Pod, &pod, status);
     }
 }
+
+/// A pod's log as the sandbox tells it: the command, what its `echo`s print, and, for a
+/// finished pod, how it ended.
+pub fn log_of(pod: &Value) -> String {
+    let container = pod.pointer("/spec/containers/0");
+    let words: Vec<&str> = ["command", "args"]
+        .iter()
+        .filter_map(|f| container.and_then(|c| c.get(*f)).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut log = format!("$ {}\n", words.join(" "));
+    let script = words.last().copied().unwrap_or("");
+    for part in script.split([';', '\n']).flat_map(|p| p.split("&&")) {
+        if let Some(text) = part.trim().strip_prefix("echo ") {
+            log.push_str(text.trim().trim_matches(['\'', '"']));
+            log.push('\n');
+        }
+    }
+    match pod.pointer("/status/phase").and_then(Value::as_str) {
+        Some("Succeeded") => log.push_str("exit status 0\n"),
+        Some("Failed") => log.push_str("exit status 1\n"),
+        _ => {}
+    }
+    log
+}

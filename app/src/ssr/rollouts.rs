@@ -1,0 +1,212 @@
+//! The [`Rollouts`] port (plan templates, rollouts and the commands people give them) and the
+//! role rules in front of it, which the dashboard's server functions and the REST API both call.
+//!
+//! Product managers plan: they save templates and create, edit and start rollouts. Operators
+//! steer running ones: pause, resume, skip, abort and roll back. An approval gate names the
+//! role it needs; the port checks it, and four-eyes, against the rollout.
+
+use async_trait::async_trait;
+use varai_domain::Role;
+use varai_domain::plan::{EstimatedStop, Plan};
+
+use super::{AppState, Principal};
+use crate::error::{AppError, Result};
+use crate::models::{
+    NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutView,
+};
+
+/// Which rollouts to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolloutFilter {
+    pub environment: Option<String>,
+    /// Only drafts, scheduled and running rollouts.
+    pub active: bool,
+}
+
+#[async_trait]
+pub trait Rollouts: Send + Sync + 'static {
+    async fn plan_templates(&self) -> Result<Vec<PlanTemplate>>;
+    /// Creates the template, or replaces the one called `name`.
+    async fn save_plan_template(
+        &self,
+        who: &Principal,
+        name: &str,
+        t: NewPlanTemplate,
+    ) -> Result<PlanTemplate>;
+    async fn delete_plan_template(&self, who: &Principal, name: &str) -> Result<()>;
+    async fn create_rollout(
+        &self,
+        who: &Principal,
+        environment: &str,
+        new: NewRollout,
+    ) -> Result<RolloutRecord>;
+    /// Saves a draft (or a scheduled rollout not yet started) again.
+    async fn update_rollout(
+        &self,
+        who: &Principal,
+        id: i64,
+        new: NewRollout,
+    ) -> Result<RolloutRecord>;
+    async fn rollouts(&self, filter: RolloutFilter) -> Result<Vec<RolloutRecord>>;
+    async fn rollout(&self, id: i64) -> Result<RolloutView>;
+    /// Carries out `command`; checks the caller's right to it against the rollout.
+    async fn command(
+        &self,
+        who: &Principal,
+        id: i64,
+        command: RolloutCommand,
+    ) -> Result<RolloutRecord>;
+}
+
+/// The role a command needs before the rollout itself is looked at (an approval also needs
+/// the gate's role, which the port checks).
+pub fn command_role(command: &RolloutCommand) -> Role {
+    match command {
+        RolloutCommand::Start | RolloutCommand::Advance => Role::ProductManager,
+        RolloutCommand::Approve { .. } => Role::Developer,
+        RolloutCommand::Pause
+        | RolloutCommand::Resume
+        | RolloutCommand::Skip { .. }
+        | RolloutCommand::Abort { .. }
+        | RolloutCommand::RollBack { .. } => Role::Operator,
+    }
+}
+
+fn check_title(title: &str) -> Result<()> {
+    if title.trim().is_empty() || title.chars().count() > 120 {
+        return Err(AppError::Invalid {
+            field: "title".into(),
+            message: "a title of 1 to 120 characters".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_reason(command: &mut RolloutCommand) -> Result<()> {
+    let (field, text) = match command {
+        RolloutCommand::Skip { reason }
+        | RolloutCommand::Abort { reason }
+        | RolloutCommand::RollBack { reason } => ("reason", reason),
+        RolloutCommand::Approve { comment } => ("comment", comment),
+        _ => return Ok(()),
+    };
+    *text = text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > 500 {
+        return Err(AppError::Invalid {
+            field: field.into(),
+            message: format!("say why, in 1 to 500 characters ({field})"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a template's name and plan.
+fn check_template(name: &str, plan: &Plan) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err(AppError::Invalid {
+            field: "name".into(),
+            message: "lowercase letters, digits and dashes, up to 63 characters".into(),
+        });
+    }
+    // A template is checked as if it released an app and flags, so every gate type is allowed.
+    let release = varai_domain::plan::Release {
+        app: Some("app".into()),
+        version: Some("v".into()),
+        flags: vec!["flag".into()],
+    };
+    plan.check(&release)?;
+    Ok(())
+}
+
+pub async fn list_plan_templates(state: &AppState, who: &Principal) -> Result<Vec<PlanTemplate>> {
+    who.require(Role::Viewer)?;
+    state.rollouts.plan_templates().await
+}
+
+pub async fn save_plan_template(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    t: NewPlanTemplate,
+) -> Result<PlanTemplate> {
+    who.require(Role::ProductManager)?;
+    check_template(name, &t.plan)?;
+    state.rollouts.save_plan_template(who, name, t).await
+}
+
+pub async fn delete_plan_template(state: &AppState, who: &Principal, name: &str) -> Result<()> {
+    who.require(Role::ProductManager)?;
+    state.rollouts.delete_plan_template(who, name).await
+}
+
+pub async fn create_rollout(
+    state: &AppState,
+    who: &Principal,
+    environment: &str,
+    mut new: NewRollout,
+) -> Result<RolloutRecord> {
+    who.require(Role::ProductManager)?;
+    new.title = new.title.trim().to_owned();
+    check_title(&new.title)?;
+    state.rollouts.create_rollout(who, environment, new).await
+}
+
+pub async fn update_rollout(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    mut new: NewRollout,
+) -> Result<RolloutRecord> {
+    who.require(Role::ProductManager)?;
+    new.title = new.title.trim().to_owned();
+    check_title(&new.title)?;
+    state.rollouts.update_rollout(who, id, new).await
+}
+
+pub async fn list_rollouts(
+    state: &AppState,
+    who: &Principal,
+    filter: RolloutFilter,
+) -> Result<Vec<RolloutRecord>> {
+    who.require(Role::Viewer)?;
+    state.rollouts.rollouts(filter).await
+}
+
+pub async fn get_rollout(state: &AppState, who: &Principal, id: i64) -> Result<RolloutView> {
+    who.require(Role::Viewer)?;
+    state.rollouts.rollout(id).await
+}
+
+/// The plan's estimated timeline, with each analysis template's own duration.
+pub async fn estimate_plan(
+    state: &AppState,
+    who: &Principal,
+    plan: &Plan,
+) -> Result<Vec<EstimatedStop>> {
+    who.require(Role::Viewer)?;
+    let templates = state.monitor.templates().await?;
+    let seconds = |name: &str| {
+        templates
+            .iter()
+            .find(|t| t.template.name == name)
+            .map(|t| t.template.expected_seconds())
+            .unwrap_or(0)
+    };
+    Ok(varai_domain::plan::estimate(plan, &seconds))
+}
+
+pub async fn command_rollout(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    mut command: RolloutCommand,
+) -> Result<RolloutRecord> {
+    who.require(command_role(&command))?;
+    check_reason(&mut command)?;
+    state.rollouts.command(who, id, command).await
+}

@@ -1,0 +1,90 @@
+//! Putting a stop's audience on the release's flags, and the flags' targeting from before the
+//! rollout back when it ends badly.
+
+use std::collections::BTreeMap;
+use varai_app::ssr::flag_ports::FlagChange;
+use varai_app::ssr::{Actor, FlagStore, now_ms};
+use varai_domain::flags::Targeting;
+use varai_domain::plan::Exposure;
+use varai_domain::plan::audience::exposed_targeting;
+
+/// Each released flag's targeting in the environment now, to restore later.
+pub async fn snapshot(
+    flags: &dyn FlagStore,
+    environment: &str,
+    keys: &[String],
+) -> Result<BTreeMap<String, Targeting>, String> {
+    let mut out = BTreeMap::new();
+    for key in keys {
+        let flag = flags
+            .get_flag(key)
+            .await
+            .map_err(|e| format!("reading flag {key}: {e}"))?
+            .ok_or_else(|| format!("flag '{key}' no longer exists"))?;
+        out.insert(key.clone(), flag.targeting(environment));
+    }
+    Ok(out)
+}
+
+async fn set(
+    flags: &dyn FlagStore,
+    actor: &Actor,
+    environment: &str,
+    key: &str,
+    wanted: impl FnOnce(&varai_domain::flags::FlagSpec) -> Result<Targeting, String>,
+) -> Result<bool, String> {
+    let flag = flags
+        .get_flag(key)
+        .await
+        .map_err(|e| format!("reading flag {key}: {e}"))?
+        .ok_or_else(|| format!("flag '{key}' no longer exists"))?;
+    let target = wanted(&flag.spec)?;
+    if flag.targeting(environment) == target {
+        return Ok(false);
+    }
+    let change = FlagChange::Edit {
+        spec: flag.spec.clone(),
+        environments: BTreeMap::from([(environment.to_owned(), target)]),
+    };
+    flags
+        .update_flag(actor, key, change, Some(flag.version), now_ms())
+        .await
+        .map_err(|e| format!("updating flag {key}: {e}"))?;
+    Ok(true)
+}
+
+/// Gives each flag the stop's audience; returns the flags changed.
+pub async fn apply(
+    flags: &dyn FlagStore,
+    actor: &Actor,
+    environment: &str,
+    rollout: i64,
+    before: &BTreeMap<String, Targeting>,
+    exposure: &Exposure,
+) -> Result<Vec<String>, String> {
+    let mut changed = Vec::new();
+    for (key, was) in before {
+        let wanted = |spec: &varai_domain::flags::FlagSpec| {
+            exposed_targeting(spec, was, rollout, exposure).map_err(|e| e.message)
+        };
+        if set(flags, actor, environment, key, wanted).await? {
+            changed.push(key.clone());
+        }
+    }
+    Ok(changed)
+}
+
+/// Puts each flag's targeting from before the rollout back; returns (flag, outcome) pairs.
+pub async fn restore(
+    flags: &dyn FlagStore,
+    actor: &Actor,
+    environment: &str,
+    before: &BTreeMap<String, Targeting>,
+) -> Vec<(String, Result<bool, String>)> {
+    let mut out = Vec::new();
+    for (key, was) in before {
+        let outcome = set(flags, actor, environment, key, |_| Ok(was.clone())).await;
+        out.push((key.clone(), outcome));
+    }
+    out
+}

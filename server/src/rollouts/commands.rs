@@ -1,0 +1,454 @@
+//! The `Rollouts` port: plan templates, creating and editing rollouts with every reference
+//! checked (app, flags, segments, analysis templates), and the commands people give a rollout,
+//! each checked against its state and written with its audit event.
+
+use async_trait::async_trait;
+use varai_app::error::{AppError, Result};
+use varai_app::models::{
+    NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutStatus,
+    RolloutView,
+};
+use varai_app::ssr::rollouts::RolloutFilter;
+use varai_app::ssr::{Principal, Rollouts, now_ms};
+use varai_domain::AuditAction;
+use varai_domain::deploy::names::check_version;
+use varai_domain::plan::audience::release_variant;
+use varai_domain::plan::{Gate, Plan, Position, stop_index, stops};
+
+use super::RolloutService;
+use crate::storage::{DEFAULT_TEMPLATE, DraftRollout, RolloutUpdate};
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn conflict(message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        field: "command".into(),
+        message: message.into(),
+    }
+}
+
+impl RolloutService {
+    /// The plan a rollout runs (its own, or its template's), checked against the release and
+    /// against what exists in the environment.
+    async fn checked(&self, environment: &str, new: &NewRollout) -> Result<(Option<String>, Plan)> {
+        self.store.environment(environment).await?;
+        let (template, plan) = match &new.plan {
+            Some(p) => (new.template.clone(), p.clone()),
+            None => {
+                let name = new
+                    .template
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
+                let plan = self
+                    .store
+                    .plan_template(&name)
+                    .await
+                    .map_err(|_| {
+                        invalid("template", format!("there is no plan template '{name}'"))
+                    })?
+                    .plan;
+                (Some(name), plan)
+            }
+        };
+        new.release.check()?;
+        plan.check(&new.release)?;
+        if let (Some(app), Some(version)) = (&new.release.app, &new.release.version) {
+            check_version("release.version", version)?;
+            self.store
+                .app_named(environment, app)
+                .await
+                .map_err(|_| invalid("release.app", format!("{environment} has no app '{app}'")))?;
+        }
+        for (i, key) in new.release.flags.iter().enumerate() {
+            let field = format!("release.flags[{i}]");
+            let flag = self
+                .flags
+                .get_flag(key)
+                .await?
+                .filter(|f| f.archived_at.is_none())
+                .ok_or_else(|| invalid(&field, format!("there is no flag '{key}'")))?;
+            release_variant(&flag.spec, &flag.targeting(environment))
+                .map_err(|e| invalid(&field, e.message))?;
+        }
+        self.check_references(&plan).await?;
+        if let Some(at) = new.start_at
+            && at < now_ms() - 60_000
+        {
+            return Err(invalid("startAt", "a start time in the future"));
+        }
+        Ok((template, plan))
+    }
+
+    /// Every segment and analysis template the plan names exists.
+    async fn check_references(&self, plan: &Plan) -> Result<()> {
+        let segments: Vec<String> = self
+            .flags
+            .list_segments()
+            .await?
+            .into_iter()
+            .map(|s| s.segment.key)
+            .collect();
+        let templates: Vec<String> = self
+            .store
+            .templates()
+            .await?
+            .into_iter()
+            .map(|t| t.template.name)
+            .collect();
+        for (i, p) in plan.phases.iter().enumerate() {
+            for (j, s) in p.audience.segments.iter().enumerate() {
+                if !segments.contains(s) {
+                    return Err(invalid(
+                        format!("phases[{i}].audience.segments[{j}]"),
+                        format!("there is no segment '{s}'"),
+                    ));
+                }
+            }
+            let gates =
+                p.gates
+                    .iter()
+                    .enumerate()
+                    .map(|(g, gate)| (format!("phases[{i}].gates[{g}]"), gate))
+                    .chain(p.steps.iter().enumerate().flat_map(|(k, st)| {
+                        st.gates.iter().enumerate().map(move |(g, gate)| {
+                            (format!("phases[{i}].steps[{k}].gates[{g}]"), gate)
+                        })
+                    }));
+            for (field, gate) in gates {
+                if let Gate::Analysis { templates: names } = gate
+                    && let Some(missing) = names.iter().find(|n| !templates.contains(n))
+                {
+                    return Err(invalid(
+                        format!("{field}.templates"),
+                        format!("there is no analysis template '{missing}'"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn start(&self, who: &Principal, r: &RolloutRecord) -> Result<RolloutRecord> {
+        if r.status != RolloutStatus::Draft {
+            return Err(conflict(format!(
+                "rollout #{} is {}; only a draft can be started",
+                r.id,
+                r.status.label().to_lowercase()
+            )));
+        }
+        let scheduled = r.start_at.is_some_and(|at| at > now_ms());
+        Ok(self
+            .store
+            .start_rollout(&who.actor, r, scheduled, now_ms())
+            .await?)
+    }
+
+    async fn approve(&self, who: &Principal, r: &RolloutRecord, comment: &str) -> Result<()> {
+        let visit = self.store.rollout_state(r.id).await?.visit;
+        let all = stops(&r.plan);
+        let stop = stop_index(&all, r.position)
+            .and_then(|i| all.get(i))
+            .ok_or_else(|| conflict("the rollout is not at a phase"))?;
+        let waiting = self
+            .store
+            .gate_results(r.id)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.status == "running"
+                    && g.kind == "approval"
+                    && g.visit == visit
+                    && Position {
+                        phase: g.phase,
+                        step: g.step,
+                    } == r.position
+            });
+        let mut refusal = None;
+        for row in waiting {
+            let Some(Gate::Approval { role, four_eyes }) = stop.gates.get(row.gate) else {
+                continue;
+            };
+            if !who.role.allows(*role) {
+                refusal = Some(AppError::Forbidden {
+                    required: *role,
+                    actual: who.role,
+                });
+                continue;
+            }
+            if *four_eyes && r.started_by.as_deref() == Some(who.actor.name.as_str()) {
+                refusal = Some(conflict(format!(
+                    "four eyes: {} started this rollout, so someone else must approve it",
+                    who.actor.name
+                )));
+                continue;
+            }
+            let evidence = serde_json::json!({"approver": who.actor.name, "role": who.role,
+                "comment": comment, "at": now_ms()});
+            let summary = format!(
+                "{}: approved by {} ({}): {comment}",
+                stop.label(),
+                who.actor.name,
+                who.role.label().to_lowercase()
+            );
+            self.store
+                .approve_gate(&who.actor, r.id, row.id, &evidence, &summary, now_ms())
+                .await?;
+            return Ok(());
+        }
+        Err(refusal.unwrap_or_else(|| {
+            conflict(format!("{} is not waiting for an approval", stop.label()))
+        }))
+    }
+
+    /// The update, audit action and timeline line of a command that changes the row.
+    async fn change(
+        &self,
+        who: &Principal,
+        r: &RolloutRecord,
+        command: &RolloutCommand,
+    ) -> Result<(RolloutUpdate, AuditAction, String)> {
+        let s = self.store.rollout_state(r.id).await?;
+        let mut u = s.unchanged();
+        let name = &who.actor.name;
+        let running = r.status == RolloutStatus::Running;
+        let over = || {
+            conflict(format!(
+                "rollout #{} is {}",
+                r.id,
+                r.status.label().to_lowercase()
+            ))
+        };
+        Ok(match command {
+            RolloutCommand::Advance if running => {
+                u.advance = true;
+                u.next_attempt_at = 0;
+                (
+                    u,
+                    AuditAction::RolloutAdvance,
+                    format!("Advance asked by {name}"),
+                )
+            }
+            RolloutCommand::Pause if running && !r.paused => {
+                u.paused = true;
+                u.waiting = Some(format!("paused by {name}; resume to go on"));
+                (u, AuditAction::RolloutPause, format!("Paused by {name}"))
+            }
+            RolloutCommand::Pause if running => {
+                return Err(conflict("the rollout is already paused"));
+            }
+            RolloutCommand::Resume if running && r.paused => {
+                let results = self.store.gate_results(r.id).await?;
+                let undecided = results.iter().any(|g| {
+                    g.visit == s.visit
+                        && g.status == "inconclusive"
+                        && Position {
+                            phase: g.phase,
+                            step: g.step,
+                        } == r.position
+                });
+                u.paused = false;
+                u.waiting = None;
+                u.next_attempt_at = 0;
+                if undecided {
+                    u.visit += 1;
+                }
+                (u, AuditAction::RolloutResume, format!("Resumed by {name}"))
+            }
+            RolloutCommand::Resume if running => return Err(conflict("the rollout is not paused")),
+            RolloutCommand::Skip { reason } if running => {
+                let all = stops(&r.plan);
+                let at = stop_index(&all, r.position).unwrap_or(0);
+                let label = all.get(at).map(|s| s.label()).unwrap_or_default();
+                match all.get(at + 1) {
+                    Some(next) => {
+                        u.position = next.position;
+                        u.visit += 1;
+                        u.applied = false;
+                        u.advance = false;
+                        u.stop_since = Some(now_ms());
+                        u.waiting = None;
+                        u.next_attempt_at = 0;
+                        let m = format!(
+                            "{label} skipped by {name}: {reason}; entering {}",
+                            next.label()
+                        );
+                        (u, AuditAction::RolloutSkip, m)
+                    }
+                    None => {
+                        u.status = RolloutStatus::Succeeded;
+                        u.waiting = None;
+                        u.reason = Some(format!("{label} skipped: {reason}"));
+                        let m =
+                            format!("{label} skipped by {name}: {reason}; the rollout is complete");
+                        (u, AuditAction::RolloutSkip, m)
+                    }
+                }
+            }
+            _ => return Err(over()),
+        })
+    }
+
+    /// Abort or roll back: the release taken back now, under the person's name.
+    async fn end(
+        &self,
+        who: &Principal,
+        r: &RolloutRecord,
+        status: RolloutStatus,
+        reason: &str,
+    ) -> Result<RolloutRecord> {
+        if !matches!(
+            r.status,
+            RolloutStatus::Running | RolloutStatus::Scheduled | RolloutStatus::Draft
+        ) {
+            return Err(conflict(format!(
+                "rollout #{} is already {}",
+                r.id,
+                r.status.label().to_lowercase()
+            )));
+        }
+        let s = self.store.rollout_state(r.id).await?;
+        self.take_back(&s, status, reason)
+            .await
+            .map_err(AppError::Unavailable)?;
+        let (update, _) = self.ended(&s, status, reason.to_owned());
+        let (action, verb) = match status {
+            RolloutStatus::Aborted => (AuditAction::RolloutAbort, "Aborted"),
+            _ => (AuditAction::RolloutRollback, "Rolled back"),
+        };
+        let message = format!("{verb} by {}: {reason}", who.actor.name);
+        Ok(self
+            .store
+            .command_rollout(&who.actor, r, &update, action, &message, now_ms())
+            .await?)
+    }
+}
+
+#[async_trait]
+impl Rollouts for RolloutService {
+    async fn plan_templates(&self) -> Result<Vec<PlanTemplate>> {
+        Ok(self.store.plan_templates().await?)
+    }
+
+    async fn save_plan_template(
+        &self,
+        who: &Principal,
+        name: &str,
+        t: NewPlanTemplate,
+    ) -> Result<PlanTemplate> {
+        self.check_references(&t.plan).await?;
+        Ok(self
+            .store
+            .save_plan_template(&who.actor, name, t.description.trim(), &t.plan, now_ms())
+            .await?)
+    }
+
+    async fn delete_plan_template(&self, who: &Principal, name: &str) -> Result<()> {
+        Ok(self
+            .store
+            .delete_plan_template(&who.actor, name, now_ms())
+            .await?)
+    }
+
+    async fn create_rollout(
+        &self,
+        who: &Principal,
+        environment: &str,
+        new: NewRollout,
+    ) -> Result<RolloutRecord> {
+        let (template, plan) = self.checked(environment, &new).await?;
+        let draft = DraftRollout {
+            environment,
+            title: &new.title,
+            template: template.as_deref(),
+            release: &new.release,
+            plan: &plan,
+            start_at: new.start_at,
+        };
+        let r = self
+            .store
+            .insert_rollout(&who.actor, draft, now_ms())
+            .await?;
+        if new.start {
+            return self.start(who, &r).await;
+        }
+        Ok(r)
+    }
+
+    async fn update_rollout(
+        &self,
+        who: &Principal,
+        id: i64,
+        new: NewRollout,
+    ) -> Result<RolloutRecord> {
+        let r = self.store.rollout_by_id(id).await?;
+        let (template, plan) = self.checked(&r.environment, &new).await?;
+        let draft = DraftRollout {
+            environment: &r.environment,
+            title: &new.title,
+            template: template.as_deref(),
+            release: &new.release,
+            plan: &plan,
+            start_at: new.start_at,
+        };
+        let saved = self
+            .store
+            .update_draft(&who.actor, id, draft, now_ms())
+            .await?;
+        if new.start {
+            return self.start(who, &saved).await;
+        }
+        Ok(saved)
+    }
+
+    async fn rollouts(&self, filter: RolloutFilter) -> Result<Vec<RolloutRecord>> {
+        Ok(self
+            .store
+            .list_rollouts(filter.environment.as_deref(), filter.active)
+            .await?)
+    }
+
+    async fn rollout(&self, id: i64) -> Result<RolloutView> {
+        Ok(RolloutView {
+            rollout: self.store.rollout_by_id(id).await?,
+            gates: self.store.gate_results(id).await?,
+            events: self.store.rollout_events(id).await?,
+        })
+    }
+
+    async fn command(
+        &self,
+        who: &Principal,
+        id: i64,
+        command: RolloutCommand,
+    ) -> Result<RolloutRecord> {
+        let r = self.store.rollout_by_id(id).await?;
+        match &command {
+            RolloutCommand::Start => self.start(who, &r).await,
+            RolloutCommand::Approve { comment } => {
+                if r.status != RolloutStatus::Running {
+                    return Err(conflict(format!("rollout #{id} is not running")));
+                }
+                self.approve(who, &r, comment).await?;
+                Ok(self.store.rollout_by_id(id).await?)
+            }
+            RolloutCommand::Abort { reason } => {
+                self.end(who, &r, RolloutStatus::Aborted, reason).await
+            }
+            RolloutCommand::RollBack { reason } => {
+                self.end(who, &r, RolloutStatus::RolledBack, reason).await
+            }
+            other => {
+                let (update, action, message) = self.change(who, &r, other).await?;
+                Ok(self
+                    .store
+                    .command_rollout(&who.actor, &r, &update, action, &message, now_ms())
+                    .await?)
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Running a stop's gates. Each gate that checks something runs as its own task and writes
+//! its verdict, with its evidence, to the gate's row; the controller reads the rows. A row
+//! still `running` with no task behind it (the server restarted) is started again. An
+//! approval gate has no task: it waits for a person.
+
+pub mod analysis;
+pub mod checks;
+pub mod job;
+pub mod target;
+
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use varai_app::models::RolloutRecord;
+use varai_app::ssr::now_ms;
+use varai_domain::analysis::Args;
+use varai_domain::plan::Gate;
+
+use super::RolloutService;
+use target::Target;
+
+/// A gate's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// passed, failed or inconclusive.
+    pub status: &'static str,
+    pub summary: String,
+    pub evidence: Value,
+}
+
+impl Verdict {
+    pub fn passed(summary: String, evidence: Value) -> Verdict {
+        Verdict {
+            status: "passed",
+            summary,
+            evidence,
+        }
+    }
+    pub fn failed(summary: String, evidence: Value) -> Verdict {
+        Verdict {
+            status: "failed",
+            summary,
+            evidence,
+        }
+    }
+    pub fn inconclusive(summary: String, evidence: Value) -> Verdict {
+        Verdict {
+            status: "inconclusive",
+            summary,
+            evidence,
+        }
+    }
+}
+
+/// The words a running gate shows before its verdict.
+pub fn running_summary(gate: &Gate) -> String {
+    match gate {
+        Gate::Approval { .. } => format!("Waiting: {}", gate.describe()),
+        _ => format!("Running: {}", gate.describe()),
+    }
+}
+
+impl RolloutService {
+    /// Starts the task that runs `gate` for the row `row`, unless one is running.
+    pub(super) fn spawn_gate(self: &Arc<Self>, r: &RolloutRecord, row: i64, gate: &Gate) {
+        if matches!(gate, Gate::Approval { .. }) {
+            return;
+        }
+        {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            if !running.insert(row) {
+                return;
+            }
+        }
+        let (me, r, gate) = (Arc::clone(self), r.clone(), gate.clone());
+        tokio::spawn(async move {
+            let verdict = me.run_gate(&r, row, &gate).await;
+            if let Err(e) = me
+                .store
+                .finish_gate(
+                    r.id,
+                    row,
+                    verdict.status,
+                    &verdict.summary,
+                    &verdict.evidence,
+                    now_ms(),
+                )
+                .await
+            {
+                tracing::warn!(rollout = r.id, gate = row, error = %e, "could not record a gate's verdict");
+            }
+            me.running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&row);
+        });
+    }
+
+    /// Whether a task runs the gate row `row`.
+    pub(super) fn gate_alive(&self, row: i64) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&row)
+    }
+
+    async fn target(&self, r: &RolloutRecord) -> Result<Target, String> {
+        let (Some(app), Some(version)) = (&r.release.app, &r.release.version) else {
+            return Err("this release has no app to check".into());
+        };
+        let app = self
+            .store
+            .app_named(&r.environment, app)
+            .await
+            .map_err(|e| format!("reading app {app}: {e}"))?;
+        let t = self
+            .deploy
+            .target(&r.environment)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Target {
+            client: t.client,
+            namespace: t.namespace,
+            app,
+            version: version.clone(),
+        })
+    }
+
+    async fn run_gate(&self, r: &RolloutRecord, row: i64, gate: &Gate) -> Verdict {
+        let target = if gate.needs_app() {
+            match self.target(r).await {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    return Verdict::inconclusive(format!("{}: {e}", gate.describe()), Value::Null);
+                }
+            }
+        } else {
+            None
+        };
+        match (gate, target) {
+            (
+                Gate::HealthCheck {
+                    path,
+                    times,
+                    timeout_seconds,
+                },
+                Some(t),
+            ) => {
+                let timeout = Duration::from_secs(u64::from(*timeout_seconds));
+                checks::health_check(&t, path, *times, timeout).await
+            }
+            (Gate::SmokeTest { requests }, Some(t)) => checks::smoke_test(&t, requests).await,
+            (
+                Gate::LoadTest {
+                    rate,
+                    concurrency,
+                    duration_seconds,
+                    max_error_percent,
+                    max_p95_ms,
+                },
+                Some(t),
+            ) => {
+                let load = checks::Load {
+                    rate: *rate,
+                    concurrency: *concurrency,
+                    duration: Duration::from_secs(u64::from(*duration_seconds)),
+                    max_error_percent: *max_error_percent,
+                    max_p95_ms: *max_p95_ms,
+                };
+                checks::load_test(&t, &load).await
+            }
+            (
+                Gate::IntegrationTest {
+                    image,
+                    command,
+                    timeout_seconds,
+                },
+                Some(t),
+            ) => {
+                job::integration_test(job::JobSpec {
+                    client: t.client.clone(),
+                    namespace: &t.namespace,
+                    name: format!("rollout-{}-gate-{row}", r.id),
+                    rollout: r.id,
+                    image,
+                    command,
+                    timeout: Duration::from_secs(u64::from(*timeout_seconds)),
+                })
+                .await
+            }
+            (Gate::Analysis { templates }, _) => self.run_analysis(r, templates).await,
+            (other, _) => Verdict::inconclusive(
+                format!("{}: nothing to check it against", other.describe()),
+                Value::Null,
+            ),
+        }
+    }
+
+    async fn run_analysis(&self, r: &RolloutRecord, names: &[String]) -> Verdict {
+        let all = match self.store.templates().await {
+            Ok(t) => t,
+            Err(e) => {
+                return Verdict::inconclusive(
+                    format!("Analysis: reading the templates: {e}"),
+                    Value::Null,
+                );
+            }
+        };
+        let mut templates = Vec::new();
+        for name in names {
+            match all.iter().find(|t| &t.template.name == name) {
+                Some(t) => templates.push(t.template.clone()),
+                None => {
+                    return Verdict::inconclusive(
+                        format!("Analysis: there is no analysis template '{name}'"),
+                        Value::Null,
+                    );
+                }
+            }
+        }
+        let namespace = self
+            .deploy
+            .target(&r.environment)
+            .await
+            .map(|t| t.namespace)
+            .unwrap_or_else(|_| r.environment.clone());
+        let stable = match r.deployment_id {
+            Some(id) => self
+                .store
+                .deployment_by_id(id)
+                .await
+                .map(|d| d.previous_version)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let args = Args {
+            app: r.release.app.clone().unwrap_or_default(),
+            version: r.release.version.clone().unwrap_or_default(),
+            stable,
+            namespace,
+            environment: r.environment.clone(),
+        };
+        analysis::analysis(&self.monitor, &templates, &args, &r.environment).await
+    }
+}

@@ -1,0 +1,79 @@
+//! Rollouts: plans carried out phase by phase against the cluster and the flags. The
+//! [`RolloutService`] implements the app's `Rollouts` port; its controller runs the plans; its
+//! gates verify each stop; a failed gate or an alert puts the snapshot back.
+
+pub mod audience;
+mod commands;
+pub mod controller;
+pub mod gates;
+mod prepare;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use varai_app::ssr::{Actor, FlagStore};
+use varai_domain::flags::Targeting;
+
+use crate::deploy::DeployService;
+use crate::monitor::MonitorService;
+use crate::storage::{RolloutUpdate, SqlxStore};
+
+/// The server's side of rollouts.
+pub struct RolloutService {
+    pub store: SqlxStore,
+    pub deploy: Arc<DeployService>,
+    pub monitor: Arc<MonitorService>,
+    pub flags: Arc<dyn FlagStore>,
+    /// Gate rows with a task running them in this process.
+    running: Mutex<HashSet<i64>>,
+}
+
+impl RolloutService {
+    pub fn new(
+        store: SqlxStore,
+        deploy: Arc<DeployService>,
+        monitor: Arc<MonitorService>,
+        flags: Arc<dyn FlagStore>,
+    ) -> RolloutService {
+        RolloutService {
+            store,
+            deploy,
+            monitor,
+            flags,
+            running: Mutex::default(),
+        }
+    }
+}
+
+/// Seeds the default plan template and starts the rollout controller.
+pub async fn launch(
+    service: RolloutService,
+    tick: Duration,
+) -> anyhow::Result<(Arc<RolloutService>, JoinHandle<()>)> {
+    service
+        .store
+        .seed_plan_templates(varai_app::ssr::now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("could not seed the plan templates: {e}"))?;
+    let service = Arc::new(service);
+    let task = tokio::spawn(controller::run(Arc::clone(&service), tick));
+    Ok((service, task))
+}
+
+/// Who the audit log names for what a rollout does by itself.
+pub fn rollout_actor(id: i64) -> Actor {
+    Actor {
+        user_id: None,
+        name: format!("rollout #{id}"),
+    }
+}
+
+/// The released flags' targeting from before the rollout, as the update holds it.
+fn flags_before(u: &RolloutUpdate) -> Result<BTreeMap<String, Targeting>, String> {
+    match &u.flags_before {
+        None => Ok(BTreeMap::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| format!("reading the flags' targeting from before the rollout: {e}")),
+    }
+}

@@ -1,0 +1,132 @@
+//! Preparation and its undoing. Preparing checks that the flags, the cluster and (when the
+//! plan analyses) Prometheus answer, records the released flags' targeting, and starts the
+//! app's deployment — a canary whose steps carry the plan's traffic weights — which takes the
+//! snapshot of the app. Taking a rollout back restores both.
+
+use std::sync::Arc;
+use varai_app::error::AppError;
+use varai_app::models::{Control, DeployRequest, RollbackRequest, RolloutStatus};
+use varai_app::ssr::{Deployer, now_ms};
+use varai_domain::deploy::{Outcome, Stage, Strategy};
+use varai_domain::plan::{Gate, Stop, canary_steps};
+
+use super::{RolloutService, audience, flags_before, rollout_actor};
+use crate::storage::{RolloutState, RolloutUpdate};
+
+fn uses_analysis(all: &[Stop<'_>]) -> bool {
+    all.iter()
+        .any(|s| s.gates.iter().any(|g| matches!(g, Gate::Analysis { .. })))
+}
+
+impl RolloutService {
+    /// Makes sure the rollout is prepared. The outer error is worth retrying (something did
+    /// not answer); the inner one is not (the release cannot go out here).
+    pub(super) async fn prepare(
+        self: &Arc<Self>,
+        s: &RolloutState,
+        u: &mut RolloutUpdate,
+        all: &[Stop<'_>],
+    ) -> Result<Result<(), String>, String> {
+        let r = &s.record;
+        if u.flags_before.is_none() {
+            let before = audience::snapshot(self.flags.as_ref(), &r.environment, &r.release.flags)
+                .await
+                .map_err(|e| format!("Preparation: {e}"))?;
+            u.flags_before = Some(serde_json::to_string(&before).unwrap_or_else(|_| "{}".into()));
+        }
+        let (Some(app), Some(version)) = (&r.release.app, &r.release.version) else {
+            return Ok(Ok(()));
+        };
+        if u.deployment_id.is_some() {
+            return Ok(Ok(()));
+        }
+        if uses_analysis(all) {
+            let (prom, _) = self
+                .monitor
+                .prometheus_for(&r.environment)
+                .await
+                .map_err(|e| format!("Preparation: the plan analyses metrics, but {e}"))?;
+            prom.check().await.map_err(|e| {
+                format!(
+                    "Preparation: Prometheus at {} does not answer: {e}",
+                    prom.url()
+                )
+            })?;
+        }
+        let request = DeployRequest {
+            version: version.clone(),
+            strategy: Strategy::Canary {
+                steps: canary_steps(all),
+            },
+            schema_version: None,
+            analysis: Vec::new(),
+        };
+        let actor = rollout_actor(r.id);
+        match self
+            .deploy
+            .start(&actor, &r.environment, app, request)
+            .await
+        {
+            Ok(d) => {
+                u.deployment_id = Some(d.id);
+                Ok(Ok(()))
+            }
+            Err(AppError::Unavailable(why)) => Err(format!("Preparation: {why}")),
+            Err(e) => Ok(Err(format!("Preparation: deploying {app} {version}: {e}"))),
+        }
+    }
+
+    /// Takes the release back: the deployment aborted (an abort while its canary runs) or
+    /// rolled back to its snapshot, and the flags' targeting from before put back.
+    pub(super) async fn take_back(
+        &self,
+        s: &RolloutState,
+        status: RolloutStatus,
+        why: &str,
+    ) -> Result<(), String> {
+        let r = &s.record;
+        let actor = rollout_actor(r.id);
+        if let (Some(id), Some(app)) = (r.deployment_id, &r.release.app) {
+            let _exclusive = self.deploy.lock_app(&r.environment, app).await;
+            let d = self
+                .store
+                .deployment_by_id(id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let aborting_canary = status == RolloutStatus::Aborted
+                && d.in_progress()
+                && matches!(d.strategy, Strategy::Canary { .. });
+            if aborting_canary {
+                if d.stage != Stage::Aborting {
+                    self.store
+                        .control_deployment(&actor, id, Control::Abort, Some(why), now_ms())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            } else if d.in_progress() || d.stage == Stage::Done(Outcome::Succeeded) {
+                let request = RollbackRequest {
+                    snapshot_id: d.snapshot_id,
+                    reason: format!("rollout #{}: {why}", r.id),
+                };
+                self.deploy
+                    .rollback_held(&actor, &r.environment, app, request)
+                    .await
+                    .map_err(|e| format!("rolling back {app}: {e}"))?;
+            }
+        }
+        let before = flags_before(&s.unchanged())?;
+        let mut problems = Vec::new();
+        for (key, outcome) in
+            audience::restore(self.flags.as_ref(), &actor, &r.environment, &before).await
+        {
+            if let Err(e) = outcome {
+                problems.push(format!("{key}: {e}"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("restoring flags: {}", problems.join("; ")))
+        }
+    }
+}

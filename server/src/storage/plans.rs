@@ -1,0 +1,322 @@
+//! Plan templates (the default one seeded once), and each rollout's gate results and
+//! timeline.
+
+use sqlx::{Any, FromRow, Transaction};
+use varai_app::models::{GateResult, PlanTemplate, RolloutEvent};
+use varai_app::ssr::Actor;
+use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_domain::AuditAction;
+use varai_domain::plan::{Plan, default_plan};
+
+use super::analysis::corrupt;
+use super::audit::{NewEvent, commit_with_event, state_json};
+use super::{SqlxStore, backend_error};
+
+/// The name of the seeded template.
+pub const DEFAULT_TEMPLATE: &str = "default";
+
+#[derive(FromRow)]
+struct TemplateRow {
+    name: String,
+    description: String,
+    plan: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl TryFrom<TemplateRow> for PlanTemplate {
+    type Error = StoreError;
+    fn try_from(r: TemplateRow) -> StoreResult<Self> {
+        Ok(PlanTemplate {
+            name: r.name,
+            description: r.description,
+            plan: serde_json::from_str(&r.plan).map_err(corrupt("read a plan template"))?,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct GateRow {
+    id: i64,
+    phase: i64,
+    step: i64,
+    gate: i64,
+    visit: i64,
+    kind: String,
+    status: String,
+    summary: String,
+    evidence: String,
+    started_at: i64,
+    finished_at: Option<i64>,
+}
+
+fn index(v: i64) -> usize {
+    usize::try_from(v).unwrap_or(0)
+}
+
+impl From<GateRow> for GateResult {
+    fn from(r: GateRow) -> Self {
+        GateResult {
+            id: r.id,
+            phase: index(r.phase),
+            step: index(r.step),
+            gate: index(r.gate),
+            visit: r.visit,
+            kind: r.kind,
+            status: r.status,
+            summary: r.summary,
+            evidence: serde_json::from_str(&r.evidence).unwrap_or(serde_json::Value::Null),
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// A gate starting at the rollout's current stop and visit.
+pub struct NewGate<'a> {
+    pub rollout: i64,
+    pub phase: usize,
+    pub step: usize,
+    pub gate: usize,
+    pub visit: i64,
+    pub kind: &'a str,
+    pub summary: &'a str,
+}
+
+fn int(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) async fn add_rollout_event(
+    tx: &mut Transaction<'_, Any>,
+    rollout: i64,
+    level: &str,
+    actor: &str,
+    message: &str,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO rollout_events (rollout_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(rollout)
+    .bind(at)
+    .bind(level)
+    .bind(actor)
+    .bind(message)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_error("record a rollout event"))?;
+    Ok(())
+}
+
+impl SqlxStore {
+    /// Writes the default plan template once per database (a deleted one stays deleted).
+    pub(crate) async fn seed_plan_templates(&self, now: i64) -> StoreResult<()> {
+        let seeded: Option<String> =
+            sqlx::query_scalar("SELECT name FROM seeds WHERE name = 'plan-templates'")
+                .fetch_optional(self.pool())
+                .await
+                .map_err(backend_error("read seeds"))?;
+        if seeded.is_some() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query(
+            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by) VALUES ($1, $2, $3, $4, 'system')",
+        )
+        .bind(DEFAULT_TEMPLATE)
+        .bind("The eight phases: Planning, Preparation, Internal Testing, Alpha, Beta, Gradual Rollout (5, 25, 50 %), Full Rollout, Monitoring")
+        .bind(state_json(&default_plan()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("seed plan templates"))?;
+        sqlx::query("INSERT INTO seeds (name, at) VALUES ('plan-templates', $1)")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("record seeds"))?;
+        tx.commit().await.map_err(backend_error("commit"))
+    }
+
+    pub(crate) async fn plan_templates(&self) -> StoreResult<Vec<PlanTemplate>> {
+        let rows: Vec<TemplateRow> = sqlx::query_as(
+            "SELECT name, description, plan, updated_at, updated_by FROM plan_templates ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("list plan templates"))?;
+        rows.into_iter().map(TryFrom::try_from).collect()
+    }
+
+    pub(crate) async fn plan_template(&self, name: &str) -> StoreResult<PlanTemplate> {
+        let row: Option<TemplateRow> = sqlx::query_as(
+            "SELECT name, description, plan, updated_at, updated_by FROM plan_templates WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_error("read a plan template"))?;
+        row.ok_or(StoreError::NotFound("plan template"))?.try_into()
+    }
+
+    pub(crate) async fn save_plan_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        description: &str,
+        plan: &Plan,
+        now: i64,
+    ) -> StoreResult<PlanTemplate> {
+        let before = self.plan_template(name).await.ok();
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let sql = if before.is_some() {
+            "UPDATE plan_templates SET description = $2, plan = $3, updated_at = $4, updated_by = $5 WHERE name = $1"
+        } else {
+            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)"
+        };
+        sqlx::query(sql)
+            .bind(name)
+            .bind(description)
+            .bind(state_json(plan))
+            .bind(now)
+            .bind(&actor.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("save a plan template"))?;
+        let event = NewEvent {
+            actor,
+            action: AuditAction::PlanTemplateSave,
+            target: format!("plan_template:{name}"),
+            before: before.as_ref().and_then(|b| state_json(&b.plan)),
+            after: state_json(plan),
+            at: now,
+        };
+        commit_with_event(tx, event).await?;
+        self.plan_template(name).await
+    }
+
+    pub(crate) async fn delete_plan_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let before = self.plan_template(name).await?;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        sqlx::query("DELETE FROM plan_templates WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error("delete a plan template"))?;
+        let event = NewEvent {
+            actor,
+            action: AuditAction::PlanTemplateDelete,
+            target: format!("plan_template:{name}"),
+            before: state_json(&before.plan),
+            after: None,
+            at: now,
+        };
+        commit_with_event(tx, event).await
+    }
+
+    /// Every gate result of a rollout, oldest first.
+    pub(crate) async fn gate_results(&self, rollout: i64) -> StoreResult<Vec<GateResult>> {
+        let rows: Vec<GateRow> = sqlx::query_as(
+            "SELECT id, phase, step, gate, visit, kind, status, summary, evidence, started_at, finished_at \
+             FROM gate_results WHERE rollout_id = $1 ORDER BY id",
+        )
+        .bind(rollout)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read gate results"))?;
+        Ok(rows.into_iter().map(GateResult::from).collect())
+    }
+
+    /// Records a gate as running; `false` when it already has a result for this visit.
+    pub(crate) async fn start_gate(&self, g: NewGate<'_>, now: i64) -> StoreResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO gate_results (rollout_id, phase, step, gate, visit, kind, status, summary, evidence, started_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, '{}', $8)",
+        )
+        .bind(g.rollout)
+        .bind(int(g.phase))
+        .bind(int(g.step))
+        .bind(int(g.gate))
+        .bind(g.visit)
+        .bind(g.kind)
+        .bind(g.summary)
+        .bind(now)
+        .execute(self.pool())
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_database_error().map(|d| d.kind())
+                    == Some(sqlx::error::ErrorKind::UniqueViolation) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend_error("start a gate")(e)),
+        }
+    }
+
+    /// Writes a running gate's verdict, with a line on the rollout's timeline.
+    pub(crate) async fn finish_gate(
+        &self,
+        rollout: i64,
+        gate: i64,
+        status: &str,
+        summary: &str,
+        evidence: &serde_json::Value,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let changed = sqlx::query(
+            "UPDATE gate_results SET status = $1, summary = $2, evidence = $3, finished_at = $4 \
+             WHERE id = $5 AND status = 'running'",
+        )
+        .bind(status)
+        .bind(summary)
+        .bind(evidence.to_string())
+        .bind(now)
+        .bind(gate)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("record a gate's result"))?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        let level = match status {
+            "passed" => "info",
+            "failed" => "error",
+            _ => "warning",
+        };
+        add_rollout_event(&mut tx, rollout, level, "controller", summary, now).await?;
+        tx.commit().await.map_err(backend_error("commit"))?;
+        Ok(true)
+    }
+
+    pub(crate) async fn rollout_events(&self, rollout: i64) -> StoreResult<Vec<RolloutEvent>> {
+        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, level, actor, message FROM rollout_events WHERE rollout_id = $1 ORDER BY id",
+        )
+        .bind(rollout)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read a rollout's timeline"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, level, actor, message)| RolloutEvent {
+                id,
+                at,
+                level,
+                actor,
+                message,
+            })
+            .collect())
+    }
+}
