@@ -56,6 +56,7 @@ impl RolloutService {
 
     /// Takes one rollout one decision further.
     pub async fn reconcile(self: &Arc<Self>, id: i64) {
+        let _exclusive = self.lock_rollout(id).await;
         let state = match self.store.rollout_state(id).await {
             Ok(s) => s,
             Err(e) => {

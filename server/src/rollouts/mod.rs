@@ -8,7 +8,7 @@ pub mod controller;
 pub mod gates;
 mod prepare;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -26,7 +26,10 @@ pub struct RolloutService {
     pub monitor: Arc<MonitorService>,
     pub flags: Arc<dyn FlagStore>,
     /// Gate rows with a task running them in this process.
-    running: Mutex<HashSet<i64>>,
+    running: Mutex<HashMap<i64, tokio::task::AbortHandle>>,
+    /// One lock per rollout: the controller's steps and a person's command never interleave,
+    /// so an audience put in place by a step decided earlier cannot follow an abort.
+    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl RolloutService {
@@ -42,6 +45,30 @@ impl RolloutService {
             monitor,
             flags,
             running: Mutex::default(),
+            locks: Mutex::default(),
+        }
+    }
+}
+
+impl RolloutService {
+    /// Holds the rollout's lock until the guard is dropped.
+    pub async fn lock_rollout(&self, id: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.locks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(id)
+                .or_default(),
+        );
+        lock.lock_owned().await
+    }
+
+    /// Stops every gate task, as a stopping server does; their rows stay `running` for the
+    /// next server to start again.
+    pub fn stop_gates(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, task) in running.drain() {
+            task.abort();
         }
     }
 }

@@ -209,6 +209,26 @@ impl TestApp {
         }
     }
 
+    /// Stops the rollout controller and its gate tasks, as a stopping server does, and starts a
+    /// new one over the same database, as the next server would.
+    pub async fn restart_rollouts(&mut self) {
+        self.rollouts.stop_gates();
+        self._rollouts_task.0.abort();
+        let (rollouts, task) = varai_server::rollouts::launch(
+            varai_server::rollouts::RolloutService::new(
+                self.db.store.clone(),
+                Arc::clone(&self.deploy.service),
+                Arc::clone(&self.monitor),
+                Arc::clone(&self.state.flags),
+            ),
+            std::time::Duration::from_millis(50),
+        )
+        .await
+        .expect("the rollout side starts again");
+        self.rollouts = rollouts;
+        self._rollouts_task = AbortOnDrop(task);
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         self.app
             .clone()

@@ -66,14 +66,12 @@ impl RolloutService {
         if matches!(gate, Gate::Approval { .. }) {
             return;
         }
-        {
-            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            if !running.insert(row) {
-                return;
-            }
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.contains_key(&row) {
+            return;
         }
         let (me, r, gate) = (Arc::clone(self), r.clone(), gate.clone());
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let verdict = me.run_gate(&r, row, &gate).await;
             if let Err(e) = me
                 .store
@@ -94,6 +92,7 @@ impl RolloutService {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&row);
         });
+        running.insert(row, task.abort_handle());
     }
 
     /// Whether a task runs the gate row `row`.
@@ -101,7 +100,7 @@ impl RolloutService {
         self.running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(&row)
+            .contains_key(&row)
     }
 
     async fn target(&self, r: &RolloutRecord) -> Result<Target, String> {
