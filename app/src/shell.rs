@@ -21,6 +21,7 @@ use crate::pages::{
     login::LoginPage,
     monitoring::MonitoringPage,
     overview::OverviewPage,
+    rollouts::{RolloutsPage, plan::PlanningPage, view::RolloutPage},
     sandbox::SandboxPage,
     sdk_keys::SdkKeysPage,
     segments::{SegmentEditorPage, SegmentsPage},
@@ -62,6 +63,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("rollouts") view=RolloutsPage ssr=SsrMode::Async/>
+                    <Route path=path!("rollouts/new") view=PlanningPage ssr=SsrMode::Async/>
+                    <Route path=path!("rollouts/:id") view=RolloutPage ssr=SsrMode::Async/>
+                    <Route path=path!("rollouts/:id/edit") view=PlanningPage ssr=SsrMode::Async/>
                     <Route path=path!("flags") view=FlagsPage ssr=SsrMode::Async/>
                     <Route path=path!("flags/new") view=NewFlagPage ssr=SsrMode::Async/>
                     <Route path=path!("flags/:key") view=FlagEditorPage ssr=SsrMode::Async/>
@@ -114,6 +119,7 @@ fn SignedInLayout() -> impl IntoView {
             <nav class="sidebar" aria-label="Main">
                 <ul>
                     <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/rollouts">"Rollouts"</A></li>
                     <li><A href="/flags">"Flags"</A></li>
                     <li><A href="/segments">"Segments"</A></li>
                     <li><A href="/deployments">"Deployments"</A></li>

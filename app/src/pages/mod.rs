@@ -10,6 +10,7 @@ pub mod import;
 pub mod login;
 pub mod monitoring;
 pub mod overview;
+pub mod rollouts;
 pub mod sandbox;
 pub mod sdk_keys;
 pub mod segments;

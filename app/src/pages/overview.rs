@@ -64,9 +64,23 @@ fn role_powers(role: Role) -> &'static str {
 pub fn OverviewPage() -> impl IntoView {
     let me = use_me();
     let overview = Resource::new(|| (), |_| get_overview());
+    let rollouts = Resource::new(
+        || (),
+        |_| super::rollouts::summary::load_rollouts_overview(),
+    );
     view! {
         <Title text="Overview"/>
         <h1>"Overview"</h1>
+        <div class="grid three">
+            <Transition fallback=|| view! { <p class="muted">"Loading rollouts…"</p> }>
+                {move || Suspend::new(async move {
+                    match rollouts.await {
+                        Ok(o) => view! { <super::rollouts::summary::RolloutCards o/> }.into_any(),
+                        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
         <div class="grid two">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -324,10 +324,10 @@ impl RolloutService {
     ) -> Result<Applied, String> {
         let stop = &all[at];
         let preparing = stop.phase.kind == varai_domain::plan::PhaseKind::Preparation;
-        if preparing || stop.exposes() || stop.exposure.full {
-            if let Err(why) = self.prepare(s, u, all).await? {
-                return Ok(Applied::Refused(why));
-            }
+        if (preparing || stop.exposes() || stop.exposure.full)
+            && let Err(why) = self.prepare(s, u, all).await?
+        {
+            return Ok(Applied::Refused(why));
         }
         if !(stop.exposes() || stop.exposure.full) {
             return Ok(Applied::Done);
