@@ -220,10 +220,22 @@ async fn a_version_turning_bad_in_beta_is_rolled_back_with_its_flag_and_deployme
     assert!(at_phase(&done, 4), "it stopped in Beta: {done:#}");
     let reason = done["rollout"]["reason"].as_str().unwrap_or("");
     assert!(reason.contains("failed"), "{reason}");
+    // The Beta gates still running stop with the rollout, without a verdict.
+    let after = wait_rollout(&pm, id, "Beta's gates to stop", 10, |v| {
+        v["gates"]
+            .as_array()
+            .is_some_and(|g| g.iter().all(|g| g["status"] != "running"))
+    })
+    .await;
+    let beta: Vec<&Value> = after["gates"]
+        .as_array()
+        .map(|g| g.iter().filter(|g| g["phase"] == 4).collect())
+        .unwrap_or_default();
+    assert!(beta.iter().any(|g| g["status"] == "failed"), "{beta:#?}");
     assert!(
-        gates_of(&done, "approval")
+        gates_of(&after, "approval")
             .iter()
-            .any(|g| g["phase"] == 4 && g["status"] == "running"),
+            .any(|g| g["phase"] == 4 && g["status"] == "inconclusive"),
         "nobody approved Beta: the product rolled back by itself"
     );
     served_only(&t, "storefront", "v1", "after the rollback").await;

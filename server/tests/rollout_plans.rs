@@ -324,7 +324,86 @@ async fn a_restart_in_the_middle_of_a_phase_resumes_the_rollout_where_it_was(bac
     app_ready(&pm, "v2").await;
 }
 
+async fn a_firing_alert_rolls_the_rollout_back_with_its_flag(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let pm = Client::new(&t, "product-manager").await;
+    app_ready(&pm, "v1").await;
+    release_flag(&pm).await;
+    let before = flag_targeting(&pm).await;
+    let id = start_rollout(&pm, "v2", canary_plan(json!([approval()]))).await;
+    wait_rollout(&pm, id, "the canary's approval", 20, |v| {
+        gates_of(v, "approval")
+            .first()
+            .is_some_and(|g| g["status"] == "running")
+    })
+    .await;
+    assert_eq!(flag_targeting(&pm).await["enabled"], true);
+    let labels =
+        json!({"alertname": "CheckoutErrors", "app": "storefront", "environment": "production"});
+    let payload = json!({"version": "4", "groupKey": "{}:{alertname=\"CheckoutErrors\"}", "status": "firing",
+        "receiver": "varai", "groupLabels": {}, "commonLabels": labels, "commonAnnotations": {},
+        "externalURL": "http://am", "truncatedAlerts": 0,
+        "alerts": [{"status": "firing", "labels": labels, "annotations": {"summary": "checkout errors above 5%"},
+                    "startsAt": "2026-11-26T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "http://prom", "fingerprint": "abc"}]});
+    let ops = Client::new(&t, "operator").await;
+    let (s, body) = ops
+        .call(Method::POST, "/hooks/alertmanager", Some(payload))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let done = finished(&pm, id, 20).await;
+    assert_eq!(done["rollout"]["status"], "rolledBack", "{done:#}");
+    let reason = done["rollout"]["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("CheckoutErrors"),
+        "the alert is named: {reason}"
+    );
+    served_only(&t, "storefront", "v1", "after the alert").await;
+    assert_eq!(flag_targeting(&pm).await, before, "the flag is as it was");
+}
+
+async fn preparation_stops_before_changing_anything_when_prometheus_is_missing(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let pm = Client::new(&t, "product-manager").await;
+    app_ready(&pm, "v1").await;
+    release_flag(&pm).await;
+    let before = flag_targeting(&pm).await;
+    let analysis = json!({"type": "analysis", "templates": ["error-rate"]});
+    let id = start_rollout(&pm, "v2", canary_plan(json!([analysis]))).await;
+    let stuck = wait_rollout(&pm, id, "Preparation's check", 20, |v| {
+        v["rollout"]["lastError"].as_str().is_some()
+    })
+    .await;
+    let error = stuck["rollout"]["lastError"].as_str().unwrap_or("");
+    assert!(
+        error.contains("Preparation") && error.contains("Prometheus"),
+        "{error}"
+    );
+    assert_eq!(stuck["rollout"]["status"], "running");
+    assert!(
+        stuck["rollout"]["deploymentId"].is_null(),
+        "no deployment started"
+    );
+    assert_eq!(flag_targeting(&pm).await, before, "the flag untouched");
+    app_ready(&pm, "v1").await;
+    let (s, doc) = pm.call(Method::GET, "/api/v1/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    for path in [
+        "/api/v1/environments/{env}/rollouts",
+        "/api/v1/rollouts/{id}/approve",
+        "/api/v1/rollouts/{id}/wait",
+        "/api/v1/plan-templates/{name}",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} is in the OpenAPI document"
+        );
+    }
+}
+
 on_both_backends!(
+    preparation_stops_before_changing_anything_when_prometheus_is_missing,
+    a_firing_alert_rolls_the_rollout_back_with_its_flag,
     plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refused,
     operators_pause_resume_and_skip_with_a_reason_and_everything_is_audited,
     a_scheduled_rollout_starts_at_its_time_and_ci_waits_for_its_outcome,

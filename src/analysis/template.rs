@@ -227,8 +227,11 @@ fn error_percent(version: &str) -> String {
 
 fn conversion(version: &str) -> String {
     let sel = format!(r#"{{namespace="{{{{namespace}}}}",app="{{{{app}}}}",version="{version}"}}"#);
+    // No value (so no verdict) until the version has had 200 visits: a share of a handful
+    // of visits is noise, not a regression.
     format!(
-        "sum(increase(checkout_conversions_total{sel}[5m])) / sum(increase(checkout_visits_total{sel}[5m]))"
+        "(sum(increase(checkout_conversions_total{sel}[5m])) / sum(increase(checkout_visits_total{sel}[5m]))) \
+         and on() (sum(increase(checkout_visits_total{sel}[5m])) >= 200)"
     )
 }
 

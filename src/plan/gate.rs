@@ -107,6 +107,17 @@ fn check_path(field: String, path: &str) -> Result<(), InvalidInput> {
     Ok(())
 }
 
+/// "an operator", "a developer": the label lower-cased, with its article.
+pub fn with_article(label: &str) -> String {
+    let lower = label.to_lowercase();
+    let article = if lower.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {lower}")
+}
+
 impl Gate {
     /// The gate's type as the API names it.
     pub fn kind(&self) -> &'static str {
@@ -284,8 +295,8 @@ impl Gate {
                 "Load test: {rate} req/s for {duration_seconds} s, errors ≤ {max_error_percent}%, p95 ≤ {max_p95_ms} ms"
             ),
             Gate::Approval { role, four_eyes } => format!(
-                "Approval by a {}{}",
-                role.label().to_lowercase(),
+                "Approval by {}{}",
+                with_article(role.label()),
                 if *four_eyes {
                     " (not the person who started it)"
                 } else {

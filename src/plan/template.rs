@@ -75,7 +75,7 @@ pub fn default_plan() -> Plan {
             max_error_percent: 1.0,
             max_p95_ms: 300,
         },
-        analysis(&["error-rate-vs-stable", "conversion-vs-stable"]),
+        analysis(&["error-rate-vs-stable"]),
         Gate::Approval {
             role: Role::ProductManager,
             four_eyes: false,

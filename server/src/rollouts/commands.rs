@@ -321,10 +321,16 @@ impl RolloutService {
             _ => (AuditAction::RolloutRollback, "Rolled back"),
         };
         let message = format!("{verb} by {}: {reason}", who.actor.name);
-        Ok(self
+        let ended = self
             .store
             .command_rollout(&who.actor, r, &update, action, &message, now_ms())
-            .await?)
+            .await?;
+        self.stop_gates_of(
+            r.id,
+            &format!("{} by {}", verb.to_lowercase(), who.actor.name),
+        )
+        .await;
+        Ok(ended)
     }
 }
 
@@ -444,10 +450,15 @@ impl Rollouts for RolloutService {
             }
             other => {
                 let (update, action, message) = self.change(who, &r, other).await?;
-                Ok(self
+                let changed = self
                     .store
                     .command_rollout(&who.actor, &r, &update, action, &message, now_ms())
-                    .await?)
+                    .await?;
+                if matches!(other, RolloutCommand::Skip { .. }) {
+                    let why = format!("{} skipped the phase", who.actor.name);
+                    self.stop_gates_of(id, &why).await;
+                }
+                Ok(changed)
             }
         }
     }

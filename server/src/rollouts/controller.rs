@@ -88,6 +88,10 @@ impl RolloutService {
             return;
         }
         match self.store.save_rollout(r, &update, &events, now).await {
+            Ok(true) if update.status.is_over() => {
+                let why = format!("the rollout {}", update.status.label().to_lowercase());
+                self.stop_gates_of(id, &why).await;
+            }
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!(rollout = id, "changed meanwhile; decided again next tick")

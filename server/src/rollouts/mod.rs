@@ -25,8 +25,8 @@ pub struct RolloutService {
     pub deploy: Arc<DeployService>,
     pub monitor: Arc<MonitorService>,
     pub flags: Arc<dyn FlagStore>,
-    /// Gate rows with a task running them in this process.
-    running: Mutex<HashMap<i64, tokio::task::AbortHandle>>,
+    /// Gate rows with a task running them in this process, with their rollout.
+    running: Mutex<HashMap<i64, (i64, tokio::task::AbortHandle)>>,
     /// One lock per rollout: the controller's steps and a person's command never interleave,
     /// so an audience put in place by a step decided earlier cannot follow an abort.
     locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
@@ -67,8 +67,29 @@ impl RolloutService {
     /// next server to start again.
     pub fn stop_gates(&self) {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        for (_, task) in running.drain() {
+        for (_, (_, task)) in running.drain() {
             task.abort();
+        }
+    }
+
+    /// Stops the gates still running for a rollout that has ended, and records that they
+    /// ended without a verdict.
+    pub async fn stop_gates_of(&self, rollout: i64, why: &str) {
+        {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            running.retain(|_, (r, task)| {
+                if *r == rollout {
+                    task.abort();
+                }
+                *r != rollout
+            });
+        }
+        if let Err(e) = self
+            .store
+            .cancel_gates(rollout, why, varai_app::ssr::now_ms())
+            .await
+        {
+            tracing::warn!(rollout, error = %e, "could not record the gates stopped with their rollout");
         }
     }
 }

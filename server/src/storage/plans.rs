@@ -300,6 +300,21 @@ impl SqlxStore {
         Ok(true)
     }
 
+    /// Ends every gate of `rollout` still running (its rollout ended first), with why.
+    pub(crate) async fn cancel_gates(&self, rollout: i64, why: &str, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE gate_results SET status = 'inconclusive', summary = summary || ' — stopped: ' || $1, \
+             finished_at = $2 WHERE rollout_id = $3 AND status = 'running'",
+        )
+        .bind(why)
+        .bind(now)
+        .bind(rollout)
+        .execute(self.pool())
+        .await
+        .map_err(backend_error("stop a rollout's gates"))?;
+        Ok(())
+    }
+
     pub(crate) async fn rollout_events(&self, rollout: i64) -> StoreResult<Vec<RolloutEvent>> {
         let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
             "SELECT id, at, level, actor, message FROM rollout_events WHERE rollout_id = $1 ORDER BY id",

@@ -61,7 +61,9 @@ fn index(v: i64) -> usize {
 fn where_it_is(plan: &Plan, position: Position, status: RolloutStatus) -> (String, Exposure) {
     let all = stops(plan);
     match stop_index(&all, position).and_then(|i| all.get(i)) {
-        Some(s) if status == RolloutStatus::Running => (s.label(), s.exposure.clone()),
+        Some(s) if matches!(status, RolloutStatus::Running | RolloutStatus::Succeeded) => {
+            (s.label(), s.exposure.clone())
+        }
         Some(s) => (s.label(), Exposure::default()),
         None => ("—".into(), Exposure::default()),
     }

@@ -118,6 +118,15 @@ pub async fn save_rollout(
     }
 }
 
+#[leptos::server(prefix = "/rpc", endpoint = "rollouts/save-template", input = Json)]
+pub async fn save_as_template(
+    name: String,
+    template: crate::models::NewPlanTemplate,
+) -> Result<PlanTemplate, AppError> {
+    let (state, who) = crate::ssr::caller::signed_in().await?;
+    crate::ssr::rollouts::save_plan_template(&state, &who, name.trim(), template).await
+}
+
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/list")]
 pub async fn list_rollouts(
     env: Option<String>,

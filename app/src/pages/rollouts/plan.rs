@@ -147,26 +147,27 @@ fn PlanForm(c: PlanChoices) -> impl IntoView {
                 <h2 id="phases-h">"Phases"</h2>
                 <p class="hint">"The order is Planning, Preparation, audiences and Gradual steps, Full rollout, Monitoring. Shares of users and traffic only grow; each phase's segments keep the release in later phases."</p>
                 <PhasesEditor d problem choices/>
+                <SaveAsTemplate d/>
             </section>
-            <section class="card stack submit-bar" aria-labelledby="submit-h">
+            <section class="card submit-bar" aria-labelledby="submit-h">
                 <h2 id="submit-h" class="visually-hidden">"Save or submit"</h2>
-                <div class="field">
+                <div class="field start-at">
                     <label for="start-at">"Start at (UTC, optional)"</label>
                     <input id="start-at" type="datetime-local" prop:value=move || start_at.get()
                         on:input=move |ev| start_at.set(event_target_value(&ev))/>
                     {move || bad_time().then(|| view! { <p class="field-error" role="alert">"a date and time like 2026-12-01T09:30"</p> })}
                 </div>
                 {move || match problem.get() {
-                    Some(p) => view! { <p class="notice error" role="status" data-testid="plan-problem">{format!("Fix before submitting — {}: {}", p.field, p.message)}</p> }.into_any(),
-                    None => view! { <p class="notice success" role="status" data-testid="plan-ok">"✓ The plan passes every check."</p> }.into_any(),
+                    Some(p) => view! { <p class="plan-check bad" role="status" data-testid="plan-problem">{format!("⚠ Fix before submitting — {}: {}", p.field, p.message)}</p> }.into_any(),
+                    None => view! { <p class="plan-check ok" role="status" data-testid="plan-ok">"✓ The plan passes every check."</p> }.into_any(),
                 }}
                 <div class="button-row">
                     <button type="button" class="button" disabled=move || save.pending().get() on:click=move |_| send_draft(false)>"Save draft"</button>
                     <button type="button" class="button primary" disabled=move || save.pending().get() || problem.get().is_some() || bad_time()
                         on:click=move |_| send(true)>{move || if scheduled() { "Submit and schedule" } else { "Submit and start" }}</button>
                 </div>
-                <p class="hint">"Submitting starts the plan: its Planning phase waits for approval before anything changes. A draft can be edited later."</p>
-                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e/> })}
+                <p class="hint submit-hint">"Submitting starts the plan: its Planning phase waits for approval before anything changes. A draft can be edited later."</p>
+                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <div class="submit-error"><ErrorNote error=e/></div> })}
             </section>
         </form>
     }
@@ -239,9 +240,13 @@ fn ReleaseSection(
                     }>
                         {templates.get_value().into_iter().map(|t| {
                             let selected = template.get_untracked().as_deref() == Some(t.name.as_str());
-                            view! { <option value=t.name.clone() selected=selected>{format!("{} — {}", t.name, t.description)}</option> }
+                            view! { <option value=t.name.clone() selected=selected>{t.name.clone()}</option> }
                         }).collect_view()}
                     </select>
+                    <p class="hint">{move || {
+                        let name = template.get();
+                        templates.get_value().into_iter().find(|t| Some(&t.name) == name.as_ref()).map(|t| t.description).unwrap_or_default()
+                    }}</p>
                 </div>
                 <div class="field">
                     <label for="release-app">"App"</label>
@@ -274,5 +279,38 @@ fn ReleaseSection(
                 </fieldset>
             </div>
         </section>
+    }
+}
+
+/// Saves the plan as edited as a team template, for later rollouts to copy.
+#[component]
+fn SaveAsTemplate(d: Draft) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let save = ServerAction::<super::SaveAsTemplate>::new();
+    let send = move |_| {
+        save.dispatch(super::SaveAsTemplate {
+            name: name.get_untracked(),
+            template: crate::models::NewPlanTemplate {
+                description: description.get_untracked(),
+                plan: d.plan(),
+            },
+        });
+    };
+    view! {
+        <div class="inline-form card-inset save-template">
+            <div class="field">
+                <label for="template-save-name">"Save this plan as a template"</label>
+                <input id="template-save-name" type="text" placeholder="mobile-release" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))/>
+            </div>
+            <div class="field grow">
+                <label for="template-save-description">"Description"</label>
+                <input id="template-save-description" type="text" prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))/>
+            </div>
+            <button type="button" class="button small" disabled=move || save.pending().get() on:click=send>"Save template"</button>
+            <crate::components::ActionResult value=save.value() success="Template saved: new rollouts can copy it."/>
+        </div>
     }
 }

@@ -37,28 +37,103 @@ pub fn RolloutPage() -> impl IntoView {
     }
 }
 
+/// The parts of the page that change, each redrawn only when its own data does: typing a
+/// comment, an open evidence panel and the charts survive the updates every second.
 #[component]
 fn Live(now: RolloutNow) -> impl IntoView {
     let id = now.view.rollout.id;
-    let state = RwSignal::new(Ok::<RolloutNow, AppError>(now));
+    let first = now.view.rollout.clone();
+    let state = RwSignal::new(now);
+    let failure = RwSignal::new(None::<AppError>);
     let act = ServerAction::<CommandRollout>::new();
+    let note = RwSignal::new(String::new());
     let tick = every_second();
     Effect::new(move |_| {
         let _ = (tick.get(), act.version().get());
         leptos::task::spawn_local(async move {
-            let fresh = read_rollout_now(id).await;
-            state.set(fresh);
+            match read_rollout_now(id).await {
+                Ok(fresh) => {
+                    failure.set(None);
+                    state.set(fresh);
+                }
+                Err(e) => failure.set(Some(e)),
+            }
         });
     });
-    move || match state.get() {
-        Ok(now) => view! { <RolloutBody now act/> }.into_any(),
-        Err(e) => view! { <ErrorNote error=e/> }.into_any(),
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = act.value().get() {
+            note.set(String::new());
+        }
+    });
+    let record = Memo::new(move |_| state.with(|s| s.view.rollout.clone()));
+    let plan_state = Memo::new(move |_| {
+        state.with(|s| {
+            let r = &s.view.rollout;
+            (
+                r.plan.clone(),
+                r.position,
+                r.status,
+                r.paused,
+                s.view.gates.clone(),
+            )
+        })
+    });
+    let controls = Memo::new(move |_| {
+        state.with(|s| {
+            let r = &s.view.rollout;
+            let ask = super::approval_waiting(&s.view, &s.me, s.role);
+            let advance = r
+                .waiting
+                .as_deref()
+                .is_some_and(|w| w.contains("waiting for someone to advance"));
+            ControlState {
+                id: r.id,
+                status: r.status,
+                paused: r.paused,
+                role: s.role,
+                ask,
+                advance,
+            }
+        })
+    });
+    let events = Memo::new(move |_| state.with(|s| s.view.events.clone()));
+    let charts = first.release.app.clone().map(|app| {
+        view! {
+            <section class="card" aria-labelledby="charts-h">
+                <h2 id="charts-h">"Metrics by version (last 5 minutes, live)"</h2>
+                <crate::charts::live::LiveCharts env=first.environment.clone() app=app
+                    range=Signal::stored(crate::models::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
+            </section>
+        }
+    });
+    view! {
+        <Title text=format!("Rollout #{} {}", first.id, first.title)/>
+        {move || view! { <Head r=record.get()/> }}
+        {move || failure.get().map(|e| view! { <ErrorNote error=e/> })}
+        <div class="grid two">
+            {move || view! { <Exposed r=record.get()/> }}
+            {move || view! { <Controls c=controls.get() act note/> }}
+        </div>
+        {move || {
+            let (plan, position, status, paused, gates) = plan_state.get();
+            let r = RolloutRecord { plan, position, status, paused, ..record.get_untracked() };
+            view! { <PhaseTimeline r gates/> }
+        }}
+        {charts}
+        <section class="card" aria-labelledby="log-h">
+            <h2 id="log-h">"Timeline"</h2>
+            <ul class="events" data-testid="rollout-events">
+                {move || events.get().into_iter().rev().map(|e| view! {
+                    <li class=format!("level-{}", e.level)><Timestamp ms=e.at/> " — " <strong>{e.actor}</strong> " " {e.message}</li>
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }
 
+/// The title, status, what it releases, and what it waits for or how it ended.
 #[component]
-fn RolloutBody(now: RolloutNow, act: ServerAction<CommandRollout>) -> impl IntoView {
-    let r = now.view.rollout.clone();
+fn Head(r: RolloutRecord) -> impl IntoView {
     let started = match (&r.started_by, r.started_at) {
         (Some(who), Some(at)) => {
             view! { " · started by " {who.clone()} " at " <Timestamp ms=at/> }.into_any()
@@ -72,21 +147,9 @@ fn RolloutBody(now: RolloutNow, act: ServerAction<CommandRollout>) -> impl IntoV
     let waiting = (!r.status.is_over())
         .then(|| r.waiting.clone())
         .flatten()
-        .map(|w| {
-            view! { <div class="notice info" role="status" data-testid="rollout-waiting">{w}</div> }
-        });
+        .map(|w| view! { <div class="notice info" role="status" data-testid="rollout-waiting">{w}</div> });
     let error = r.last_error.clone().map(|e| view! { <div class="notice error" role="alert"><strong>"Retrying"</strong><span>{e}</span></div> });
-    let app = r.release.app.clone().map(|app| {
-        view! {
-            <section class="card" aria-labelledby="charts-h">
-                <h2 id="charts-h">"Metrics by version (last 5 minutes, live)"</h2>
-                <crate::charts::live::LiveCharts env=r.environment.clone() app=app
-                    range=Signal::stored(crate::models::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
-            </section>
-        }
-    });
     view! {
-        <Title text=format!("Rollout #{} {}", r.id, r.title)/>
         <header class="page-head">
             <div>
                 <h1>{format!("#{} {}", r.id, r.title)} " " <StatusBadge status=r.status paused=r.paused/></h1>
@@ -95,21 +158,18 @@ fn RolloutBody(now: RolloutNow, act: ServerAction<CommandRollout>) -> impl IntoV
             <a class="button ghost" href="/rollouts">"All rollouts"</a>
         </header>
         {ended}{waiting}{error}
-        <div class="grid two">
-            <Exposed r=r.clone()/>
-            <Controls now=now.clone() act/>
-        </div>
-        <PhaseTimeline r=r.clone() gates=now.view.gates.clone()/>
-        {app}
-        <section class="card" aria-labelledby="log-h">
-            <h2 id="log-h">"Timeline"</h2>
-            <ul class="events" data-testid="rollout-events">
-                {now.view.events.iter().rev().map(|e| view! {
-                    <li class=format!("level-{}", e.level)><Timestamp ms=e.at/> " — " <strong>{e.actor.clone()}</strong> " " {e.message.clone()}</li>
-                }).collect_view()}
-            </ul>
-        </section>
     }
+}
+
+/// What decides which buttons the caller sees.
+#[derive(Debug, Clone, PartialEq)]
+struct ControlState {
+    id: i64,
+    status: RolloutStatus,
+    paused: bool,
+    role: Role,
+    ask: Option<super::ApprovalAsk>,
+    advance: bool,
 }
 
 #[component]
@@ -260,29 +320,22 @@ fn GateList(planned: Vec<Gate>, results: Vec<GateResult>) -> impl IntoView {
 }
 
 #[component]
-fn Controls(now: RolloutNow, act: ServerAction<CommandRollout>) -> impl IntoView {
-    let r = now.view.rollout.clone();
-    let id = r.id;
-    let note = RwSignal::new(String::new());
+fn Controls(
+    c: ControlState,
+    act: ServerAction<CommandRollout>,
+    note: RwSignal<String>,
+) -> impl IntoView {
+    let id = c.id;
     let send = move |command: RolloutCommand| {
         act.dispatch(CommandRollout { id, command });
     };
-    let running = r.status == RolloutStatus::Running;
-    let operator = now.role.allows(Role::Operator);
-    let planner = now.role.allows(Role::ProductManager);
-    let ask = if running {
-        super::approval_waiting(&now.view, &now.me, now.role)
-    } else {
-        None
-    };
-    let can_approve = ask.as_ref().is_some_and(|a| a.refusal.is_none());
-    let approval_note = ask.and_then(|a| a.refusal);
-    let can_advance = running
-        && planner
-        && r.waiting
-            .as_deref()
-            .is_some_and(|w| w.contains("waiting for someone to advance"));
-    let draft = r.status == RolloutStatus::Draft;
+    let running = c.status == RolloutStatus::Running;
+    let operator = c.role.allows(Role::Operator);
+    let planner = c.role.allows(Role::ProductManager);
+    let can_approve = c.ask.as_ref().is_some_and(|a| a.refusal.is_none());
+    let approval_note = c.ask.and_then(|a| a.refusal);
+    let can_advance = running && planner && c.advance;
+    let draft = c.status == RolloutStatus::Draft;
     let button = move |label: &'static str,
                        class: &'static str,
                        make: fn(String) -> RolloutCommand| {
@@ -305,15 +358,15 @@ fn Controls(now: RolloutNow, act: ServerAction<CommandRollout>) -> impl IntoView
             <div class="button-row">
                 {can_approve.then(|| button("Approve", "primary", |comment| RolloutCommand::Approve { comment }))}
                 {can_advance.then(|| button("Advance", "primary", |_| RolloutCommand::Advance))}
-                {(running && operator && !r.paused).then(|| button("Pause", "", |_| RolloutCommand::Pause))}
-                {(running && operator && r.paused).then(|| button("Resume", "primary", |_| RolloutCommand::Resume))}
+                {(running && operator && !c.paused).then(|| button("Pause", "", |_| RolloutCommand::Pause))}
+                {(running && operator && c.paused).then(|| button("Resume", "primary", |_| RolloutCommand::Resume))}
                 {(running && operator).then(|| button("Skip phase", "", |reason| RolloutCommand::Skip { reason }))}
                 {(running && operator).then(|| button("Abort", "danger", |reason| RolloutCommand::Abort { reason }))}
                 {(running && operator).then(|| button("Roll back", "danger", |reason| RolloutCommand::RollBack { reason }))}
                 {(draft && planner).then(|| button("Submit and start", "primary", |_| RolloutCommand::Start))}
                 {(draft && planner).then(|| view! { <a class="button" href=format!("/rollouts/{id}/edit")>"Edit draft"</a> })}
             </div>
-            {nothing.then(|| view! { <p class="muted small">{if r.status.is_over() { "The rollout is over." } else { "Nothing for you to do here now." }}</p> })}
+            {nothing.then(|| view! { <p class="muted small">{if c.status.is_over() { "The rollout is over." } else { "Nothing for you to do here now." }}</p> })}
             {move || act.value().get().and_then(|v| v.err()).map(|e| view! { <ErrorNote error=e/> })}
         </section>
     }

@@ -174,9 +174,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// One request's outcome: when it started (s from the start), its latency (ms), whether it
-/// failed.
-type Sample = (f64, f64, bool);
+/// One request's outcome: when it started (s from the start), its latency (ms), why it failed
+/// (a status or an error), if it did.
+type Sample = (f64, f64, Option<String>);
 
 /// Sends `rate` GET / a second to the new version's ready pods, at most `concurrency` at once,
 /// for the duration; requests that would exceed the concurrency are not sent (and the rate
@@ -211,8 +211,12 @@ pub async fn load_test(t: &Target, load: &Load) -> Verdict {
             let at = started.elapsed().as_secs_f64();
             let pod = pods[next.fetch_add(1, Ordering::Relaxed) % pods.len()].clone();
             let begun = Instant::now();
-            let failed = !matches!(t.get(&pod, "/", REQUEST_TIMEOUT).await, Ok(a) if ok(a.status));
-            (at, begun.elapsed().as_secs_f64() * 1000.0, failed)
+            let failure = match t.get(&pod, "/", REQUEST_TIMEOUT).await {
+                Ok(a) if ok(a.status) => None,
+                Ok(a) => Some(format!("answered {}", a.status)),
+                Err(e) => Some(e),
+            };
+            (at, begun.elapsed().as_secs_f64() * 1000.0, failure)
         }));
     }
     let mut samples: Vec<Sample> = Vec::new();
@@ -227,7 +231,11 @@ pub async fn load_test(t: &Target, load: &Load) -> Verdict {
 
 fn judge_load(load: &Load, samples: &[Sample], skipped: u64, elapsed: f64) -> Verdict {
     let sent = samples.len();
-    let errors = samples.iter().filter(|s| s.2).count();
+    let errors = samples.iter().filter(|s| s.2.is_some()).count();
+    let mut why: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for reason in samples.iter().filter_map(|s| s.2.as_deref()) {
+        *why.entry(reason).or_default() += 1;
+    }
     let mut latencies: Vec<f64> = samples.iter().map(|s| s.1).collect();
     latencies.sort_by(f64::total_cmp);
     let error_percent = if sent == 0 {
@@ -250,7 +258,10 @@ fn judge_load(load: &Load, samples: &[Sample], skipped: u64, elapsed: f64) -> Ve
                 .map(|x| x.1)
                 .collect();
             in_second.sort_by(f64::total_cmp);
-            let errs = samples.iter().filter(|x| x.0 as usize == s && x.2).count();
+            let errs = samples
+                .iter()
+                .filter(|x| x.0 as usize == s && x.2.is_some())
+                .count();
             json!({"second": s, "requests": in_second.len(), "errors": errs,
                    "p95": percentile(&in_second, 95.0)})
         })
@@ -259,7 +270,7 @@ fn judge_load(load: &Load, samples: &[Sample], skipped: u64, elapsed: f64) -> Ve
         "targetRate": load.rate, "concurrency": load.concurrency,
         "durationSeconds": load.duration.as_secs(),
         "sent": sent, "skipped": skipped, "achievedRate": sent as f64 / elapsed,
-        "errors": errors, "errorPercent": error_percent,
+        "errors": errors, "errorPercent": error_percent, "failures": why,
         "p50Ms": p50, "p95Ms": p95, "p99Ms": p99,
         "maxErrorPercent": load.max_error_percent, "maxP95Ms": load.max_p95_ms,
         "series": series,
@@ -309,7 +320,7 @@ mod tests {
             max_error_percent: 5.0,
             max_p95_ms: 100,
         };
-        let good: Vec<Sample> = (0..10).map(|i| (0.1 * f64::from(i), 20.0, false)).collect();
+        let good: Vec<Sample> = (0..10).map(|i| (0.1 * f64::from(i), 20.0, None)).collect();
         assert_eq!(judge_load(&load, &good, 0, 1.0).status, "passed");
         let mut slow = good.clone();
         slow.iter_mut().for_each(|s| s.1 = 400.0);
@@ -320,9 +331,10 @@ mod tests {
             v.summary
         );
         let mut erring = good;
-        erring[0].2 = true;
+        erring[0].2 = Some("answered 500".into());
         let v = judge_load(&load, &erring, 0, 1.0);
         assert!(v.summary.contains("errors 10.00% > 5%"), "{}", v.summary);
+        assert_eq!(v.evidence["failures"]["answered 500"], 1);
     }
 
     #[test]

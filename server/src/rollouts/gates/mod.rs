@@ -70,6 +70,7 @@ impl RolloutService {
         if running.contains_key(&row) {
             return;
         }
+        let r_id = r.id;
         let (me, r, gate) = (Arc::clone(self), r.clone(), gate.clone());
         let task = tokio::spawn(async move {
             let verdict = me.run_gate(&r, row, &gate).await;
@@ -92,7 +93,7 @@ impl RolloutService {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&row);
         });
-        running.insert(row, task.abort_handle());
+        running.insert(row, (r_id, task.abort_handle()));
     }
 
     /// Whether a task runs the gate row `row`.
