@@ -57,8 +57,8 @@ test('a product manager plans a rollout in the form, an operator approves it, an
   await pm.goto('/rollouts/new?env=staging');
   const form = pm.getByTestId('plan-form');
   await expect(form.getByLabel('Environment')).toHaveValue('staging');
-  await form.getByLabel('Title').fill('New cart for staging');
-  await form.getByLabel('App').selectOption('storefront');
+  await form.getByLabel('Title', { exact: true }).fill('New cart for staging');
+  await form.getByLabel('App', { exact: true }).selectOption('storefront');
   await form.getByLabel('New version').fill('v2');
   await form.getByLabel('New cart (e2e-new-cart)').check();
   await form.getByLabel('Copy the plan from').selectOption('e2e-quick');

@@ -432,6 +432,7 @@ impl Rollouts for RolloutService {
         id: i64,
         command: RolloutCommand,
     ) -> Result<RolloutRecord> {
+        let _exclusive = self.lock_rollout(id).await;
         let r = self.store.rollout_by_id(id).await?;
         match &command {
             RolloutCommand::Start => self.start(who, &r).await,

@@ -136,7 +136,7 @@ pub fn GatesEditor(
                     <div class="gate-head">
                         <strong>{gate.describe()}</strong>
                         <button type="button" class="button small ghost" aria-label=format!("Remove gate: {}", gate.describe())
-                            on:click=move |_| d.reshape(|p| { if let Some(l) = at.list_mut(p) { if g < l.len() { l.remove(g); } } })>"Remove"</button>
+                            on:click=move |_| d.reshape(|p| { if let Some(l) = at.list_mut(p) && g < l.len() { l.remove(g); } })>"Remove"</button>
                     </div>
                     <div class="form-grid">{gate_fields(d, at, g, gate, &id, &field, problem, analysis)}</div>
                     {note}

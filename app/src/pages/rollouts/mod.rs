@@ -215,8 +215,8 @@ pub fn approval_waiting(v: &RolloutView, me: &str, role: Role) -> Option<Approva
         };
         let refusal = if !role.allows(*needed) {
             Some(format!(
-                "Waiting for approval by a {} or above.",
-                needed.label().to_lowercase()
+                "Waiting for approval by {} or above.",
+                varai_domain::plan::gate::with_article(needed.label())
             ))
         } else if *four_eyes && r.started_by.as_deref() == Some(me) {
             Some("Waiting for approval by someone other than you: you started this rollout (four eyes).".into())

@@ -205,7 +205,7 @@ fn Exposed(r: RolloutRecord) -> impl IntoView {
 }
 
 /// The latest result of each gate at a stop.
-fn results_at<'a>(gates: &'a [GateResult], at: Position) -> Vec<&'a GateResult> {
+fn results_at(gates: &[GateResult], at: Position) -> Vec<&GateResult> {
     let mut latest: Vec<&GateResult> = Vec::new();
     for g in gates
         .iter()
