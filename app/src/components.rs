@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use varai_domain::Role;
 use varai_domain::clock::{format_rfc3339, format_utc};
 
-use crate::error::AppError;
+use varai_core::error::AppError;
 
 /// An error as a notice a user can read; announced to screen readers.
 #[component]

@@ -6,12 +6,11 @@
 pub mod charts;
 pub mod components;
 pub mod editors;
-pub mod error;
-pub mod models;
+pub mod me;
 pub mod pages;
-pub mod shell;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod server;
+pub mod shell;
 
 pub use shell::{App, shell};
 

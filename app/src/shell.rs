@@ -5,10 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
-use varai_domain::Role;
 
 use crate::components::{ErrorNote, RoleBadge};
-use crate::models::Me;
+use crate::me::get_me;
 use crate::pages::{
     NotFoundPage,
     account::AccountPage,
@@ -29,6 +28,7 @@ use crate::pages::{
     tokens::TokensPage,
     users::UsersPage,
 };
+use varai_core::accounts::Me;
 
 /// The HTML document the server sends; the router fills its body.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -90,13 +90,6 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The signed-in user, for every page under the layout.
-#[leptos::server(prefix = "/rpc", endpoint = "me")]
-pub async fn get_me() -> Result<Me, crate::error::AppError> {
-    let (_, who) = crate::ssr::caller::signed_in().await?;
-    Ok(who.me())
-}
-
 /// Navigation, the signed-in user, and the page.
 #[component]
 fn SignedInLayout() -> impl IntoView {
@@ -155,14 +148,4 @@ fn UserMenu(me: Me) -> impl IntoView {
             </form>
         </div>
     }
-}
-
-/// The signed-in user's resource, provided by the layout.
-pub fn use_me() -> Resource<Result<Me, crate::error::AppError>> {
-    expect_context()
-}
-
-/// Whether the signed-in user holds at least `role`; false while unknown.
-pub fn me_allows(me: &Result<Me, crate::error::AppError>, role: Role) -> bool {
-    me.as_ref().map(|m| m.role.allows(role)).unwrap_or(false)
 }

@@ -10,14 +10,16 @@ pub mod rollouts;
 pub mod sandbox;
 pub mod storage;
 
+use crate::http::AppState;
 use anyhow::Context;
 use leptos::config::LeptosOptions;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use varai_app::ssr::accounts::bootstrap_admin;
-use varai_app::ssr::{AppState, now_ms};
+use varai_core::Services;
+use varai_core::accounts::bootstrap_admin;
+use varai_core::clock::now_ms;
 
 use config::ServeArgs;
 use flags::FlagCache;
@@ -65,7 +67,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
     {
         announce_first_admin(args, &name, &password);
     }
-    let flags: Arc<dyn varai_app::ssr::FlagStore> = Arc::new(store.clone());
+    let flags: Arc<dyn varai_core::flags::FlagStore> = Arc::new(store.clone());
     let timings = sandbox::Timings {
         pod_ready: Duration::from_millis(args.sandbox_pod_ready_ms),
         pod_start: Duration::from_millis(args.sandbox_pod_ready_ms * 2 / 5),
@@ -113,14 +115,16 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
     .await?;
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
-        accounts: Arc::new(store.clone()),
-        flags,
-        deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
-        monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
-        rollouts: rollouts as Arc<dyn varai_app::ssr::Rollouts>,
-        storage: store.backend().label(),
+        services: Services {
+            accounts: Arc::new(store.clone()),
+            flags,
+            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_core::deploy::Deployer>,
+            monitor: Arc::clone(&monitor) as Arc<dyn varai_core::monitor::Monitor>,
+            rollouts: rollouts as Arc<dyn varai_core::rollouts::Rollouts>,
+            storage: store.backend().label(),
+        },
     };
-    let flag_cache = FlagCache::load(Arc::clone(&state.flags))
+    let flag_cache = FlagCache::load(Arc::clone(&state.services.flags))
         .await
         .map_err(|e| anyhow::anyhow!("could not load the flag configuration: {e}"))?;
     Ok(Server {

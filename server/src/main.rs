@@ -3,8 +3,8 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
-use varai_app::ssr::Actor;
-use varai_app::ssr::accounts::issue_token;
+use varai_core::accounts::Actor;
+use varai_core::accounts::issue_token;
 use varai_server::config::{AdminCommand, Cli, Command};
 use varai_server::storage::SqlxStore;
 

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use varai_app::ssr::accounts::authenticate_token;
+use varai_core::accounts::authenticate_token;
 use varai_server::storage::SqlxStore;
 
 fn varai() -> Command {

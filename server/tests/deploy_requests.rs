@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
-use varai_app::models::AppRecord;
+use varai_core::deploy::AppRecord;
 use varai_domain::deploy::{
     Action, IntOrPercent, Observed, Plan, Progress, Stage, Strategy, Workload, decide,
 };

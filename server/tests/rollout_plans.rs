@@ -245,7 +245,7 @@ async fn a_scheduled_rollout_starts_at_its_time_and_ci_waits_for_its_outcome(bac
     let pm = Client::new(&t, "product-manager").await;
     app_ready(&pm, "v1").await;
     release_flag(&pm).await;
-    let at = varai_app::ssr::now_ms() + 1500;
+    let at = varai_core::clock::now_ms() + 1500;
     let body = json!({"title": "tonight", "release": {"app": "storefront", "version": "v2", "flags": []},
         "plan": canary_plan(json!([])), "start": true, "startAt": at});
     let (s, r) = create(&pm, body).await;

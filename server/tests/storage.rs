@@ -6,10 +6,10 @@ mod common;
 use common::{Backend, TestApp, TestDb, admin_principal};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
-use varai_app::error::AppError;
-use varai_app::models::AuditEvent;
-use varai_app::ssr::accounts::{self, authenticate_password, authenticate_token};
-use varai_app::ssr::ports::{AccountStore, AuditFilter};
+use varai_core::accounts::AuditEvent;
+use varai_core::accounts::{self, authenticate_password, authenticate_token};
+use varai_core::accounts::{AccountStore, AuditFilter};
+use varai_core::error::AppError;
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
 const PASSWORD: &str = "a-long-enough-password";
@@ -31,9 +31,15 @@ async fn audit_events(store: &SqlxStore, actor: Option<&str>) -> Vec<AuditEvent>
 
 async fn creating_a_user_writes_its_audit_event(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let user = accounts::create_user(&t.state, &admin_principal(), "Alice", PASSWORD, "developer")
-        .await
-        .unwrap();
+    let user = accounts::create_user(
+        &t.services,
+        &admin_principal(),
+        "Alice",
+        PASSWORD,
+        "developer",
+    )
+    .await
+    .unwrap();
     assert_eq!(user.username, "alice");
     let events = audit_events(&t.db.store, None).await;
     let event = &events[0];
@@ -51,7 +57,7 @@ async fn creating_a_user_writes_its_audit_event(backend: Backend) {
 async fn a_taken_username_is_a_conflict_and_writes_nothing(backend: Backend) {
     let t = TestApp::new(backend).await;
     let before = audit_events(&t.db.store, None).await.len();
-    let err = accounts::create_user(&t.state, &admin_principal(), "admin", PASSWORD, "viewer")
+    let err = accounts::create_user(&t.services, &admin_principal(), "admin", PASSWORD, "viewer")
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("username"));
@@ -64,7 +70,7 @@ async fn a_role_change_records_before_and_after(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("bob", PASSWORD, "viewer").await;
     let bob = t.user("bob").await;
-    let changed = accounts::change_role(&t.state, &admin_principal(), bob.id, "operator")
+    let changed = accounts::change_role(&t.services, &admin_principal(), bob.id, "operator")
         .await
         .unwrap();
     assert_eq!(changed.role, varai_domain::Role::Operator);
@@ -77,16 +83,16 @@ async fn a_role_change_records_before_and_after(backend: Backend) {
 async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
     let t = TestApp::new(backend).await;
     let admin = t.user("admin").await;
-    let err = accounts::change_role(&t.state, &admin_principal(), admin.id, "viewer")
+    let err = accounts::change_role(&t.services, &admin_principal(), admin.id, "viewer")
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("role"));
-    let err = accounts::set_disabled(&t.state, &admin_principal(), admin.id, true)
+    let err = accounts::set_disabled(&t.services, &admin_principal(), admin.id, true)
         .await
         .unwrap_err();
     assert!(err.message().contains("last enabled admin"), "{err}");
     t.create_user("second", PASSWORD, "admin").await;
-    accounts::set_disabled(&t.state, &admin_principal(), admin.id, true)
+    accounts::set_disabled(&t.services, &admin_principal(), admin.id, true)
         .await
         .unwrap();
 }
@@ -100,7 +106,7 @@ async fn a_disabled_user_cannot_sign_in(backend: Backend) {
             .is_ok()
     );
     let carol = t.user("carol").await;
-    accounts::set_disabled(&t.state, &admin_principal(), carol.id, true)
+    accounts::set_disabled(&t.services, &admin_principal(), carol.id, true)
         .await
         .unwrap();
     let err = authenticate_password(&t.db.store, "carol", PASSWORD)
@@ -138,7 +144,7 @@ async fn repeated_failed_sign_ins_are_slowed_down(backend: Backend) {
 
 async fn a_token_works_until_it_is_revoked(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let created = accounts::create_token(&t.state, &admin_principal(), "ci-deploy", "operator")
+    let created = accounts::create_token(&t.services, &admin_principal(), "ci-deploy", "operator")
         .await
         .unwrap();
     assert!(created.secret.starts_with("varai_"));
@@ -149,7 +155,7 @@ async fn a_token_works_until_it_is_revoked(backend: Backend) {
     assert_eq!(who.role, varai_domain::Role::Operator);
     let listed = t.db.store.list_tokens().await.unwrap();
     assert!(listed[0].last_used_at.is_some(), "use is recorded");
-    accounts::revoke_token(&t.state, &admin_principal(), created.token.id)
+    accounts::revoke_token(&t.services, &admin_principal(), created.token.id)
         .await
         .unwrap();
     assert_eq!(
@@ -229,7 +235,7 @@ async fn sessions_persist_until_they_expire(backend: Backend) {
     );
     assert_eq!(
         store
-            .delete_expired(varai_app::ssr::now_ms())
+            .delete_expired(varai_core::clock::now_ms())
             .await
             .unwrap(),
         1

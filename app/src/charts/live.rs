@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use super::ChartCard;
-use crate::error::AppError;
-use crate::models::{Chart, ChartSet, TimeRange};
+use varai_core::error::AppError;
+use varai_core::monitor::{Chart, ChartSet, TimeRange};
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/charts")]
 pub async fn chart_data(
@@ -15,9 +15,9 @@ pub async fn chart_data(
     range: String,
     since: Option<f64>,
 ) -> Result<ChartSet, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     let range = TimeRange::from_key(&range).unwrap_or_default();
-    crate::ssr::monitor::charts(&state, &who, &env, &app, range, since).await
+    varai_core::monitor::charts(&services, &who, &env, &app, range, since).await
 }
 
 /// Appends `update` (points after `set.end`) to `set`, keeping `range_s` seconds.

@@ -7,8 +7,8 @@ mod scale;
 
 use leptos::prelude::*;
 
-use crate::models::{Chart, Series};
 use scale::{Scale, clock, nice_ticks, number};
+use varai_core::monitor::{Chart, Series};
 
 const W: f64 = 600.0;
 const H: f64 = 210.0;

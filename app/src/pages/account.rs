@@ -4,12 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ErrorNote, FieldError};
-use crate::error::AppError;
+use varai_core::error::AppError;
 
 #[leptos::server(prefix = "/rpc", endpoint = "account/change-password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::change_own_password(&state, &who, &current, &new_password).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::change_own_password(&services, &who, &current, &new_password).await
 }
 
 #[component]

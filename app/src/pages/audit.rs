@@ -7,20 +7,20 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{ErrorNote, Timestamp};
-use crate::error::AppError;
-use crate::models::{AuditEvent, AuditPage};
+use varai_core::accounts::{AuditEvent, AuditPage};
+use varai_core::error::AppError;
 use varai_domain::url::encode_query_value;
 
 #[leptos::server(prefix = "/rpc", endpoint = "audit/list")]
 pub async fn list_audit(actor: Option<String>, before: Option<i64>) -> Result<AuditPage, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::list_audit(&state, &who, actor, before, None).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::list_audit(&services, &who, actor, before, None).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "audit/actors")]
 pub async fn list_audit_actors() -> Result<Vec<String>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::list_audit_actors(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::list_audit_actors(&services, &who).await
 }
 
 #[component]

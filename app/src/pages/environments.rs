@@ -5,19 +5,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ActionResult, ErrorNote, FieldError, Timestamp};
-use crate::error::AppError;
-use crate::models::Environment;
+use varai_core::error::AppError;
+use varai_core::flags::Environment;
 
 #[leptos::server(prefix = "/rpc", endpoint = "environments/list")]
 pub async fn list_environments() -> Result<Vec<Environment>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::list_environments(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::list_environments(&services, &who).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "environments/add")]
 pub async fn add_environment(key: String, name: String) -> Result<Environment, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::create_environment(&state, &who, &key, &name).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::create_environment(&services, &who, &key, &name).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "environments/rename")]
@@ -26,14 +26,14 @@ pub async fn rename_environment(
     name: String,
     version: i64,
 ) -> Result<Environment, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::rename_environment(&state, &who, &key, &name, version).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::rename_environment(&services, &who, &key, &name, version).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "environments/remove")]
 pub async fn remove_environment(key: String) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::delete_environment(&state, &who, &key).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::delete_environment(&services, &who, &key).await
 }
 
 #[component]

@@ -5,17 +5,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ErrorNote, FieldError};
-use crate::error::AppError;
-use crate::models::ImportReport;
 use crate::pages::environments::list_environments;
+use varai_core::error::AppError;
+use varai_core::flags::ImportReport;
 
 #[leptos::server(prefix = "/rpc", endpoint = "import/unleash")]
 pub async fn import_unleash(
     environment: String,
     document: String,
 ) -> Result<ImportReport, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::import_unleash(&state, &who, &environment, &document).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::import_unleash(&services, &who, &environment, &document).await
 }
 
 #[component]

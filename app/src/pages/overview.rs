@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use varai_domain::Role;
 
 use crate::components::{ErrorNote, RoleBadge, Timestamp};
-use crate::error::AppError;
-use crate::models::AuditEvent;
-use crate::shell::use_me;
+use crate::me::use_me;
+use varai_core::accounts::AuditEvent;
+use varai_core::error::AppError;
 
 /// What the overview shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,14 +25,14 @@ pub struct Overview {
 
 #[leptos::server(prefix = "/rpc", endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let page = crate::ssr::accounts::list_audit(&state, &who, None, None, Some(8)).await?;
-    let flags: Vec<_> = crate::ssr::flags::list_flags(&state, &who)
+    let (services, who) = crate::server::signed_in().await?;
+    let page = varai_core::accounts::list_audit(&services, &who, None, None, Some(8)).await?;
+    let flags: Vec<_> = varai_core::flags::list_flags(&services, &who)
         .await?
         .into_iter()
         .filter(|f| f.archived_at.is_none())
         .collect();
-    let flags_on = crate::ssr::flags::list_environments(&state, &who)
+    let flags_on = varai_core::flags::list_environments(&services, &who)
         .await?
         .into_iter()
         .map(|e| {
@@ -44,7 +44,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         recent: page.events,
         flags: flags.len(),
         flags_on,
-        storage: state.storage.to_owned(),
+        storage: services.storage.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
 }

@@ -9,26 +9,26 @@ use varai_domain::Role;
 use varai_domain::sandbox::{Behaviour, PodHealth};
 
 use crate::components::{ActionResult, ErrorNote};
-use crate::error::AppError;
-use crate::models::{SandboxProfile, SandboxView};
-use crate::shell::{me_allows, use_me};
+use crate::me::{me_allows, use_me};
+use varai_core::deploy::{SandboxProfile, SandboxView};
+use varai_core::error::AppError;
 
 #[leptos::server(prefix = "/rpc", endpoint = "sandbox/view")]
 pub async fn load_sandbox() -> Result<SandboxView, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::sandbox_view(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::sandbox_view(&services, &who).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "sandbox/profile", input = Json)]
 pub async fn save_profile(profile: SandboxProfile) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::set_behaviour(&state, &who, profile).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::set_behaviour(&services, &who, profile).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "sandbox/rate", input = Json)]
 pub async fn save_rate(namespace: String, app: String, rate: f64) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::set_rate(&state, &who, &namespace, &app, rate).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::set_rate(&services, &who, &namespace, &app, rate).await
 }
 
 #[component]

@@ -5,26 +5,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ActionResult, ErrorNote, FieldError, SecretOnce, Timestamp};
-use crate::error::AppError;
-use crate::models::{CreatedSdkKey, Environment, SdkKey};
 use crate::pages::environments::list_environments;
+use varai_core::error::AppError;
+use varai_core::flags::{CreatedSdkKey, Environment, SdkKey};
 
 #[leptos::server(prefix = "/rpc", endpoint = "sdk-keys/list")]
 pub async fn list_sdk_keys() -> Result<Vec<SdkKey>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::list_sdk_keys(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::list_sdk_keys(&services, &who).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "sdk-keys/create")]
 pub async fn create_sdk_key(environment: String, name: String) -> Result<CreatedSdkKey, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::create_sdk_key(&state, &who, &environment, &name).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::create_sdk_key(&services, &who, &environment, &name).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "sdk-keys/revoke")]
 pub async fn revoke_sdk_key(id: i64) -> Result<SdkKey, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::revoke_sdk_key(&state, &who, id).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::revoke_sdk_key(&services, &who, id).await
 }
 
 #[component]

@@ -10,8 +10,8 @@ use varai_domain::flags::{Context, Segment, segment_matches};
 
 use crate::components::ErrorNote;
 use crate::editors::{ConstraintsEditor, now_ms, parse_context, split_lines};
-use crate::error::AppError;
-use crate::models::SegmentRecord;
+use varai_core::error::AppError;
+use varai_core::flags::SegmentRecord;
 
 /// A segment and the flag rules that use it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,13 +22,13 @@ pub struct SegmentUse {
 
 #[leptos::server(prefix = "/rpc", endpoint = "segments/list")]
 pub async fn list_segments() -> Result<Vec<SegmentUse>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let segments = crate::ssr::flags::list_segments(&state, &who).await?;
-    let flags = crate::ssr::flags::list_flags(&state, &who).await?;
+    let (services, who) = crate::server::signed_in().await?;
+    let segments = varai_core::flags::list_segments(&services, &who).await?;
+    let flags = varai_core::flags::list_flags(&services, &who).await?;
     Ok(segments
         .into_iter()
         .map(|record| SegmentUse {
-            used_by: crate::ssr::flags::uses_of_segment(&flags, &record.segment.key),
+            used_by: varai_core::flags::uses_of_segment(&flags, &record.segment.key),
             record,
         })
         .collect())
@@ -39,20 +39,20 @@ pub async fn save_segment(
     segment: Segment,
     version: Option<i64>,
 ) -> Result<SegmentRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     match version {
         Some(v) => {
             let key = segment.key.clone();
-            crate::ssr::flags::update_segment(&state, &who, &key, segment, v).await
+            varai_core::flags::update_segment(&services, &who, &key, segment, v).await
         }
-        None => crate::ssr::flags::create_segment(&state, &who, segment).await,
+        None => varai_core::flags::create_segment(&services, &who, segment).await,
     }
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "segments/delete")]
 pub async fn delete_segment(key: String) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::delete_segment(&state, &who, &key).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::delete_segment(&services, &who, &key).await
 }
 
 #[component]

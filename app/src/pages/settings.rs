@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use varai_domain::Role;
 
-use crate::shell::{me_allows, use_me};
+use crate::me::{me_allows, use_me};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

@@ -8,25 +8,25 @@ use varai_domain::Role;
 use crate::components::{
     ActionResult, ErrorNote, FieldError, RoleBadge, RoleSelect, SecretOnce, Timestamp,
 };
-use crate::error::AppError;
-use crate::models::{ApiToken, CreatedToken};
+use varai_core::accounts::{ApiToken, CreatedToken};
+use varai_core::error::AppError;
 
 #[leptos::server(prefix = "/rpc", endpoint = "tokens/list")]
 pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::list_tokens(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::list_tokens(&services, &who).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "tokens/create")]
 pub async fn create_token(name: String, role: String) -> Result<CreatedToken, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::create_token(&state, &who, &name, &role).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::create_token(&services, &who, &name, &role).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "tokens/revoke")]
 pub async fn revoke_token(id: i64) -> Result<ApiToken, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::revoke_token(&state, &who, id).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::revoke_token(&services, &who, id).await
 }
 
 #[component]

@@ -6,13 +6,13 @@ use leptos_meta::Title;
 use varai_domain::Role;
 
 use crate::components::{ActionResult, ErrorNote, FieldError, RoleBadge, RoleSelect, Timestamp};
-use crate::error::AppError;
-use crate::models::User;
+use varai_core::accounts::User;
+use varai_core::error::AppError;
 
 #[leptos::server(prefix = "/rpc", endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<User>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::list_users(&state, &who).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::list_users(&services, &who).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "users/create")]
@@ -21,20 +21,20 @@ pub async fn create_user(
     password: String,
     role: String,
 ) -> Result<User, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::create_user(&state, &who, &username, &password, &role).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::create_user(&services, &who, &username, &password, &role).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "users/change-role")]
 pub async fn change_user_role(id: i64, role: String) -> Result<User, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::change_role(&state, &who, id, &role).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::change_role(&services, &who, id, &role).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "users/set-disabled")]
 pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<User, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::accounts::set_disabled(&state, &who, id, disabled).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::accounts::set_disabled(&services, &who, id, disabled).await
 }
 
 #[component]

@@ -3,9 +3,9 @@
 //! verdicts. Failed aborts and rolls back to the snapshot; Inconclusive and Error pause the
 //! deployment for a person, and resuming it starts a fresh run.
 
-use varai_app::error::{AppError, Result as AppResult};
-use varai_app::models::{Control, DeployRequest, DeploymentRecord, RollbackRequest};
-use varai_app::ssr::Actor;
+use varai_core::accounts::Actor;
+use varai_core::deploy::{Control, DeployRequest, DeploymentRecord, RollbackRequest};
+use varai_core::error::{AppError, Result as AppResult};
 use varai_domain::analysis::{AnalysisPhase, AnalysisTemplate, Args, Measurement};
 use varai_domain::deploy::{CanaryStep, Stage, Strategy};
 
@@ -284,7 +284,7 @@ impl DeployService {
             }
             Gate::Pause { run, reason } => {
                 tracing::warn!(deployment = d.id, %reason, "analysis needs a person: pausing");
-                let now = varai_app::ssr::now_ms();
+                let now = varai_core::clock::now_ms();
                 self.store
                     .control_deployment(&actor, d.id, Control::Pause, Some(&reason), now)
                     .await

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use varai_app::error::AppError;
+use varai_core::error::AppError;
 
 use crate::sandbox::Sandbox;
 use crate::storage::SqlxStore;

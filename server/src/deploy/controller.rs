@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use varai_app::models::DeploymentRecord;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
+use varai_core::deploy::DeploymentRecord;
 use varai_domain::deploy::{Plan, Progress, Stage, Strategy, decide};
 
 use super::DeployService;

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use varai_app::ssr::{FlagStore, now_ms};
+use varai_core::clock::now_ms;
+use varai_core::flags::FlagStore;
 
 use super::DeployService;
 use super::clusters::Clusters;

@@ -14,12 +14,15 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::PostParams;
 use serde_json::json;
 use std::sync::Arc;
-use varai_app::error::{AppError, Result};
-use varai_app::models::{
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::deploy::Deployer;
+use varai_core::deploy::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
     NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
-use varai_app::ssr::{Actor, Deployer, FlagStore, now_ms};
+use varai_core::error::{AppError, Result};
+use varai_core::flags::FlagStore;
 use varai_domain::AuditAction;
 
 use clusters::{Clusters, Target};

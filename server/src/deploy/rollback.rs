@@ -7,10 +7,12 @@ use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use varai_app::error::{AppError, Result as AppResult};
-use varai_app::models::{AppRecord, ObjectResult, RollbackRecord, RollbackRequest};
-use varai_app::ssr::flag_ports::FlagChange;
-use varai_app::ssr::{Actor, FlagStore, now_ms};
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::deploy::{AppRecord, ObjectResult, RollbackRecord, RollbackRequest};
+use varai_core::error::{AppError, Result as AppResult};
+use varai_core::flags::FlagChange;
+use varai_core::flags::FlagStore;
 
 use super::workloads::{AppObjects, extra_deployments, preview_service};
 use crate::storage::NewRollback;

@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use varai_app::models::{AppRecord, VersionLive};
+use varai_core::deploy::{AppRecord, VersionLive};
 use varai_domain::deploy::{Action, IntOrPercent, Observed, Rollout, Strategy, Workload};
 
 use super::clusters::Target;

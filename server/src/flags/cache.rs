@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
-use varai_app::ssr::FlagStore;
-use varai_app::ssr::accounts::hash_token;
-use varai_app::ssr::flag_ports::FlagConfig;
-use varai_app::ssr::ports::{StoreResult, error_chain};
+use varai_core::accounts::hash_token;
+use varai_core::accounts::{StoreResult, error_chain};
+use varai_core::flags::FlagConfig;
+use varai_core::flags::FlagStore;
 use varai_domain::flags::FlagSet;
 
 /// One environment's compiled flags.

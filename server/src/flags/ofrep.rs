@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
 use varai_domain::flags::{Context, Evaluation};
 
 use super::cache::{EnvSnapshot, FlagCache};

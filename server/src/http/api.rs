@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` for CI and scripts, authenticated by bearer tokens. It calls
 //! the same account rules as the dashboard, so roles and audit events are the same.
 
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
@@ -8,9 +9,11 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use varai_app::error::AppError;
-use varai_app::models::{ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
-use varai_app::ssr::{AppState, Caller, Principal, accounts};
+use varai_core::Services;
+use varai_core::accounts;
+use varai_core::accounts::{ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
+use varai_core::accounts::{Caller, Principal};
+use varai_core::error::AppError;
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorDetail};
 
@@ -81,11 +84,11 @@ async fn get_me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
     responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_users(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(
-        accounts::list_users(&state, &signed_in(caller)?).await?,
+        accounts::list_users(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -102,13 +105,13 @@ pub struct NewUserRequest {
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserRequest,
     responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let who = signed_in(caller)?;
     let user =
-        accounts::create_user(&state, &who, &body.username, &body.password, &body.role).await?;
+        accounts::create_user(&services, &who, &body.username, &body.password, &body.role).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -124,7 +127,7 @@ pub struct UpdateUserRequest {
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
@@ -138,10 +141,10 @@ async fn update_user(
     }
     let mut user = None;
     if let Some(role) = &body.role {
-        user = Some(accounts::change_role(&state, &who, id, role).await?);
+        user = Some(accounts::change_role(&services, &who, id, role).await?);
     }
     if let Some(disabled) = body.disabled {
-        user = Some(accounts::set_disabled(&state, &who, id, disabled).await?);
+        user = Some(accounts::set_disabled(&services, &who, id, disabled).await?);
     }
     user.map(Json).ok_or(ApiError(AppError::Internal))
 }
@@ -150,11 +153,11 @@ async fn update_user(
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",
     responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody)))]
 async fn list_tokens(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(
-        accounts::list_tokens(&state, &signed_in(caller)?).await?,
+        accounts::list_tokens(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -168,12 +171,12 @@ pub struct NewTokenRequest {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_token(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let who = signed_in(caller)?;
-    let created = accounts::create_token(&state, &who, &body.name, &body.role).await?;
+    let created = accounts::create_token(&services, &who, &body.name, &body.role).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -182,12 +185,12 @@ async fn create_token(
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 200, body = ApiToken), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ApiToken>> {
     Ok(Json(
-        accounts::revoke_token(&state, &signed_in(caller)?, id).await?,
+        accounts::revoke_token(&services, &signed_in(caller)?, id).await?,
     ))
 }
 
@@ -206,12 +209,12 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody)))]
 async fn list_audit(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        accounts::list_audit(&state, &who, q.actor, q.before, q.limit).await?,
+        accounts::list_audit(&services, &who, q.actor, q.before, q.limit).await?,
     ))
 }

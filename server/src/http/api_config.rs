@@ -1,15 +1,17 @@
 //! The REST API for what flags are configured against: environments, segments, SDK keys and
 //! the Unleash import. Same rules, roles and audit events as the dashboard.
 
+use crate::http::AppState;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_app::models::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
-use varai_app::ssr::flags::{self, MAX_IMPORT_BYTES};
-use varai_app::ssr::{AppState, Caller};
+use varai_core::Services;
+use varai_core::accounts::Caller;
+use varai_core::flags::{self, MAX_IMPORT_BYTES};
+use varai_core::flags::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
 use varai_domain::flags::Segment;
 
 use super::api::signed_in;
@@ -78,11 +80,11 @@ pub struct ConfigApiDoc;
 #[utoipa::path(get, path = "/api/v1/environments", tag = "flags",
     responses((status = 200, body = Vec<Environment>), (status = 401, body = ErrorBody)))]
 async fn list_environments(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<Environment>>> {
     Ok(Json(
-        flags::list_environments(&state, &signed_in(caller)?).await?,
+        flags::list_environments(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -98,12 +100,12 @@ pub struct NewEnvironment {
 #[utoipa::path(post, path = "/api/v1/environments", tag = "flags", request_body = NewEnvironment,
     responses((status = 201, body = Environment), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_environment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewEnvironment>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     let who = signed_in(caller)?;
-    let env = flags::create_environment(&state, &who, &body.key, &body.name).await?;
+    let env = flags::create_environment(&services, &who, &body.key, &body.name).await?;
     Ok((StatusCode::CREATED, Json(env)))
 }
 
@@ -120,14 +122,14 @@ pub struct RenameEnvironment {
     params(("key" = String, Path)),
     responses((status = 200, body = Environment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn rename_environment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<RenameEnvironment>,
 ) -> ApiResult<Json<Environment>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::rename_environment(&state, &who, &key, &body.name, body.version).await?,
+        flags::rename_environment(&services, &who, &key, &body.name, body.version).await?,
     ))
 }
 
@@ -136,11 +138,11 @@ async fn rename_environment(
     params(("key" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_environment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    flags::delete_environment(&state, &signed_in(caller)?, &key).await?;
+    flags::delete_environment(&services, &signed_in(caller)?, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -150,11 +152,11 @@ async fn delete_environment(
 #[utoipa::path(get, path = "/api/v1/segments", tag = "flags",
     responses((status = 200, body = Vec<SegmentRecord>)))]
 async fn list_segments(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<SegmentRecord>>> {
     Ok(Json(
-        flags::list_segments(&state, &signed_in(caller)?).await?,
+        flags::list_segments(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -162,11 +164,11 @@ async fn list_segments(
 #[utoipa::path(post, path = "/api/v1/segments", tag = "flags", request_body = Object,
     responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_segment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(segment): ApiJson<Segment>,
 ) -> ApiResult<(StatusCode, Json<SegmentRecord>)> {
-    let record = flags::create_segment(&state, &signed_in(caller)?, segment).await?;
+    let record = flags::create_segment(&services, &signed_in(caller)?, segment).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -181,17 +183,17 @@ pub struct SegmentDetail {
 #[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = SegmentDetail), (status = 404, body = ErrorBody)))]
 async fn get_segment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<SegmentDetail>> {
     let who = signed_in(caller)?;
-    let segment = flags::list_segments(&state, &who)
+    let segment = flags::list_segments(&services, &who)
         .await?
         .into_iter()
         .find(|s| s.segment.key == key)
-        .ok_or_else(|| ApiError(varai_app::error::AppError::NotFound("segment".into())))?;
-    let used_by = flags::segment_usage(&state, &who, &key).await?;
+        .ok_or_else(|| ApiError(varai_core::error::AppError::NotFound("segment".into())))?;
+    let used_by = flags::segment_usage(&services, &who, &key).await?;
     Ok(Json(SegmentDetail { segment, used_by }))
 }
 
@@ -208,14 +210,14 @@ pub struct SegmentUpdate {
     params(("key" = String, Path)),
     responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_segment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<SegmentUpdate>,
 ) -> ApiResult<Json<SegmentRecord>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::update_segment(&state, &who, &key, body.segment, body.version).await?,
+        flags::update_segment(&services, &who, &key, body.segment, body.version).await?,
     ))
 }
 
@@ -223,11 +225,11 @@ async fn update_segment(
 #[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_segment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    flags::delete_segment(&state, &signed_in(caller)?, &key).await?;
+    flags::delete_segment(&services, &signed_in(caller)?, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -237,11 +239,11 @@ async fn delete_segment(
 #[utoipa::path(get, path = "/api/v1/sdk-keys", tag = "flags",
     responses((status = 200, body = Vec<SdkKey>), (status = 403, body = ErrorBody)))]
 async fn list_sdk_keys(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<SdkKey>>> {
     Ok(Json(
-        flags::list_sdk_keys(&state, &signed_in(caller)?).await?,
+        flags::list_sdk_keys(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -256,12 +258,12 @@ pub struct NewSdkKey {
 #[utoipa::path(post, path = "/api/v1/sdk-keys", tag = "flags", request_body = NewSdkKey,
     responses((status = 201, body = CreatedSdkKey), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_sdk_key(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewSdkKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedSdkKey>)> {
     let who = signed_in(caller)?;
-    let created = flags::create_sdk_key(&state, &who, &body.environment, &body.name).await?;
+    let created = flags::create_sdk_key(&services, &who, &body.environment, &body.name).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -269,12 +271,12 @@ async fn create_sdk_key(
 #[utoipa::path(delete, path = "/api/v1/sdk-keys/{id}", tag = "flags", params(("id" = i64, Path)),
     responses((status = 200, body = SdkKey), (status = 404, body = ErrorBody)))]
 async fn revoke_sdk_key(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SdkKey>> {
     Ok(Json(
-        flags::revoke_sdk_key(&state, &signed_in(caller)?, id).await?,
+        flags::revoke_sdk_key(&services, &signed_in(caller)?, id).await?,
     ))
 }
 
@@ -289,13 +291,13 @@ pub struct ImportTarget {
 #[utoipa::path(post, path = "/api/v1/import/unleash", tag = "flags", params(ImportTarget), request_body = Object,
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_unleash(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiQuery(target): ApiQuery<ImportTarget>,
     body: String,
 ) -> ApiResult<Json<ImportReport>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::import_unleash(&state, &who, &target.environment, &body).await?,
+        flags::import_unleash(&services, &who, &target.environment, &body).await?,
     ))
 }

@@ -1,19 +1,21 @@
 //! The REST API for apps, deployments, snapshots, rollback and the sandbox, so CI can deploy
 //! and roll back. Same rules, roles and audit events as the dashboard: both call
-//! `varai_app::ssr::deploy`.
+//! `varai_core::deploy`.
 
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
-use varai_app::models::{
+use varai_core::Services;
+use varai_core::accounts::Caller;
+use varai_core::deploy;
+use varai_core::deploy::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
     NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
-use varai_app::ssr::deploy;
-use varai_app::ssr::{AppState, Caller};
 
 use super::api::signed_in;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
@@ -63,12 +65,12 @@ pub struct DeployApiDoc;
     params(("env" = String, Path)),
     responses((status = 200, body = ClusterBinding), (status = 404, body = ErrorBody)))]
 async fn get_cluster(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<ClusterBinding>> {
     Ok(Json(
-        deploy::cluster(&state, &signed_in(caller)?, &env).await?,
+        deploy::cluster(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -78,13 +80,13 @@ async fn get_cluster(
     request_body = ClusterBinding, params(("env" = String, Path)),
     responses((status = 200, body = ClusterBinding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn bind_cluster(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<ClusterBinding>,
 ) -> ApiResult<Json<ClusterBinding>> {
     Ok(Json(
-        deploy::bind_cluster(&state, &signed_in(caller)?, &env, body).await?,
+        deploy::bind_cluster(&services, &signed_in(caller)?, &env, body).await?,
     ))
 }
 
@@ -93,12 +95,12 @@ async fn bind_cluster(
     params(("env" = String, Path, description = "Environment key")),
     responses((status = 200, body = Vec<AppLive>), (status = 404, body = ErrorBody)))]
 async fn list_apps(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AppLive>>> {
     Ok(Json(
-        deploy::list_apps(&state, &signed_in(caller)?, &env).await?,
+        deploy::list_apps(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -108,12 +110,12 @@ async fn list_apps(
     params(("env" = String, Path)),
     responses((status = 201, body = AppRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn register_app(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewApp>,
 ) -> ApiResult<(StatusCode, Json<AppRecord>)> {
-    let app = deploy::register_app(&state, &signed_in(caller)?, &env, body).await?;
+    let app = deploy::register_app(&services, &signed_in(caller)?, &env, body).await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
 
@@ -122,12 +124,12 @@ async fn register_app(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = AppLive), (status = 404, body = ErrorBody)))]
 async fn get_app(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<AppLive>> {
     Ok(Json(
-        deploy::get_app(&state, &signed_in(caller)?, &env, &app).await?,
+        deploy::get_app(&services, &signed_in(caller)?, &env, &app).await?,
     ))
 }
 
@@ -136,12 +138,12 @@ async fn get_app(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = Vec<DeploymentRecord>), (status = 404, body = ErrorBody)))]
 async fn list_deployments(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<DeploymentRecord>>> {
     Ok(Json(
-        deploy::deployment_history(&state, &signed_in(caller)?, &env, &app).await?,
+        deploy::deployment_history(&services, &signed_in(caller)?, &env, &app).await?,
     ))
 }
 
@@ -151,12 +153,12 @@ async fn list_deployments(
     request_body = DeployRequest, params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn start_deployment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<DeployRequest>,
 ) -> ApiResult<(StatusCode, Json<DeploymentRecord>)> {
-    let d = deploy::start_deployment(&state, &signed_in(caller)?, &env, &app, body).await?;
+    let d = deploy::start_deployment(&services, &signed_in(caller)?, &env, &app, body).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
@@ -165,12 +167,12 @@ async fn start_deployment(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = Vec<SnapshotRecord>), (status = 404, body = ErrorBody)))]
 async fn list_snapshots(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<SnapshotRecord>>> {
     Ok(Json(
-        deploy::list_snapshots(&state, &signed_in(caller)?, &env, &app).await?,
+        deploy::list_snapshots(&services, &signed_in(caller)?, &env, &app).await?,
     ))
 }
 
@@ -180,13 +182,13 @@ async fn list_snapshots(
     request_body = RollbackRequest, params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = RollbackRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn roll_back(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RollbackRequest>,
 ) -> ApiResult<Json<RollbackRecord>> {
     Ok(Json(
-        deploy::roll_back(&state, &signed_in(caller)?, &env, &app, body).await?,
+        deploy::roll_back(&services, &signed_in(caller)?, &env, &app, body).await?,
     ))
 }
 
@@ -202,11 +204,11 @@ pub struct DeploymentDetail {
     params(("id" = i64, Path)),
     responses((status = 200, body = DeploymentDetail), (status = 404, body = ErrorBody)))]
 async fn get_deployment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    let (deployment, events) = deploy::get_deployment(&state, &signed_in(caller)?, id).await?;
+    let (deployment, events) = deploy::get_deployment(&services, &signed_in(caller)?, id).await?;
     Ok(Json(DeploymentDetail { deployment, events }))
 }
 
@@ -215,7 +217,7 @@ async fn get_deployment(
     params(("id" = i64, Path), ("control" = String, Path, description = "promote, pause, resume or abort")),
     responses((status = 200, body = DeploymentRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn control_deployment(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((id, control)): ApiPath<(i64, String)>,
 ) -> ApiResult<Json<DeploymentRecord>> {
@@ -226,14 +228,14 @@ async fn control_deployment(
         "resume" => Control::Resume,
         "abort" => Control::Abort,
         other => {
-            return Err(varai_app::error::AppError::NotFound(format!(
+            return Err(varai_core::error::AppError::NotFound(format!(
                 "action '{other}' (use promote, pause, resume or abort)"
             ))
             .into());
         }
     };
     Ok(Json(
-        deploy::control_deployment(&state, &who, id, control).await?,
+        deploy::control_deployment(&services, &who, id, control).await?,
     ))
 }
 
@@ -241,11 +243,11 @@ async fn control_deployment(
 #[utoipa::path(get, path = "/api/v1/sandbox", tag = "deployments",
     responses((status = 200, body = SandboxView)))]
 async fn sandbox(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<SandboxView>> {
     Ok(Json(
-        deploy::sandbox_view(&state, &signed_in(caller)?).await?,
+        deploy::sandbox_view(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -254,11 +256,11 @@ async fn sandbox(
 #[utoipa::path(put, path = "/api/v1/sandbox/profiles", tag = "deployments", request_body = SandboxProfile,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_profile(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<SandboxProfile>,
 ) -> ApiResult<StatusCode> {
-    deploy::set_behaviour(&state, &signed_in(caller)?, body).await?;
+    deploy::set_behaviour(&services, &signed_in(caller)?, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -274,12 +276,12 @@ pub struct RateChange {
 #[utoipa::path(put, path = "/api/v1/sandbox/rates", tag = "deployments", request_body = RateChange,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_rate(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<RateChange>,
 ) -> ApiResult<StatusCode> {
     deploy::set_rate(
-        &state,
+        &services,
         &signed_in(caller)?,
         &body.namespace,
         &body.app,

@@ -1,6 +1,7 @@
 //! The REST API for flags (with per-environment targeting, a toggle, archive and history).
-//! Same rules, roles and audit events as the dashboard, since both call `varai_app::ssr::flags`.
+//! Same rules, roles and audit events as the dashboard, since both call `varai_core::flags`.
 
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -8,9 +9,11 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
-use varai_app::models::{AuditPage, FlagRecord};
-use varai_app::ssr::flags;
-use varai_app::ssr::{AppState, Caller};
+use varai_core::Services;
+use varai_core::accounts::AuditPage;
+use varai_core::accounts::Caller;
+use varai_core::flags;
+use varai_core::flags::FlagRecord;
 use varai_domain::flags::{FlagSpec, Targeting};
 
 use super::api::signed_in;
@@ -52,11 +55,11 @@ pub struct FlagFilter {
 #[utoipa::path(get, path = "/api/v1/flags", tag = "flags", params(FlagFilter),
     responses((status = 200, body = Vec<FlagRecord>)))]
 async fn list_flags(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiQuery(filter): ApiQuery<FlagFilter>,
 ) -> ApiResult<Json<Vec<FlagRecord>>> {
-    let all = flags::list_flags(&state, &signed_in(caller)?).await?;
+    let all = flags::list_flags(&services, &signed_in(caller)?).await?;
     let q = filter.q.as_deref().unwrap_or("").to_lowercase();
     Ok(Json(
         all.into_iter()
@@ -88,12 +91,12 @@ pub struct NewFlag {
 #[utoipa::path(post, path = "/api/v1/flags", tag = "flags", request_body = NewFlag,
     responses((status = 201, body = FlagRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewFlag>,
 ) -> ApiResult<(StatusCode, Json<FlagRecord>)> {
     let who = signed_in(caller)?;
-    let flag = flags::create_flag(&state, &who, body.spec, body.environments).await?;
+    let flag = flags::create_flag(&services, &who, body.spec, body.environments).await?;
     Ok((StatusCode::CREATED, Json(flag)))
 }
 
@@ -102,12 +105,12 @@ async fn create_flag(
     params(("key" = String, Path, description = "The flag key, percent-encoded")),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn get_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     Ok(Json(
-        flags::get_flag(&state, &signed_in(caller)?, &key).await?,
+        flags::get_flag(&services, &signed_in(caller)?, &key).await?,
     ))
 }
 
@@ -129,7 +132,7 @@ pub struct FlagUpdate {
     params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<FlagUpdate>,
@@ -137,7 +140,7 @@ async fn update_flag(
     let who = signed_in(caller)?;
     Ok(Json(
         flags::save_flag(
-            &state,
+            &services,
             &who,
             &key,
             body.spec,
@@ -159,14 +162,14 @@ pub struct Toggle {
     params(("key" = String, Path), ("env" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn toggle_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((key, env)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Toggle>,
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::toggle_flag(&state, &who, &key, &env, body.enabled).await?,
+        flags::toggle_flag(&services, &who, &key, &env, body.enabled).await?,
     ))
 }
 
@@ -174,13 +177,13 @@ async fn toggle_flag(
 #[utoipa::path(post, path = "/api/v1/flags/{key}/archive", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn archive_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::set_flag_archived(&state, &who, &key, true).await?,
+        flags::set_flag_archived(&services, &who, &key, true).await?,
     ))
 }
 
@@ -188,13 +191,13 @@ async fn archive_flag(
 #[utoipa::path(post, path = "/api/v1/flags/{key}/restore", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn restore_flag(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::set_flag_archived(&state, &who, &key, false).await?,
+        flags::set_flag_archived(&services, &who, &key, false).await?,
     ))
 }
 
@@ -209,13 +212,13 @@ pub struct Before {
     params(("key" = String, Path), Before),
     responses((status = 200, body = AuditPage)))]
 async fn flag_history(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
     ApiQuery(page): ApiQuery<Before>,
 ) -> ApiResult<Json<AuditPage>> {
     let who = signed_in(caller)?;
     Ok(Json(
-        flags::flag_history(&state, &who, &key, page.before).await?,
+        flags::flag_history(&services, &who, &key, page.before).await?,
     ))
 }

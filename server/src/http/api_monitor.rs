@@ -1,20 +1,22 @@
 //! The REST API for monitoring: each environment's Prometheus, chart data, analysis templates
 //! and runs, alert rules, alerts received and saved queries. Same rules, roles and audit
-//! events as the dashboard: both call `varai_app::ssr::monitor`.
+//! events as the dashboard: both call `varai_core::monitor`.
 
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_app::error::AppError;
-use varai_app::models::{
+use varai_core::Services;
+use varai_core::accounts::Caller;
+use varai_core::error::AppError;
+use varai_core::monitor;
+use varai_core::monitor::{
     AlertRecord, AlertRuleRecord, AnalysisRunRecord, ChartSet, MetricsSource, NewAlertRule,
     NewSavedQuery, SavedQuery, TemplateRecord, TimeRange,
 };
-use varai_app::ssr::monitor;
-use varai_app::ssr::{AppState, Caller};
 use varai_domain::analysis::AnalysisTemplate;
 
 use super::api::signed_in;
@@ -72,12 +74,12 @@ pub struct SourceChange {
     params(("env" = String, Path)),
     responses((status = 200, body = MetricsSource), (status = 404, body = ErrorBody)))]
 async fn get_source(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<MetricsSource>> {
     Ok(Json(
-        monitor::metrics_source(&state, &signed_in(caller)?, &env).await?,
+        monitor::metrics_source(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -86,13 +88,13 @@ async fn get_source(
     request_body = SourceChange, params(("env" = String, Path)),
     responses((status = 200, body = MetricsSource), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn set_source(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<SourceChange>,
 ) -> ApiResult<Json<MetricsSource>> {
     Ok(Json(
-        monitor::set_metrics_source(&state, &signed_in(caller)?, &env, body.url).await?,
+        monitor::set_metrics_source(&services, &signed_in(caller)?, &env, body.url).await?,
     ))
 }
 
@@ -111,7 +113,7 @@ pub struct ChartQuery {
     params(("env" = String, Path), ("app" = String, Path), ChartQuery),
     responses((status = 200, body = ChartSet), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn charts(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ChartQuery>,
@@ -126,7 +128,7 @@ async fn charts(
         })?,
     };
     Ok(Json(
-        monitor::charts(&state, &signed_in(caller)?, &env, &app, range, q.since).await?,
+        monitor::charts(&services, &signed_in(caller)?, &env, &app, range, q.since).await?,
     ))
 }
 
@@ -134,11 +136,11 @@ async fn charts(
 #[utoipa::path(get, path = "/api/v1/analysis-templates", tag = "monitoring",
     responses((status = 200, body = Vec<TemplateRecord>)))]
 async fn list_templates(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<TemplateRecord>>> {
     Ok(Json(
-        monitor::list_templates(&state, &signed_in(caller)?).await?,
+        monitor::list_templates(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -147,7 +149,7 @@ async fn list_templates(
     request_body = Object, params(("name" = String, Path)),
     responses((status = 200, body = TemplateRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
     ApiJson(mut body): ApiJson<AnalysisTemplate>,
@@ -162,7 +164,7 @@ async fn save_template(
         }));
     }
     Ok(Json(
-        monitor::save_template(&state, &signed_in(caller)?, body).await?,
+        monitor::save_template(&services, &signed_in(caller)?, body).await?,
     ))
 }
 
@@ -171,11 +173,11 @@ async fn save_template(
     params(("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_template(&state, &signed_in(caller)?, &name).await?;
+    monitor::delete_template(&services, &signed_in(caller)?, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,12 +186,12 @@ async fn delete_template(
     params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AnalysisRunRecord>), (status = 404, body = ErrorBody)))]
 async fn list_runs(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<AnalysisRunRecord>>> {
     Ok(Json(
-        monitor::analysis_runs(&state, &signed_in(caller)?, id).await?,
+        monitor::analysis_runs(&services, &signed_in(caller)?, id).await?,
     ))
 }
 
@@ -198,12 +200,12 @@ async fn list_runs(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<AlertRuleRecord>), (status = 404, body = ErrorBody)))]
 async fn list_rules(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRuleRecord>>> {
     Ok(Json(
-        monitor::list_rules(&state, &signed_in(caller)?, &env).await?,
+        monitor::list_rules(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -213,12 +215,12 @@ async fn list_rules(
     request_body = NewAlertRule, params(("env" = String, Path)),
     responses((status = 201, body = AlertRuleRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_rule(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewAlertRule>,
 ) -> ApiResult<(StatusCode, Json<AlertRuleRecord>)> {
-    let rule = monitor::save_rule(&state, &signed_in(caller)?, &env, body).await?;
+    let rule = monitor::save_rule(&services, &signed_in(caller)?, &env, body).await?;
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
@@ -227,11 +229,11 @@ async fn save_rule(
     params(("env" = String, Path), ("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_rule(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_rule(&state, &signed_in(caller)?, &env, &name).await?;
+    monitor::delete_rule(&services, &signed_in(caller)?, &env, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,12 +242,12 @@ async fn delete_rule(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<AlertRecord>), (status = 404, body = ErrorBody)))]
 async fn list_alerts(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRecord>>> {
     Ok(Json(
-        monitor::list_alerts(&state, &signed_in(caller)?, &env).await?,
+        monitor::list_alerts(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -254,12 +256,12 @@ async fn list_alerts(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<SavedQuery>), (status = 404, body = ErrorBody)))]
 async fn list_queries(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SavedQuery>>> {
     Ok(Json(
-        monitor::list_queries(&state, &signed_in(caller)?, &env).await?,
+        monitor::list_queries(&services, &signed_in(caller)?, &env).await?,
     ))
 }
 
@@ -268,12 +270,12 @@ async fn list_queries(
     request_body = NewSavedQuery, params(("env" = String, Path)),
     responses((status = 201, body = SavedQuery), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn save_query(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewSavedQuery>,
 ) -> ApiResult<(StatusCode, Json<SavedQuery>)> {
-    let q = monitor::save_query(&state, &signed_in(caller)?, &env, body).await?;
+    let q = monitor::save_query(&services, &signed_in(caller)?, &env, body).await?;
     Ok((StatusCode::CREATED, Json(q)))
 }
 
@@ -282,10 +284,10 @@ async fn save_query(
     params(("env" = String, Path), ("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_query(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath((env, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_query(&state, &signed_in(caller)?, &env, id).await?;
+    monitor::delete_query(&services, &signed_in(caller)?, &env, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,9 @@
 //! The REST API for rollouts: plan templates, rollouts created from a template (or with their
 //! own plan), the commands that steer them, their gate results and timeline, and a wait that
 //! lets a CI pipeline start a rollout and block until it ends. Same rules, roles and audit
-//! events as the dashboard: both call `varai_app::ssr::rollouts`.
+//! events as the dashboard: both call `varai_core::rollouts`.
 
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -10,13 +11,14 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use std::time::Duration;
 use utoipa::OpenApi;
-use varai_app::error::AppError;
-use varai_app::models::{
+use varai_core::Services;
+use varai_core::accounts::{Caller, Principal};
+use varai_core::error::AppError;
+use varai_core::rollouts::{self, RolloutFilter};
+use varai_core::rollouts::{
     GateResult, NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutEvent,
     RolloutRecord, RolloutStatus, RolloutView,
 };
-use varai_app::ssr::rollouts::{self, RolloutFilter};
-use varai_app::ssr::{AppState, Caller, Principal};
 use varai_domain::plan::{EstimatedStop, Plan};
 
 use super::api::signed_in;
@@ -75,11 +77,11 @@ pub struct Approval {
 #[utoipa::path(get, path = "/api/v1/plan-templates", tag = "rollouts",
     responses((status = 200, body = Vec<PlanTemplate>)))]
 async fn list_templates(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<PlanTemplate>>> {
     Ok(Json(
-        rollouts::list_plan_templates(&state, &signed_in(caller)?).await?,
+        rollouts::list_plan_templates(&services, &signed_in(caller)?).await?,
     ))
 }
 
@@ -88,13 +90,13 @@ async fn list_templates(
     request_body = NewPlanTemplate, params(("name" = String, Path)),
     responses((status = 200, body = PlanTemplate), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<NewPlanTemplate>,
 ) -> ApiResult<Json<PlanTemplate>> {
     Ok(Json(
-        rollouts::save_plan_template(&state, &signed_in(caller)?, &name, body).await?,
+        rollouts::save_plan_template(&services, &signed_in(caller)?, &name, body).await?,
     ))
 }
 
@@ -103,11 +105,11 @@ async fn save_template(
     params(("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    rollouts::delete_plan_template(&state, &signed_in(caller)?, &name).await?;
+    rollouts::delete_plan_template(&services, &signed_in(caller)?, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -117,12 +119,12 @@ async fn delete_template(
     request_body = Object,
     responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody)))]
 async fn estimate(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiJson(plan): ApiJson<Plan>,
 ) -> ApiResult<Json<Vec<EstimatedStop>>> {
     Ok(Json(
-        rollouts::estimate_plan(&state, &signed_in(caller)?, &plan).await?,
+        rollouts::estimate_plan(&services, &signed_in(caller)?, &plan).await?,
     ))
 }
 
@@ -139,7 +141,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts", params(ListQuery),
     responses((status = 200, body = Vec<RolloutRecord>)))]
 async fn list_rollouts(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<RolloutRecord>>> {
@@ -148,7 +150,7 @@ async fn list_rollouts(
         active: q.active.unwrap_or(false),
     };
     Ok(Json(
-        rollouts::list_rollouts(&state, &signed_in(caller)?, filter).await?,
+        rollouts::list_rollouts(&services, &signed_in(caller)?, filter).await?,
     ))
 }
 
@@ -158,12 +160,12 @@ async fn list_rollouts(
     request_body = NewRollout, params(("env" = String, Path)),
     responses((status = 201, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_rollout(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<(StatusCode, Json<RolloutRecord>)> {
-    let r = rollouts::create_rollout(&state, &signed_in(caller)?, &env, body).await?;
+    let r = rollouts::create_rollout(&services, &signed_in(caller)?, &env, body).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -171,12 +173,12 @@ async fn create_rollout(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutView), (status = 404, body = ErrorBody)))]
 async fn get_rollout(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutView>> {
     Ok(Json(
-        rollouts::get_rollout(&state, &signed_in(caller)?, id).await?,
+        rollouts::get_rollout(&services, &signed_in(caller)?, id).await?,
     ))
 }
 
@@ -185,13 +187,13 @@ async fn get_rollout(
     request_body = NewRollout, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_rollout(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<Json<RolloutRecord>> {
     Ok(Json(
-        rollouts::update_rollout(&state, &signed_in(caller)?, id, body).await?,
+        rollouts::update_rollout(&services, &signed_in(caller)?, id, body).await?,
     ))
 }
 
@@ -199,12 +201,12 @@ async fn update_rollout(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}/gates", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<GateResult>), (status = 404, body = ErrorBody)))]
 async fn list_gates(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<GateResult>>> {
     Ok(Json(
-        rollouts::get_rollout(&state, &signed_in(caller)?, id)
+        rollouts::get_rollout(&services, &signed_in(caller)?, id)
             .await?
             .gates,
     ))
@@ -214,12 +216,12 @@ async fn list_gates(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}/timeline", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<RolloutEvent>), (status = 404, body = ErrorBody)))]
 async fn timeline(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<RolloutEvent>>> {
     Ok(Json(
-        rollouts::get_rollout(&state, &signed_in(caller)?, id)
+        rollouts::get_rollout(&services, &signed_in(caller)?, id)
             .await?
             .events,
     ))
@@ -240,7 +242,7 @@ pub struct WaitQuery {
     params(("id" = i64, Path), WaitQuery),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn wait(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WaitQuery>,
@@ -255,7 +257,7 @@ async fn wait(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     loop {
-        let r = rollouts::get_rollout(&state, &who, id).await?.rollout;
+        let r = rollouts::get_rollout(&services, &who, id).await?.rollout;
         if r.status.is_over()
             || r.status == RolloutStatus::Draft
             || tokio::time::Instant::now() >= deadline
@@ -267,12 +269,12 @@ async fn wait(
 }
 
 async fn command(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     id: i64,
     c: RolloutCommand,
 ) -> ApiResult<Json<RolloutRecord>> {
-    Ok(Json(rollouts::command_rollout(state, who, id, c).await?))
+    Ok(Json(rollouts::command_rollout(services, who, id, c).await?))
 }
 
 /// Starts a draft now (or schedules it, when it has a `startAt` in the future). Product
@@ -280,11 +282,11 @@ async fn command(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/start", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn start(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&state, &signed_in(caller)?, id, RolloutCommand::Start).await
+    command(&services, &signed_in(caller)?, id, RolloutCommand::Start).await
 }
 
 /// Approves the current phase's approval gate, with a comment. The caller needs the gate's
@@ -293,7 +295,7 @@ async fn start(
     request_body = Approval, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn approve(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Approval>,
@@ -301,7 +303,7 @@ async fn approve(
     let c = RolloutCommand::Approve {
         comment: body.comment,
     };
-    command(&state, &signed_in(caller)?, id, c).await
+    command(&services, &signed_in(caller)?, id, c).await
 }
 
 /// Moves on from a phase that does not advance by itself, once its gates have passed.
@@ -309,33 +311,33 @@ async fn approve(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/advance", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn advance(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&state, &signed_in(caller)?, id, RolloutCommand::Advance).await
+    command(&services, &signed_in(caller)?, id, RolloutCommand::Advance).await
 }
 
 /// Stops the rollout where it is. Operator or above.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/pause", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pause(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&state, &signed_in(caller)?, id, RolloutCommand::Pause).await
+    command(&services, &signed_in(caller)?, id, RolloutCommand::Pause).await
 }
 
 /// Goes on; gates that had no verdict run again. Operator or above.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/resume", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resume(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&state, &signed_in(caller)?, id, RolloutCommand::Resume).await
+    command(&services, &signed_in(caller)?, id, RolloutCommand::Resume).await
 }
 
 /// Leaves the current phase (or Gradual step) without waiting for its gates, recording why.
@@ -344,7 +346,7 @@ async fn resume(
     request_body = Reason, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn skip(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
@@ -352,7 +354,7 @@ async fn skip(
     let c = RolloutCommand::Skip {
         reason: body.reason,
     };
-    command(&state, &signed_in(caller)?, id, c).await
+    command(&services, &signed_in(caller)?, id, c).await
 }
 
 /// Stops the rollout and takes the release back: the canary aborted, the flags as they were.
@@ -361,7 +363,7 @@ async fn skip(
     request_body = Reason, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn abort(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
@@ -369,7 +371,7 @@ async fn abort(
     let c = RolloutCommand::Abort {
         reason: body.reason,
     };
-    command(&state, &signed_in(caller)?, id, c).await
+    command(&services, &signed_in(caller)?, id, c).await
 }
 
 /// Puts the snapshot back: the app's objects and the flags' targeting from before the
@@ -378,7 +380,7 @@ async fn abort(
     request_body = Reason, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn roll_back(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
@@ -386,5 +388,5 @@ async fn roll_back(
     let c = RolloutCommand::RollBack {
         reason: body.reason,
     };
-    command(&state, &signed_in(caller)?, id, c).await
+    command(&services, &signed_in(caller)?, id, c).await
 }

@@ -8,9 +8,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
-use varai_app::error::AppError;
-use varai_app::ssr::accounts::{authenticate_password, authenticate_token, principal_for_user};
-use varai_app::ssr::{AppState, Caller, Principal, now_ms};
+use varai_core::Services;
+use varai_core::accounts::{Caller, Principal};
+use varai_core::accounts::{authenticate_password, authenticate_token, principal_for_user};
+use varai_core::clock::now_ms;
+use varai_core::error::AppError;
 
 use varai_domain::url::encode_query_value as urlencode;
 
@@ -42,17 +44,17 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 async fn resolve(
-    state: &AppState,
+    services: &Services,
     session: &Session,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, AppError> {
     if let Some(secret) = bearer(headers) {
-        return authenticate_token(state.accounts.as_ref(), secret)
+        return authenticate_token(services.accounts.as_ref(), secret)
             .await
             .map(Some);
     }
     match session.get::<i64>(USER_ID).await {
-        Ok(Some(id)) => principal_for_user(state.accounts.as_ref(), id).await,
+        Ok(Some(id)) => principal_for_user(services.accounts.as_ref(), id).await,
         Ok(None) => Ok(None),
         Err(e) => {
             tracing::warn!(error = %e, "unreadable session; treating as signed out");
@@ -64,7 +66,7 @@ async fn resolve(
 /// Puts the [`Caller`] into the request; a bad bearer token is refused outright, and a
 /// signed-out browser asking for a page is sent to sign in.
 pub async fn resolve_caller(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     session: Session,
     mut req: Request,
     next: Next,
@@ -72,7 +74,7 @@ pub async fn resolve_caller(
     if is_asset(req.uri().path()) {
         return next.run(req).await;
     }
-    let principal = match resolve(&state, &session, req.headers()).await {
+    let principal = match resolve(&services, &session, req.headers()).await {
         Ok(p) => p,
         Err(e) => return error_response(&e),
     };
@@ -136,7 +138,7 @@ fn safe_next(next: &str) -> &str {
 }
 
 pub async fn login(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -149,7 +151,7 @@ pub async fn login(
         };
         Redirect::to(&format!("/login?{query}{next_q}")).into_response()
     };
-    match authenticate_password(state.accounts.as_ref(), &form.username, &form.password).await {
+    match authenticate_password(services.accounts.as_ref(), &form.username, &form.password).await {
         Ok(user) => {
             // A new session id at sign-in, so an id planted before it is worthless after.
             if let Err(e) = session.cycle_id().await {
@@ -170,9 +172,9 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, session: Session, req: Request) -> Response {
+pub async fn logout(State(services): State<Services>, session: Session, req: Request) -> Response {
     if let Some(Caller(Some(who))) = req.extensions().get::<Caller>()
-        && let Err(e) = state.accounts.record_logout(&who.actor, now_ms()).await
+        && let Err(e) = services.accounts.record_logout(&who.actor, now_ms()).await
     {
         return error_response(&e.into());
     }

@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use varai_app::error::AppError;
+use varai_core::error::AppError;
 
 /// An [`AppError`] on its way out of a REST handler.
 #[derive(Debug)]

@@ -8,18 +8,18 @@ use axum::http::{HeaderMap, header};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use varai_app::error::AppError;
-use varai_app::models::WebhookReceipt;
-use varai_app::ssr::AppState;
-use varai_app::ssr::accounts::authenticate_token;
-use varai_app::ssr::monitor;
+use varai_core::Services;
+use varai_core::accounts::authenticate_token;
+use varai_core::error::AppError;
+use varai_core::monitor;
+use varai_core::monitor::WebhookReceipt;
 
 use super::error::ApiError;
 
-pub fn router(state: AppState) -> Router {
+pub fn router(services: Services) -> Router {
     Router::new()
         .route("/hooks/alertmanager", post(alertmanager))
-        .with_state(state)
+        .with_state(services)
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,7 +29,7 @@ struct TokenQuery {
 
 #[tracing::instrument(skip_all)]
 async fn alertmanager(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
     body: Bytes,
@@ -42,8 +42,8 @@ async fn alertmanager(
     let secret = from_header
         .or(q.token)
         .ok_or(ApiError(AppError::Unauthenticated))?;
-    let who = authenticate_token(state.accounts.as_ref(), &secret).await?;
-    let receipt = monitor::receive_alerts(&state, &who, &body).await?;
+    let who = authenticate_token(services.accounts.as_ref(), &secret).await?;
+    let receipt = monitor::receive_alerts(&services, &who, &body).await?;
     tracing::info!(
         alerts = receipt.received,
         "Alertmanager notification handled"

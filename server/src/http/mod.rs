@@ -14,19 +14,40 @@ pub mod ops;
 pub mod sandbox;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use varai_app::ssr::AppState;
 use varai_app::{App, shell};
+use varai_core::Services;
 
 use crate::flags::FlagCache;
 use crate::storage::SqlxSessionStore;
+
+/// What the router's handlers reach: the Leptos options and the ports, built once in `main`.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "varai_session";
@@ -54,8 +75,8 @@ pub fn router(
         .with_secure(cookies.secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
     let routes = generate_route_list(App);
-    let context_state = state.clone();
-    let hooks_state = state.clone();
+    let context_services = state.services.clone();
+    let hooks_services = state.services.clone();
     let metrics_route = Router::new()
         .route("/metrics", get(ops::metrics))
         .with_state(Arc::clone(&metrics));
@@ -68,7 +89,7 @@ pub fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || provide_context(context_services.clone()),
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
@@ -82,7 +103,7 @@ pub fn router(
         .with_state(state)
         .merge(metrics_route)
         .merge(crate::flags::ofrep::router(flags))
-        .merge(hooks::router(hooks_state))
+        .merge(hooks::router(hooks_services))
         .layer(from_fn_with_state(metrics, ops::track))
         .layer(TraceLayer::new_for_http())
         // The sandbox's Services answer with simulated errors on purpose: they are neither

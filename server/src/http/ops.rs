@@ -12,7 +12,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::Instant;
-use varai_app::ssr::AppState;
+use varai_core::Services;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -102,11 +102,11 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Readiness: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.accounts.ping().await {
+pub async fn readyz(State(services): State<Services>) -> Response {
+    match services.accounts.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
-            tracing::warn!(error = %varai_app::ssr::ports::error_chain(&e), "not ready");
+            tracing::warn!(error = %varai_core::accounts::error_chain(&e), "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }

@@ -5,9 +5,11 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use varai_app::error::{AppError, Result};
-use varai_app::models::{RollbackRequest, WebhookReceipt};
-use varai_app::ssr::{Actor, now_ms};
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::deploy::RollbackRequest;
+use varai_core::error::{AppError, Result};
+use varai_core::monitor::WebhookReceipt;
 
 use super::MonitorService;
 use crate::storage::NewAlert;

@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use std::collections::HashMap;
-use varai_app::models::{Chart, ChartSet, SavedQuery, Series, TimeRange};
+use varai_core::monitor::{Chart, ChartSet, SavedQuery, Series, TimeRange};
 
 use super::prom::{PromMetrics, RangeSeries};
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
 
 use super::{MonitorService, ServerPrometheus, runner};
 use crate::deploy::DeployService;

@@ -13,12 +13,14 @@ pub mod runner;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use varai_app::error::{AppError, Result};
-use varai_app::models::{
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::error::{AppError, Result};
+use varai_core::monitor::Monitor;
+use varai_core::monitor::{
     AlertRecord, AlertRuleRecord, AnalysisRunRecord, ChartSet, MetricsSource, NewSavedQuery,
     SavedQuery, TemplateRecord, TimeRange, WebhookReceipt,
 };
-use varai_app::ssr::{Actor, Monitor, now_ms};
 use varai_domain::analysis::{AlertRule, AnalysisTemplate};
 
 use crate::deploy::DeployService;

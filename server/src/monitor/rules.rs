@@ -3,8 +3,9 @@
 //! Alertmanager alert would.
 
 use std::collections::BTreeMap;
-use varai_app::models::AlertRuleRecord;
-use varai_app::ssr::{Actor, now_ms};
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::monitor::AlertRuleRecord;
 use varai_domain::analysis::{AlertState, Args, Observation, next_alert_state, uses_versions};
 
 use super::MonitorService;

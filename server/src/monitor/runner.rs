@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
 use varai_domain::analysis::{
     AnalysisPhase, Measurement, measure, metric_phase, next_measurement_at, run_phase,
 };

@@ -2,8 +2,10 @@
 //! rollout back when it ends badly.
 
 use std::collections::BTreeMap;
-use varai_app::ssr::flag_ports::FlagChange;
-use varai_app::ssr::{Actor, FlagStore, now_ms};
+use varai_core::accounts::Actor;
+use varai_core::clock::now_ms;
+use varai_core::flags::FlagChange;
+use varai_core::flags::FlagStore;
 use varai_domain::flags::Targeting;
 use varai_domain::plan::Exposure;
 use varai_domain::plan::audience::exposed_targeting;

@@ -3,13 +3,15 @@
 //! each checked against its state and written with its audit event.
 
 use async_trait::async_trait;
-use varai_app::error::{AppError, Result};
-use varai_app::models::{
+use varai_core::accounts::Principal;
+use varai_core::clock::now_ms;
+use varai_core::error::{AppError, Result};
+use varai_core::rollouts::RolloutFilter;
+use varai_core::rollouts::Rollouts;
+use varai_core::rollouts::{
     NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutStatus,
     RolloutView,
 };
-use varai_app::ssr::rollouts::RolloutFilter;
-use varai_app::ssr::{Principal, Rollouts, now_ms};
 use varai_domain::AuditAction;
 use varai_domain::deploy::names::check_version;
 use varai_domain::plan::audience::release_variant;

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use varai_app::models::{RolloutRecord, RolloutStatus};
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
+use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 use varai_domain::deploy::{CanaryStep, Outcome, Stage, Strategy};
 use varai_domain::plan::{
     Decision, GateState, Observation, Stop, decide, hold_step, stop_index, stops,

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use varai_app::ssr::{Actor, FlagStore};
+use varai_core::accounts::Actor;
+use varai_core::flags::FlagStore;
 use varai_domain::flags::Targeting;
 
 use crate::deploy::DeployService;
@@ -86,7 +87,7 @@ impl RolloutService {
         }
         if let Err(e) = self
             .store
-            .cancel_gates(rollout, why, varai_app::ssr::now_ms())
+            .cancel_gates(rollout, why, varai_core::clock::now_ms())
             .await
         {
             tracing::warn!(rollout, error = %e, "could not record the gates stopped with their rollout");
@@ -101,7 +102,7 @@ pub async fn launch(
 ) -> anyhow::Result<(Arc<RolloutService>, JoinHandle<()>)> {
     service
         .store
-        .seed_plan_templates(varai_app::ssr::now_ms())
+        .seed_plan_templates(varai_core::clock::now_ms())
         .await
         .map_err(|e| anyhow::anyhow!("could not seed the plan templates: {e}"))?;
     let service = Arc::new(service);

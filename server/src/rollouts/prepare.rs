@@ -4,9 +4,11 @@
 //! snapshot of the app. Taking a rollout back restores both.
 
 use std::sync::Arc;
-use varai_app::error::AppError;
-use varai_app::models::{Control, DeployRequest, RollbackRequest, RolloutStatus};
-use varai_app::ssr::{Deployer, now_ms};
+use varai_core::clock::now_ms;
+use varai_core::deploy::Deployer;
+use varai_core::deploy::{Control, DeployRequest, RollbackRequest};
+use varai_core::error::AppError;
+use varai_core::rollouts::RolloutStatus;
 use varai_domain::deploy::{Outcome, Stage, Strategy};
 use varai_domain::plan::{Gate, Stop, canary_steps};
 

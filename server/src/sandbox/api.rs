@@ -21,7 +21,7 @@ use varai_domain::deploy::LabelSelector;
 use super::kind::Kind;
 use super::store::{ObjectStore, Part, PatchType, StoreError, WatchEvent, labels};
 use super::table;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
 
 /// The routes, with the store as state.
 pub fn router(store: Arc<ObjectStore>) -> Router {

@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use serde::Serialize;
 use sqlx::FromRow;
-use varai_app::models::{ApiToken, AuditPage, User};
-use varai_app::ssr::ports::{
+use varai_core::accounts::{
     AccountStore, AuditFilter, NewToken, NewUser, StoreResult, UserChange, UserRecord,
 };
-use varai_app::ssr::{Actor, StoreError};
+use varai_core::accounts::{Actor, StoreError};
+use varai_core::accounts::{ApiToken, AuditPage, User};
 use varai_domain::{AuditAction, Role};
 
 use super::audit::{NewEvent, commit_with_event, state_json};

@@ -3,9 +3,9 @@
 
 use sqlx::FromRow;
 use std::collections::BTreeMap;
-use varai_app::models::{AlertRecord, AlertRuleRecord};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::monitor::{AlertRecord, AlertRuleRecord};
 use varai_domain::AuditAction;
 use varai_domain::analysis::{AlertRule, AlertState, Condition};
 

@@ -1,9 +1,9 @@
 //! Analysis templates, in the database; seeded once.
 
 use sqlx::FromRow;
-use varai_app::models::TemplateRecord;
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::monitor::TemplateRecord;
 use varai_domain::AuditAction;
 use varai_domain::analysis::{AnalysisTemplate, seeded_templates};
 

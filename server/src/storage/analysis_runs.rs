@@ -1,8 +1,8 @@
 //! Analysis runs and their measurements, in the database.
 
 use sqlx::FromRow;
-use varai_app::models::{AnalysisRunRecord, MetricResult};
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::monitor::{AnalysisRunRecord, MetricResult};
 use varai_domain::analysis::{
     AnalysisPhase, AnalysisTemplate, Args, Measurement, metric_phase, render,
 };

@@ -1,9 +1,9 @@
 //! Apps and the cluster each environment is bound to, in the database.
 
 use sqlx::FromRow;
-use varai_app::models::AppRecord;
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::deploy::AppRecord;
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event, state_json};
@@ -87,7 +87,7 @@ impl SqlxStore {
         &self,
         actor: &Actor,
         environment: &str,
-        binding: &varai_app::models::ClusterBinding,
+        binding: &varai_core::deploy::ClusterBinding,
         now: i64,
     ) -> StoreResult<()> {
         let (context, namespace) = self.cluster_binding(environment).await?;

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 use sqlx::{Any, FromRow, Transaction};
-use varai_app::models::{AuditEvent, AuditPage};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{AuditFilter, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{AuditEvent, AuditPage};
+use varai_core::accounts::{AuditFilter, StoreResult};
 use varai_domain::AuditAction;
 
 use super::{SqlxStore, backend_error};

@@ -3,9 +3,9 @@
 //! a revision that makes the controller's and people's writes exclude each other.
 
 use sqlx::{Any, FromRow, Transaction};
-use varai_app::models::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::deploy::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
 use varai_domain::AuditAction;
 use varai_domain::deploy::{Outcome, Stage, Strategy};
 

@@ -1,9 +1,9 @@
 //! Environments and SDK keys in the database.
 
 use sqlx::FromRow;
-use varai_app::models::{Environment, SdkKey};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::flags::{Environment, SdkKey};
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, state_json};

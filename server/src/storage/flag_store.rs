@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use varai_app::models::{Environment, FlagRecord, ImportReport, SdkKey, SegmentRecord};
-use varai_app::ssr::Actor;
-use varai_app::ssr::flag_ports::{FlagChange, FlagConfig, FlagStore};
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::flags::{Environment, FlagRecord, ImportReport, SdkKey, SegmentRecord};
+use varai_core::flags::{FlagChange, FlagConfig, FlagStore};
 use varai_domain::AuditAction;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 

@@ -3,9 +3,9 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::{BTreeMap, HashMap};
-use varai_app::models::FlagRecord;
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::flags::FlagRecord;
 use varai_domain::flags::{FlagSpec, Targeting};
 
 use super::audit::{NewEvent, commit_with_event, state_json};

@@ -2,9 +2,9 @@
 //! one environment written, an audit event per flag and one for the import, in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
-use varai_app::models::{FlagRecord, ImportReport};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::StoreResult;
+use varai_core::accounts::Actor;
+use varai_core::accounts::StoreResult;
+use varai_core::flags::{FlagRecord, ImportReport};
 use varai_domain::AuditAction;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 

@@ -2,9 +2,9 @@
 //! timeline.
 
 use sqlx::{Any, FromRow, Transaction};
-use varai_app::models::{GateResult, PlanTemplate, RolloutEvent};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::rollouts::{GateResult, PlanTemplate, RolloutEvent};
 use varai_domain::AuditAction;
 use varai_domain::plan::{Plan, default_plan};
 

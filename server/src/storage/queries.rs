@@ -1,9 +1,9 @@
 //! Saved PromQL queries (the Monitoring page's business panels), in the database.
 
 use sqlx::FromRow;
-use varai_app::models::{NewSavedQuery, SavedQuery};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::monitor::{NewSavedQuery, SavedQuery};
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event, state_json};

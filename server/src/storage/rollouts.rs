@@ -4,9 +4,9 @@
 //! is active it holds *claims* on its app and flags, so a second rollout of them is refused.
 
 use sqlx::{Any, FromRow, Transaction};
-use varai_app::models::{RolloutRecord, RolloutStatus};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 use varai_domain::AuditAction;
 use varai_domain::plan::{Exposure, Plan, Position, Release, stop_index, stops};
 

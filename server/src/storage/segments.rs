@@ -1,9 +1,9 @@
 //! Segments in the database: each a JSON definition under a unique key.
 
 use sqlx::FromRow;
-use varai_app::models::SegmentRecord;
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::flags::SegmentRecord;
 use varai_domain::AuditAction;
 use varai_domain::flags::Segment;
 

@@ -80,7 +80,7 @@ impl SessionStore for SqlxSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let now = varai_app::ssr::now_ms();
+        let now = varai_core::clock::now_ms();
         let data: Option<String> =
             sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2")
                 .bind(session_id.to_string())

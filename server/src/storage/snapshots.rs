@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 use sqlx::FromRow;
-use varai_app::models::{ObjectResult, RollbackRecord, SnapshotObject, SnapshotRecord};
-use varai_app::ssr::Actor;
-use varai_app::ssr::ports::{StoreError, StoreResult};
+use varai_core::accounts::Actor;
+use varai_core::accounts::{StoreError, StoreResult};
+use varai_core::deploy::{ObjectResult, RollbackRecord, SnapshotObject, SnapshotRecord};
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event};

@@ -2,9 +2,9 @@
 //! written with its audit event.
 
 use sqlx::FromRow;
-use varai_app::models::ApiToken;
-use varai_app::ssr::ports::{NewToken, StoreResult};
-use varai_app::ssr::{Actor, StoreError};
+use varai_core::accounts::ApiToken;
+use varai_core::accounts::{Actor, StoreError};
+use varai_core::accounts::{NewToken, StoreResult};
 use varai_domain::AuditAction;
 
 use super::accounts::stored_role;

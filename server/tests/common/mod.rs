@@ -13,9 +13,11 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
-use varai_app::ssr::accounts::{bootstrap_admin, issue_token};
-use varai_app::ssr::{Actor, AppState};
+use varai_core::Services;
+use varai_core::accounts::Actor;
+use varai_core::accounts::{bootstrap_admin, issue_token};
 use varai_server::flags::FlagCache;
+use varai_server::http::AppState;
 use varai_server::http::{CookiePolicy, SESSION_COOKIE, router};
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
@@ -113,7 +115,7 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub db: TestDb,
     pub app: Router,
-    pub state: AppState,
+    pub services: Services,
     /// The OFREP cache, watching the store as the server's does.
     pub flag_cache: Arc<FlagCache>,
     /// The sandbox and the deployment controller, with test timings.
@@ -142,7 +144,7 @@ impl TestApp {
         bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into()))
             .await
             .expect("first admin");
-        let flags: Arc<dyn varai_app::ssr::FlagStore> = Arc::new(db.store.clone());
+        let flags: Arc<dyn varai_core::flags::FlagStore> = Arc::new(db.store.clone());
         let deploy = varai_server::deploy::launch::launch(
             db.store.clone(),
             Arc::clone(&flags),
@@ -175,21 +177,24 @@ impl TestApp {
         )
         .await
         .expect("the rollout side starts");
-        let state = AppState {
-            leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
+        let services = Services {
             accounts: Arc::new(db.store.clone()),
             flags,
-            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_app::ssr::Deployer>,
-            monitor: Arc::clone(&monitor) as Arc<dyn varai_app::ssr::Monitor>,
-            rollouts: Arc::clone(&rollouts) as Arc<dyn varai_app::ssr::Rollouts>,
+            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_core::deploy::Deployer>,
+            monitor: Arc::clone(&monitor) as Arc<dyn varai_core::monitor::Monitor>,
+            rollouts: Arc::clone(&rollouts) as Arc<dyn varai_core::rollouts::Rollouts>,
             storage: db.store.backend().label(),
         };
-        let flag_cache = FlagCache::load(Arc::clone(&state.flags))
+        let state = AppState {
+            leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
+            services: services.clone(),
+        };
+        let flag_cache = FlagCache::load(Arc::clone(&services.flags))
             .await
             .expect("flag configuration loads");
         let watcher = flag_cache.watch(Arc::clone(db.store.config_changed()));
         let app = router(
-            state.clone(),
+            state,
             SqlxSessionStore::new(&db.store),
             CookiePolicy { secure: false },
             Arc::clone(&flag_cache),
@@ -198,7 +203,7 @@ impl TestApp {
         TestApp {
             db,
             app,
-            state,
+            services,
             flag_cache,
             deploy,
             monitor,
@@ -219,7 +224,7 @@ impl TestApp {
                 self.db.store.clone(),
                 Arc::clone(&self.deploy.service),
                 Arc::clone(&self.monitor),
-                Arc::clone(&self.state.flags),
+                Arc::clone(&self.services.flags),
             ),
             std::time::Duration::from_millis(50),
         )
@@ -268,14 +273,14 @@ impl TestApp {
     /// Creates a user through the store's rules, as the admin would.
     pub async fn create_user(&self, username: &str, password: &str, role: &str) {
         let admin = admin_principal();
-        varai_app::ssr::accounts::create_user(&self.state, &admin, username, password, role)
+        varai_core::accounts::create_user(&self.services, &admin, username, password, role)
             .await
             .expect("create user");
     }
 
     /// A stored user by name; panics when there is none.
-    pub async fn user(&self, username: &str) -> varai_app::models::User {
-        use varai_app::ssr::AccountStore;
+    pub async fn user(&self, username: &str) -> varai_core::accounts::User {
+        use varai_core::accounts::AccountStore;
         self.db
             .store
             .find_user_by_name(username)
@@ -293,8 +298,8 @@ impl TestApp {
     }
 }
 
-pub fn admin_principal() -> varai_app::ssr::Principal {
-    varai_app::ssr::Principal {
+pub fn admin_principal() -> varai_core::accounts::Principal {
+    varai_core::accounts::Principal {
         actor: Actor {
             user_id: Some(1),
             name: "admin".into(),

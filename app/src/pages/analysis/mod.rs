@@ -12,28 +12,28 @@ use varai_domain::Role;
 use varai_domain::analysis::AnalysisTemplate;
 
 use crate::components::{ActionResult, ErrorNote, Timestamp};
-use crate::error::AppError;
-use crate::models::TemplateRecord;
+use varai_core::error::AppError;
+use varai_core::monitor::TemplateRecord;
 
 #[leptos::server(prefix = "/rpc", endpoint = "analysis/templates")]
 pub async fn load_templates() -> Result<(Vec<TemplateRecord>, Role), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     Ok((
-        crate::ssr::monitor::list_templates(&state, &who).await?,
+        varai_core::monitor::list_templates(&services, &who).await?,
         who.role,
     ))
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "analysis/save", input = Json)]
 pub async fn save_template(template: AnalysisTemplate) -> Result<TemplateRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::save_template(&state, &who, template).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::save_template(&services, &who, template).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "analysis/delete")]
 pub async fn delete_template(name: String) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::delete_template(&state, &who, &name).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::delete_template(&services, &who, &name).await
 }
 
 #[component]

@@ -6,7 +6,7 @@ use varai_domain::analysis::{AnalysisPhase, Condition};
 
 use crate::charts::LineChart;
 use crate::components::Timestamp;
-use crate::models::{AnalysisRunRecord, Chart, MetricResult, Series};
+use varai_core::monitor::{AnalysisRunRecord, Chart, MetricResult, Series};
 
 fn phase_class(p: AnalysisPhase) -> &'static str {
     match p {

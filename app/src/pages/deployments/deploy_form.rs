@@ -10,7 +10,7 @@ use varai_domain::deploy::{CanaryStep, IntOrPercent, Strategy};
 
 use super::StartDeployment;
 use crate::components::{ActionResult, FieldError};
-use crate::models::DeployRequest;
+use varai_core::deploy::DeployRequest;
 
 #[derive(Debug, Clone, PartialEq)]
 struct StepDraft {

@@ -7,7 +7,7 @@ use varai_domain::deploy::{CanaryStep, Stage, Strategy};
 
 use super::{Actions, AppNow};
 use crate::components::{ActionResult, Timestamp};
-use crate::models::{Control, DeploymentEvent, DeploymentRecord, VersionLive};
+use varai_core::deploy::{Control, DeploymentEvent, DeploymentRecord, VersionLive};
 
 #[component]
 pub fn AppNowView(now: AppNow, can_operate: bool, actions: Actions) -> impl IntoView {

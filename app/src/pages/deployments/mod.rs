@@ -17,11 +17,12 @@ use serde::{Deserialize, Serialize};
 use varai_domain::Role;
 
 use crate::components::ErrorNote;
-use crate::error::AppError;
-use crate::models::{
-    AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, Environment, NewApp,
-    RollbackRecord, RollbackRequest, SnapshotRecord, VersionLive,
+use varai_core::deploy::{
+    AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp, RollbackRecord,
+    RollbackRequest, SnapshotRecord, VersionLive,
 };
+use varai_core::error::AppError;
+use varai_core::flags::Environment;
 
 /// The apps of one environment, for the page's frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,13 +44,13 @@ pub struct AppNow {
     pub deployment: Option<DeploymentRecord>,
     pub events: Vec<DeploymentEvent>,
     /// The deployment's analysis runs, newest first.
-    pub runs: Vec<crate::models::AnalysisRunRecord>,
+    pub runs: Vec<varai_core::monitor::AnalysisRunRecord>,
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/frame")]
 pub async fn load_frame(env: Option<String>) -> Result<DeploymentsFrame, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let environments = crate::ssr::flags::list_environments(&state, &who).await?;
+    let (services, who) = crate::server::signed_in().await?;
+    let environments = varai_core::flags::list_environments(&services, &who).await?;
     let env = env
         .filter(|e| environments.iter().any(|x| &x.key == e))
         .or_else(|| {
@@ -60,7 +61,7 @@ pub async fn load_frame(env: Option<String>) -> Result<DeploymentsFrame, AppErro
                 .map(|e| e.key.clone())
         })
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
-    let apps = crate::ssr::deploy::list_apps(&state, &who, &env)
+    let apps = varai_core::deploy::list_apps(&services, &who, &env)
         .await?
         .into_iter()
         .map(|a| (a.app, a.known_versions))
@@ -75,21 +76,21 @@ pub async fn load_frame(env: Option<String>) -> Result<DeploymentsFrame, AppErro
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/app")]
 pub async fn read_app_now(env: String, app: String) -> Result<AppNow, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let live = crate::ssr::deploy::get_app(&state, &who, &env, &app).await?;
+    let (services, who) = crate::server::signed_in().await?;
+    let live = varai_core::deploy::get_app(&services, &who, &env, &app).await?;
     let deployment = match live.deployment {
         Some(d) => Some(d),
-        None => crate::ssr::deploy::deployment_history(&state, &who, &env, &app)
+        None => varai_core::deploy::deployment_history(&services, &who, &env, &app)
             .await?
             .into_iter()
             .next(),
     };
     let (events, runs) = match &deployment {
         Some(d) => (
-            crate::ssr::deploy::get_deployment(&state, &who, d.id)
+            varai_core::deploy::get_deployment(&services, &who, d.id)
                 .await?
                 .1,
-            crate::ssr::monitor::analysis_runs(&state, &who, d.id).await?,
+            varai_core::monitor::analysis_runs(&services, &who, d.id).await?,
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -104,8 +105,8 @@ pub async fn read_app_now(env: String, app: String) -> Result<AppNow, AppError> 
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/register", input = Json)]
 pub async fn register_app(env: String, app: NewApp) -> Result<AppRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::register_app(&state, &who, &env, app).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::register_app(&services, &who, &env, app).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/start", input = Json)]
@@ -114,20 +115,20 @@ pub async fn start_deployment(
     app: String,
     request: DeployRequest,
 ) -> Result<DeploymentRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::start_deployment(&state, &who, &env, &app, request).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::start_deployment(&services, &who, &env, &app, request).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/control", input = Json)]
 pub async fn control_deployment(id: i64, control: Control) -> Result<DeploymentRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::control_deployment(&state, &who, id, control).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::control_deployment(&services, &who, id, control).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/snapshots")]
 pub async fn app_snapshots(env: String, app: String) -> Result<Vec<SnapshotRecord>, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::list_snapshots(&state, &who, &env, &app).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::list_snapshots(&services, &who, &env, &app).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "deployments/rollback", input = Json)]
@@ -136,8 +137,8 @@ pub async fn roll_back(
     app: String,
     request: RollbackRequest,
 ) -> Result<RollbackRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::deploy::roll_back(&state, &who, &env, &app, request).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::deploy::roll_back(&services, &who, &env, &app, request).await
 }
 
 /// A signal that counts seconds in the browser (it stays at 0 while rendering on the server).
@@ -285,7 +286,7 @@ fn AppPanel(
             <details class="charts-fold" open>
                 <summary>"Metrics by version (last 5 minutes, live)"</summary>
                 <crate::charts::live::LiveCharts env=env.clone() app=app.name.clone()
-                    range=Signal::stored(crate::models::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
+                    range=Signal::stored(varai_core::monitor::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
             </details>
             <div class="grid two">
                 {can_deploy.then(|| view! {

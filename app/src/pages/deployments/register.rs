@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::RegisterApp;
 use crate::components::{ActionResult, FieldError};
-use crate::models::{NewApp, NewWorkload};
+use varai_core::deploy::{NewApp, NewWorkload};
 
 #[component]
 pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{RollBack, app_snapshots};
 use crate::components::{ErrorNote, Timestamp};
-use crate::models::{RollbackRequest, SnapshotRecord};
+use varai_core::deploy::{RollbackRequest, SnapshotRecord};
 
 #[component]
 pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) -> impl IntoView {
@@ -14,7 +14,7 @@ pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) ->
     let reason = RwSignal::new(String::new());
     let (env_r, app_r) = (env.clone(), app.clone());
     // Read when the confirmation opens (and after each rollback), in the browser.
-    let snapshots = RwSignal::new(None::<Result<Vec<SnapshotRecord>, crate::error::AppError>>);
+    let snapshots = RwSignal::new(None::<Result<Vec<SnapshotRecord>, varai_core::error::AppError>>);
     Effect::new(move |_| {
         let (open, _) = (open.get(), action.version().get());
         let (env, app) = (env_r.clone(), app_r.clone());

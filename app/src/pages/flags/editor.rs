@@ -12,7 +12,8 @@ use super::try_it::TryIt;
 use super::{ArchiveFlag, FlagEditorData, SaveFlag, flag_editor};
 use crate::components::{ErrorNote, Timestamp};
 use crate::editors::{DiffView, split_list};
-use crate::models::{AuditEvent, FlagRecord};
+use varai_core::accounts::AuditEvent;
+use varai_core::flags::FlagRecord;
 
 #[component]
 pub fn FlagEditorPage() -> impl IntoView {
@@ -39,7 +40,7 @@ pub fn document(spec: &FlagSpec, envs: &BTreeMap<String, Targeting>) -> String {
 
 fn all_targeting(
     flag: &FlagRecord,
-    envs: &[crate::models::Environment],
+    envs: &[varai_core::flags::Environment],
 ) -> BTreeMap<String, Targeting> {
     envs.iter()
         .map(|e| (e.key.clone(), flag.targeting(&e.key)))

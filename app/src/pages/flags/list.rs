@@ -11,7 +11,7 @@ use varai_domain::flags::ValueType;
 
 use super::{CreateFlag, FlagsListData, ToggleFlag, flag_href, flags_overview};
 use crate::components::{ErrorNote, FieldError, Timestamp};
-use crate::models::{Environment, FlagRecord};
+use varai_core::flags::{Environment, FlagRecord};
 
 #[component]
 pub fn FlagsPage() -> impl IntoView {

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
-use crate::error::AppError;
-use crate::models::{AuditPage, Environment, FlagRecord};
+use varai_core::accounts::AuditPage;
+use varai_core::error::AppError;
+use varai_core::flags::{Environment, FlagRecord};
 
 /// What the flag list shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,10 +27,10 @@ pub struct FlagsListData {
 
 #[leptos::server(prefix = "/rpc", endpoint = "flags/overview")]
 pub async fn flags_overview() -> Result<FlagsListData, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     Ok(FlagsListData {
-        flags: crate::ssr::flags::list_flags(&state, &who).await?,
-        environments: crate::ssr::flags::list_environments(&state, &who).await?,
+        flags: varai_core::flags::list_flags(&services, &who).await?,
+        environments: varai_core::flags::list_environments(&services, &who).await?,
     })
 }
 
@@ -39,8 +40,8 @@ pub async fn toggle_flag(
     environment: String,
     enabled: bool,
 ) -> Result<FlagRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::toggle_flag(&state, &who, &key, &environment, enabled).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::toggle_flag(&services, &who, &key, &environment, enabled).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "flags/create")]
@@ -53,7 +54,7 @@ pub async fn create_flag(
     owner: String,
 ) -> Result<FlagRecord, AppError> {
     use varai_domain::flags::ValueType;
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     let value_type = ValueType::parse(&value_type).ok_or_else(|| AppError::Invalid {
         field: "value_type".into(),
         message: format!("unknown type '{value_type}'"),
@@ -68,7 +69,7 @@ pub async fn create_flag(
         variants: starter_variants(value_type),
         kind: Default::default(),
     };
-    let flag = crate::ssr::flags::create_flag(&state, &who, spec, BTreeMap::new()).await?;
+    let flag = varai_core::flags::create_flag(&services, &who, spec, BTreeMap::new()).await?;
     leptos_axum::redirect(&flag_href(&flag.spec.key));
     Ok(flag)
 }
@@ -118,17 +119,17 @@ pub struct FlagEditorData {
 
 #[leptos::server(prefix = "/rpc", endpoint = "flags/editor")]
 pub async fn flag_editor(key: String) -> Result<FlagEditorData, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let flag = crate::ssr::flags::get_flag(&state, &who, &key).await?;
-    let others = crate::ssr::flags::list_flags(&state, &who)
+    let (services, who) = crate::server::signed_in().await?;
+    let flag = varai_core::flags::get_flag(&services, &who, &key).await?;
+    let others = varai_core::flags::list_flags(&services, &who)
         .await?
         .into_iter()
         .filter(|f| f.spec.key != key)
         .collect();
     Ok(FlagEditorData {
-        history: crate::ssr::flags::flag_history(&state, &who, &key, None).await?,
-        environments: crate::ssr::flags::list_environments(&state, &who).await?,
-        segments: crate::ssr::flags::list_segments(&state, &who)
+        history: varai_core::flags::flag_history(&services, &who, &key, None).await?,
+        environments: varai_core::flags::list_environments(&services, &who).await?,
+        segments: varai_core::flags::list_segments(&services, &who)
             .await?
             .into_iter()
             .map(|s| s.segment)
@@ -145,12 +146,12 @@ pub async fn save_flag(
     environments: BTreeMap<String, Targeting>,
     version: i64,
 ) -> Result<FlagRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::save_flag(&state, &who, &key, spec, environments, version).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::save_flag(&services, &who, &key, spec, environments, version).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "flags/archive")]
 pub async fn archive_flag(key: String, archived: bool) -> Result<FlagRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::flags::set_flag_archived(&state, &who, &key, archived).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::flags::set_flag_archived(&services, &who, &key, archived).await
 }

@@ -8,7 +8,7 @@ use varai_domain::flags::{
 };
 
 use crate::editors::{ConstraintsEditor, split_list};
-use crate::models::{Environment, FlagRecord};
+use varai_core::flags::{Environment, FlagRecord};
 
 type Envs = RwSignal<BTreeMap<String, Targeting>>;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use varai_domain::flags::{Context, FlagSet, FlagSpec, Segment, Targeting};
 
 use crate::editors::{now_ms, parse_context};
-use crate::models::{Environment, FlagRecord};
+use varai_core::flags::{Environment, FlagRecord};
 
 #[component]
 pub fn TryIt(

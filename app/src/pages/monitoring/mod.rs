@@ -13,10 +13,9 @@ use varai_domain::Role;
 
 use crate::charts::live::LiveCharts;
 use crate::components::{ErrorNote, Timestamp};
-use crate::error::AppError;
-use crate::models::{
-    AlertRecord, AlertRuleRecord, Environment, MetricsSource, SavedQuery, TimeRange,
-};
+use varai_core::error::AppError;
+use varai_core::flags::Environment;
+use varai_core::monitor::{AlertRecord, AlertRuleRecord, MetricsSource, SavedQuery, TimeRange};
 
 /// The page's frame: where we are and where the metrics come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,8 +41,8 @@ pub async fn load_monitoring(
     env: Option<String>,
     app: Option<String>,
 ) -> Result<MonitoringFrame, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let environments = crate::ssr::flags::list_environments(&state, &who).await?;
+    let (services, who) = crate::server::signed_in().await?;
+    let environments = varai_core::flags::list_environments(&services, &who).await?;
     let env = env
         .filter(|e| environments.iter().any(|x| &x.key == e))
         .or_else(|| {
@@ -51,7 +50,7 @@ pub async fn load_monitoring(
             production.or(environments.first()).map(|e| e.key.clone())
         })
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
-    let apps: Vec<String> = crate::ssr::deploy::list_apps(&state, &who, &env)
+    let apps: Vec<String> = varai_core::deploy::list_apps(&services, &who, &env)
         .await?
         .into_iter()
         .map(|a| a.app.name)
@@ -59,7 +58,7 @@ pub async fn load_monitoring(
     let app = app
         .filter(|a| apps.contains(a))
         .or_else(|| apps.first().cloned());
-    let source = crate::ssr::monitor::metrics_source(&state, &who, &env).await?;
+    let source = varai_core::monitor::metrics_source(&services, &who, &env).await?;
     Ok(MonitoringFrame {
         environments,
         env,
@@ -72,11 +71,11 @@ pub async fn load_monitoring(
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/lists")]
 pub async fn read_monitoring_now(env: String) -> Result<MonitoringNow, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     Ok(MonitoringNow {
-        rules: crate::ssr::monitor::list_rules(&state, &who, &env).await?,
-        alerts: crate::ssr::monitor::list_alerts(&state, &who, &env).await?,
-        queries: crate::ssr::monitor::list_queries(&state, &who, &env).await?,
+        rules: varai_core::monitor::list_rules(&services, &who, &env).await?,
+        alerts: varai_core::monitor::list_alerts(&services, &who, &env).await?,
+        queries: varai_core::monitor::list_queries(&services, &who, &env).await?,
     })
 }
 

@@ -8,31 +8,31 @@ use varai_domain::analysis::AlertState;
 
 use super::{AlertList, MonitoringNow, read_monitoring_now};
 use crate::components::{ActionResult, ErrorNote, FieldError};
-use crate::error::AppError;
-use crate::models::{AlertRuleRecord, NewAlertRule, NewSavedQuery, SavedQuery};
+use varai_core::error::AppError;
+use varai_core::monitor::{AlertRuleRecord, NewAlertRule, NewSavedQuery, SavedQuery};
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/rule", input = Json)]
 pub async fn add_rule(env: String, rule: NewAlertRule) -> Result<AlertRuleRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::save_rule(&state, &who, &env, rule).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::save_rule(&services, &who, &env, rule).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/rule-delete")]
 pub async fn remove_rule(env: String, name: String) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::delete_rule(&state, &who, &env, &name).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::delete_rule(&services, &who, &env, &name).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/query", input = Json)]
 pub async fn add_query(env: String, query: NewSavedQuery) -> Result<SavedQuery, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::save_query(&state, &who, &env, query).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::save_query(&services, &who, &env, query).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "monitoring/query-delete")]
 pub async fn remove_query(env: String, id: i64) -> Result<(), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::monitor::delete_query(&state, &who, &env, id).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::monitor::delete_query(&services, &who, &env, id).await
 }
 
 fn state_text(s: AlertState) -> (&'static str, &'static str) {

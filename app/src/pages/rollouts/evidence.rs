@@ -8,7 +8,8 @@ use varai_domain::analysis::Condition;
 
 use crate::charts::ChartCard;
 use crate::components::Timestamp;
-use crate::models::{Chart, GateResult, Series};
+use varai_core::monitor::{Chart, Series};
+use varai_core::rollouts::GateResult;
 
 fn text(v: &Value) -> String {
     match v {

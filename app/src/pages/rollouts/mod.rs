@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use varai_domain::Role;
 
 use crate::components::{ErrorNote, Timestamp};
-use crate::error::AppError;
-use crate::models::{
-    Environment, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutStatus,
-    RolloutView,
+use varai_core::error::AppError;
+use varai_core::flags::Environment;
+use varai_core::rollouts::{
+    NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutStatus, RolloutView,
 };
 
 /// Everything the planning form offers to choose from.
@@ -48,16 +48,16 @@ pub async fn load_plan_choices(
     env: Option<String>,
     draft: Option<i64>,
 ) -> Result<PlanChoices, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     let draft = match draft {
         Some(id) => Some(
-            crate::ssr::rollouts::get_rollout(&state, &who, id)
+            varai_core::rollouts::get_rollout(&services, &who, id)
                 .await?
                 .rollout,
         ),
         None => None,
     };
-    let environments = crate::ssr::flags::list_environments(&state, &who).await?;
+    let environments = varai_core::flags::list_environments(&services, &who).await?;
     let env = draft
         .as_ref()
         .map(|d| d.environment.clone())
@@ -71,23 +71,23 @@ pub async fn load_plan_choices(
                 .map(|e| e.key.clone())
         })
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
-    let apps = crate::ssr::deploy::list_apps(&state, &who, &env)
+    let apps = varai_core::deploy::list_apps(&services, &who, &env)
         .await?
         .into_iter()
         .map(|a| (a.app.name, a.known_versions))
         .collect();
-    let flags = crate::ssr::flags::list_flags(&state, &who)
+    let flags = varai_core::flags::list_flags(&services, &who)
         .await?
         .into_iter()
         .filter(|f| f.archived_at.is_none())
         .map(|f| (f.spec.key, f.spec.name))
         .collect();
-    let segments = crate::ssr::flags::list_segments(&state, &who)
+    let segments = varai_core::flags::list_segments(&services, &who)
         .await?
         .into_iter()
         .map(|s| (s.segment.key, s.segment.name))
         .collect();
-    let analysis = crate::ssr::monitor::list_templates(&state, &who)
+    let analysis = varai_core::monitor::list_templates(&services, &who)
         .await?
         .into_iter()
         .map(|t| (t.template.name.clone(), t.template.expected_seconds()))
@@ -99,7 +99,7 @@ pub async fn load_plan_choices(
         apps,
         flags,
         segments,
-        templates: crate::ssr::rollouts::list_plan_templates(&state, &who).await?,
+        templates: varai_core::rollouts::list_plan_templates(&services, &who).await?,
         analysis,
         draft,
     })
@@ -111,33 +111,33 @@ pub async fn save_rollout(
     id: Option<i64>,
     rollout: NewRollout,
 ) -> Result<RolloutRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     match id {
-        Some(id) => crate::ssr::rollouts::update_rollout(&state, &who, id, rollout).await,
-        None => crate::ssr::rollouts::create_rollout(&state, &who, &env, rollout).await,
+        Some(id) => varai_core::rollouts::update_rollout(&services, &who, id, rollout).await,
+        None => varai_core::rollouts::create_rollout(&services, &who, &env, rollout).await,
     }
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/save-template", input = Json)]
 pub async fn save_as_template(
     name: String,
-    template: crate::models::NewPlanTemplate,
+    template: varai_core::rollouts::NewPlanTemplate,
 ) -> Result<PlanTemplate, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::rollouts::save_plan_template(&state, &who, name.trim(), template).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::rollouts::save_plan_template(&services, &who, name.trim(), template).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/list")]
 pub async fn list_rollouts(
     env: Option<String>,
 ) -> Result<(Vec<Environment>, Role, Vec<RolloutRecord>), AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let environments = crate::ssr::flags::list_environments(&state, &who).await?;
-    let filter = crate::ssr::rollouts::RolloutFilter {
+    let (services, who) = crate::server::signed_in().await?;
+    let environments = varai_core::flags::list_environments(&services, &who).await?;
+    let filter = varai_core::rollouts::RolloutFilter {
         environment: env,
         active: false,
     };
-    let list = crate::ssr::rollouts::list_rollouts(&state, &who, filter).await?;
+    let list = varai_core::rollouts::list_rollouts(&services, &who, filter).await?;
     Ok((environments, who.role, list))
 }
 
@@ -151,9 +151,9 @@ pub struct RolloutNow {
 
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/now")]
 pub async fn read_rollout_now(id: i64) -> Result<RolloutNow, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
+    let (services, who) = crate::server::signed_in().await?;
     Ok(RolloutNow {
-        view: crate::ssr::rollouts::get_rollout(&state, &who, id).await?,
+        view: varai_core::rollouts::get_rollout(&services, &who, id).await?,
         me: who.actor.name.clone(),
         role: who.role,
     })
@@ -161,8 +161,8 @@ pub async fn read_rollout_now(id: i64) -> Result<RolloutNow, AppError> {
 
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/command", input = Json)]
 pub async fn command_rollout(id: i64, command: RolloutCommand) -> Result<RolloutRecord, AppError> {
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    crate::ssr::rollouts::command_rollout(&state, &who, id, command).await
+    let (services, who) = crate::server::signed_in().await?;
+    varai_core::rollouts::command_rollout(&services, &who, id, command).await
 }
 
 /// An approval a rollout waits for at its current stop.

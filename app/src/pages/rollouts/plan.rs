@@ -14,7 +14,7 @@ use super::estimate::EstimateView;
 use super::phases_edit::{Choices, PhasesEditor};
 use super::{PlanChoices, SaveRollout, load_plan_choices};
 use crate::components::ErrorNote;
-use crate::models::NewRollout;
+use varai_core::rollouts::NewRollout;
 
 #[component]
 pub fn PlanningPage() -> impl IntoView {
@@ -179,7 +179,7 @@ fn ReleaseSection(
     d: Draft,
     title: RwSignal<String>,
     template: RwSignal<Option<String>>,
-    templates: StoredValue<Vec<crate::models::PlanTemplate>>,
+    templates: StoredValue<Vec<varai_core::rollouts::PlanTemplate>>,
 ) -> impl IntoView {
     let problem = d.problem();
     let navigate = use_navigate();
@@ -291,7 +291,7 @@ fn SaveAsTemplate(d: Draft) -> impl IntoView {
     let send = move |_| {
         save.dispatch(super::SaveAsTemplate {
             name: name.get_untracked(),
-            template: crate::models::NewPlanTemplate {
+            template: varai_core::rollouts::NewPlanTemplate {
                 description: description.get_untracked(),
                 plan: d.plan(),
             },

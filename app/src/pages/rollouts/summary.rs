@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::StatusBadge;
 use crate::components::Timestamp;
-use crate::error::AppError;
-use crate::models::{RolloutRecord, RolloutStatus};
+use varai_core::error::AppError;
+use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 
 /// A rollout in progress, as the Overview lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,16 +37,16 @@ pub struct RolloutsOverview {
 
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/overview")]
 pub async fn load_rollouts_overview() -> Result<RolloutsOverview, AppError> {
-    use crate::ssr::rollouts::{RolloutFilter, get_rollout, list_rollouts};
-    let (state, who) = crate::ssr::caller::signed_in().await?;
-    let all = list_rollouts(&state, &who, RolloutFilter::default()).await?;
+    use varai_core::rollouts::{RolloutFilter, get_rollout, list_rollouts};
+    let (services, who) = crate::server::signed_in().await?;
+    let all = list_rollouts(&services, &who, RolloutFilter::default()).await?;
     let mut in_progress = Vec::new();
     let mut approvals = Vec::new();
     for r in all
         .iter()
         .filter(|r| matches!(r.status, RolloutStatus::Running | RolloutStatus::Scheduled))
     {
-        let view = get_rollout(&state, &who, r.id).await?;
+        let view = get_rollout(&services, &who, r.id).await?;
         let failing = view
             .gates
             .iter()

@@ -11,9 +11,9 @@ use varai_domain::plan::{Gate, Position, Stop, stop_index, stops};
 use super::evidence::Evidence;
 use super::{CommandRollout, RolloutNow, StatusBadge, read_rollout_now, release_text};
 use crate::components::{ErrorNote, Timestamp};
-use crate::error::AppError;
-use crate::models::{GateResult, RolloutCommand, RolloutRecord, RolloutStatus};
 use crate::pages::deployments::every_second;
+use varai_core::error::AppError;
+use varai_core::rollouts::{GateResult, RolloutCommand, RolloutRecord, RolloutStatus};
 
 #[component]
 pub fn RolloutPage() -> impl IntoView {
@@ -102,7 +102,7 @@ fn Live(now: RolloutNow) -> impl IntoView {
             <section class="card" aria-labelledby="charts-h">
                 <h2 id="charts-h">"Metrics by version (last 5 minutes, live)"</h2>
                 <crate::charts::live::LiveCharts env=first.environment.clone() app=app
-                    range=Signal::stored(crate::models::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
+                    range=Signal::stored(varai_core::monitor::TimeRange::M5) only=vec!["requests", "errors", "latency"]/>
             </section>
         }
     });

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
 use varai_domain::analysis::{
     AnalysisPhase, AnalysisTemplate, Args, Measurement, measure, metric_phase, next_measurement_at,
     run_phase,

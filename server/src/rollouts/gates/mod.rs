@@ -11,8 +11,8 @@ pub mod target;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use varai_app::models::RolloutRecord;
-use varai_app::ssr::now_ms;
+use varai_core::clock::now_ms;
+use varai_core::rollouts::RolloutRecord;
 use varai_domain::analysis::Args;
 use varai_domain::plan::Gate;
 

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use kube::client::Body;
 use std::time::{Duration, Instant};
-use varai_app::models::AppRecord;
+use varai_core::deploy::AppRecord;
 
 /// Where a gate's requests go.
 #[derive(Clone)]

@@ -79,7 +79,7 @@ pub async fn run(store: Arc<ObjectStore>, simulation: Arc<Simulation>, timings: 
             store: &store,
             simulation: &simulation,
             timings,
-            now_ms: varai_app::ssr::now_ms(),
+            now_ms: varai_core::clock::now_ms(),
         });
     }
 }

@@ -1,24 +1,17 @@
 //! The flag rules: who may change environments, segments, flags and SDK keys, and what a valid
 //! change is. Server functions and REST handlers both call these, so they cannot disagree.
 
-mod environments;
-mod import;
-mod segments;
-
-pub use environments::*;
-pub use import::*;
-pub use segments::*;
-
 use std::collections::{BTreeMap, HashMap};
 use varai_domain::Role;
 use varai_domain::flags::validate::{check_flag_spec, check_targeting, prerequisite_cycle};
 use varai_domain::flags::{FlagKind, FlagSpec, Targeting};
 
-use super::flag_ports::FlagChange;
-use super::ports::AuditFilter;
-use super::{AppState, Principal, now_ms};
+use super::FlagRecord;
+use super::port::FlagChange;
+use crate::Services;
+use crate::accounts::{AuditFilter, AuditPage, Principal};
+use crate::clock::now_ms;
 use crate::error::{AppError, Result};
-use crate::models::{AuditPage, FlagRecord};
 
 pub(super) fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid {
@@ -43,8 +36,8 @@ pub(super) fn check_name(field: &str, name: &str) -> Result<String> {
 }
 
 /// Refuses a key that names no environment, as a problem with `field`.
-pub(super) async fn require_environment(state: &AppState, key: &str, field: &str) -> Result<()> {
-    let envs = state.flags.list_environments().await?;
+pub(super) async fn require_environment(services: &Services, key: &str, field: &str) -> Result<()> {
+    let envs = services.flags.list_environments().await?;
     if envs.iter().any(|e| e.key == key) {
         Ok(())
     } else {
@@ -52,14 +45,14 @@ pub(super) async fn require_environment(state: &AppState, key: &str, field: &str
     }
 }
 
-pub async fn list_flags(state: &AppState, who: &Principal) -> Result<Vec<FlagRecord>> {
+pub async fn list_flags(services: &Services, who: &Principal) -> Result<Vec<FlagRecord>> {
     who.require(Role::Viewer)?;
-    Ok(state.flags.list_flags().await?)
+    Ok(services.flags.list_flags().await?)
 }
 
-pub async fn get_flag(state: &AppState, who: &Principal, key: &str) -> Result<FlagRecord> {
+pub async fn get_flag(services: &Services, who: &Principal, key: &str) -> Result<FlagRecord> {
     who.require(Role::Viewer)?;
-    state
+    services
         .flags
         .get_flag(key)
         .await?
@@ -68,7 +61,7 @@ pub async fn get_flag(state: &AppState, who: &Principal, key: &str) -> Result<Fl
 
 /// Creates a flag, off in every environment. `environments` may configure some at once.
 pub async fn create_flag(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     spec: FlagSpec,
     environments: BTreeMap<String, Targeting>,
@@ -78,8 +71,8 @@ pub async fn create_flag(
         return Err(invalid("kind", "only imports create Unleash toggles"));
     }
     check_flag_spec(&spec, false)?;
-    check_environments(state, &spec, &environments).await?;
-    Ok(state
+    check_environments(services, &spec, &environments).await?;
+    Ok(services
         .flags
         .create_flag(&who.actor, &spec, &environments, now_ms())
         .await?)
@@ -87,7 +80,7 @@ pub async fn create_flag(
 
 /// Saves a flag's definition and targeting; `version` must be the one the editor loaded.
 pub async fn save_flag(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     spec: FlagSpec,
@@ -95,7 +88,7 @@ pub async fn save_flag(
     version: i64,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
-    let current = get_flag(state, who, key).await?;
+    let current = get_flag(services, who, key).await?;
     if spec.key != key {
         return Err(invalid("key", "a flag's key cannot change"));
     }
@@ -103,9 +96,9 @@ pub async fn save_flag(
         return Err(invalid("kind", "a flag's kind cannot change"));
     }
     check_flag_spec(&spec, spec.kind == FlagKind::UnleashToggle)?;
-    check_environments(state, &spec, &environments).await?;
+    check_environments(services, &spec, &environments).await?;
     let change = FlagChange::Edit { spec, environments };
-    Ok(state
+    Ok(services
         .flags
         .update_flag(&who.actor, key, change, Some(version), now_ms())
         .await?)
@@ -114,16 +107,16 @@ pub async fn save_flag(
 /// Checks each environment's targeting against the segments and flags that exist, and that
 /// no prerequisite cycle appears.
 async fn check_environments(
-    state: &AppState,
+    services: &Services,
     spec: &FlagSpec,
     environments: &BTreeMap<String, Targeting>,
 ) -> Result<()> {
     if environments.is_empty() {
         return Ok(());
     }
-    let envs = state.flags.list_environments().await?;
-    let segments = state.flags.list_segments().await?;
-    let flags = state.flags.list_flags().await?;
+    let envs = services.flags.list_environments().await?;
+    let segments = services.flags.list_segments().await?;
+    let flags = services.flags.list_flags().await?;
     let variants: HashMap<&str, Vec<String>> = flags
         .iter()
         .map(|f| {
@@ -169,32 +162,32 @@ async fn check_environments(
 }
 
 pub async fn toggle_flag(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     environment: &str,
     enabled: bool,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
-    require_environment(state, environment, "environment").await?;
+    require_environment(services, environment, "environment").await?;
     let change = FlagChange::Toggle {
         environment: environment.to_owned(),
         enabled,
     };
-    Ok(state
+    Ok(services
         .flags
         .update_flag(&who.actor, key, change, None, now_ms())
         .await?)
 }
 
 pub async fn set_flag_archived(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     archived: bool,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
-    Ok(state
+    Ok(services
         .flags
         .update_flag(
             &who.actor,
@@ -208,7 +201,7 @@ pub async fn set_flag_archived(
 
 /// The audit events about one flag, newest first.
 pub async fn flag_history(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     before: Option<i64>,
@@ -220,5 +213,5 @@ pub async fn flag_history(
         before,
         limit: 50,
     };
-    Ok(state.accounts.list_audit(&filter).await?)
+    Ok(services.accounts.list_audit(&filter).await?)
 }

@@ -4,17 +4,19 @@ use varai_domain::Role;
 use varai_domain::flags::validate::check_flag_spec;
 use varai_domain::flags::{FlagKind, unleash};
 
-use super::{invalid, require_environment};
+use super::ImportReport;
+use super::use_cases::{invalid, require_environment};
+use crate::Services;
+use crate::accounts::Principal;
+use crate::clock::now_ms;
 use crate::error::Result;
-use crate::models::ImportReport;
-use crate::ssr::{AppState, Principal, now_ms};
 
 /// The largest Unleash document accepted, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 
 /// Imports an Unleash client API document into `environment`.
 pub async fn import_unleash(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     document: &str,
@@ -26,9 +28,9 @@ pub async fn import_unleash(
             format!("is larger than {} MB", MAX_IMPORT_BYTES / 1024 / 1024),
         ));
     }
-    require_environment(state, environment, "environment").await?;
+    require_environment(services, environment, "environment").await?;
     let import = unleash::read_document(document)?;
-    let existing = state.flags.list_flags().await?;
+    let existing = services.flags.list_flags().await?;
     let mut skipped = Vec::new();
     let mut flags = Vec::new();
     for (spec, targeting) in import.flags {
@@ -48,7 +50,7 @@ pub async fn import_unleash(
         }
         flags.push((spec, targeting));
     }
-    let mut report = state
+    let mut report = services
         .flags
         .import_flags(&who.actor, environment, flags, import.segments, now_ms())
         .await?;

@@ -6,7 +6,7 @@ use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
 /// A place flags are configured and applications evaluate them: development, staging, production…
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Environment {
     pub id: i64,
     /// Stable identifier used in URLs and by SDK keys; never changes.
@@ -20,11 +20,11 @@ pub struct Environment {
 
 /// A segment with its bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SegmentRecord {
     pub id: i64,
     #[serde(flatten)]
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub segment: Segment,
     /// Increases with every change; send it back when saving to detect concurrent edits.
     pub version: i64,
@@ -34,14 +34,14 @@ pub struct SegmentRecord {
 
 /// A flag: its definition, and its targeting in every environment (keyed by environment key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FlagRecord {
     pub id: i64,
     #[serde(flatten)]
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub spec: FlagSpec,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub environments: BTreeMap<String, Targeting>,
     pub archived_at: Option<i64>,
     /// Increases with every change; send it back when saving to detect concurrent edits.
@@ -63,7 +63,7 @@ impl FlagRecord {
 
 /// What uses an environment, segment or flag, so a removal can say what stands in the way.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// `flag key` or `flag key (environment)` entries.
     pub flags: Vec<String>,
@@ -78,7 +78,7 @@ impl Usage {
 
 /// An SDK key's description; the secret is shown once, when created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SdkKey {
     pub id: i64,
     /// The environment key whose flags this key evaluates.
@@ -92,7 +92,7 @@ pub struct SdkKey {
 
 /// An SDK key just created: the only time its secret is available.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct CreatedSdkKey {
     pub key: SdkKey,
     pub secret: String,
@@ -100,7 +100,7 @@ pub struct CreatedSdkKey {
 
 /// What an Unleash import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub environment: String,
     pub created: Vec<String>,

@@ -6,9 +6,8 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
-use super::Actor;
-use super::ports::StoreResult;
-use crate::models::{Environment, FlagRecord, ImportReport, SdkKey, SegmentRecord};
+use super::{Environment, FlagRecord, ImportReport, SdkKey, SegmentRecord};
+use crate::accounts::{Actor, StoreResult};
 
 /// One change to an existing flag.
 #[derive(Debug, Clone)]

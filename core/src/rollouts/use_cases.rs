@@ -5,58 +5,16 @@
 //! steer running ones: pause, resume, skip, abort and roll back. An approval gate names the
 //! role it needs; the port checks it, and four-eyes, against the rollout.
 
-use async_trait::async_trait;
 use varai_domain::Role;
 use varai_domain::plan::{EstimatedStop, Plan};
 
-use super::{AppState, Principal};
-use crate::error::{AppError, Result};
-use crate::models::{
-    NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord, RolloutView,
+use super::{
+    NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutFilter, RolloutRecord,
+    RolloutView,
 };
-
-/// Which rollouts to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RolloutFilter {
-    pub environment: Option<String>,
-    /// Only drafts, scheduled and running rollouts.
-    pub active: bool,
-}
-
-#[async_trait]
-pub trait Rollouts: Send + Sync + 'static {
-    async fn plan_templates(&self) -> Result<Vec<PlanTemplate>>;
-    /// Creates the template, or replaces the one called `name`.
-    async fn save_plan_template(
-        &self,
-        who: &Principal,
-        name: &str,
-        t: NewPlanTemplate,
-    ) -> Result<PlanTemplate>;
-    async fn delete_plan_template(&self, who: &Principal, name: &str) -> Result<()>;
-    async fn create_rollout(
-        &self,
-        who: &Principal,
-        environment: &str,
-        new: NewRollout,
-    ) -> Result<RolloutRecord>;
-    /// Saves a draft (or a scheduled rollout not yet started) again.
-    async fn update_rollout(
-        &self,
-        who: &Principal,
-        id: i64,
-        new: NewRollout,
-    ) -> Result<RolloutRecord>;
-    async fn rollouts(&self, filter: RolloutFilter) -> Result<Vec<RolloutRecord>>;
-    async fn rollout(&self, id: i64) -> Result<RolloutView>;
-    /// Carries out `command`; checks the caller's right to it against the rollout.
-    async fn command(
-        &self,
-        who: &Principal,
-        id: i64,
-        command: RolloutCommand,
-    ) -> Result<RolloutRecord>;
-}
+use crate::Services;
+use crate::accounts::Principal;
+use crate::error::{AppError, Result};
 
 /// The role a command needs before the rollout itself is looked at (an approval also needs
 /// the gate's role, which the port checks).
@@ -123,29 +81,32 @@ fn check_template(name: &str, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-pub async fn list_plan_templates(state: &AppState, who: &Principal) -> Result<Vec<PlanTemplate>> {
+pub async fn list_plan_templates(
+    services: &Services,
+    who: &Principal,
+) -> Result<Vec<PlanTemplate>> {
     who.require(Role::Viewer)?;
-    state.rollouts.plan_templates().await
+    services.rollouts.plan_templates().await
 }
 
 pub async fn save_plan_template(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     name: &str,
     t: NewPlanTemplate,
 ) -> Result<PlanTemplate> {
     who.require(Role::ProductManager)?;
     check_template(name, &t.plan)?;
-    state.rollouts.save_plan_template(who, name, t).await
+    services.rollouts.save_plan_template(who, name, t).await
 }
 
-pub async fn delete_plan_template(state: &AppState, who: &Principal, name: &str) -> Result<()> {
+pub async fn delete_plan_template(services: &Services, who: &Principal, name: &str) -> Result<()> {
     who.require(Role::ProductManager)?;
-    state.rollouts.delete_plan_template(who, name).await
+    services.rollouts.delete_plan_template(who, name).await
 }
 
 pub async fn create_rollout(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     mut new: NewRollout,
@@ -153,11 +114,14 @@ pub async fn create_rollout(
     who.require(Role::ProductManager)?;
     new.title = new.title.trim().to_owned();
     check_title(&new.title)?;
-    state.rollouts.create_rollout(who, environment, new).await
+    services
+        .rollouts
+        .create_rollout(who, environment, new)
+        .await
 }
 
 pub async fn update_rollout(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     id: i64,
     mut new: NewRollout,
@@ -165,31 +129,31 @@ pub async fn update_rollout(
     who.require(Role::ProductManager)?;
     new.title = new.title.trim().to_owned();
     check_title(&new.title)?;
-    state.rollouts.update_rollout(who, id, new).await
+    services.rollouts.update_rollout(who, id, new).await
 }
 
 pub async fn list_rollouts(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     filter: RolloutFilter,
 ) -> Result<Vec<RolloutRecord>> {
     who.require(Role::Viewer)?;
-    state.rollouts.rollouts(filter).await
+    services.rollouts.rollouts(filter).await
 }
 
-pub async fn get_rollout(state: &AppState, who: &Principal, id: i64) -> Result<RolloutView> {
+pub async fn get_rollout(services: &Services, who: &Principal, id: i64) -> Result<RolloutView> {
     who.require(Role::Viewer)?;
-    state.rollouts.rollout(id).await
+    services.rollouts.rollout(id).await
 }
 
 /// The plan's estimated timeline, with each analysis template's own duration.
 pub async fn estimate_plan(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     plan: &Plan,
 ) -> Result<Vec<EstimatedStop>> {
     who.require(Role::Viewer)?;
-    let templates = state.monitor.templates().await?;
+    let templates = services.monitor.templates().await?;
     let seconds = |name: &str| {
         templates
             .iter()
@@ -201,12 +165,12 @@ pub async fn estimate_plan(
 }
 
 pub async fn command_rollout(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     id: i64,
     mut command: RolloutCommand,
 ) -> Result<RolloutRecord> {
     who.require(command_role(&command))?;
     check_reason(&mut command)?;
-    state.rollouts.command(who, id, command).await
+    services.rollouts.command(who, id, command).await
 }

@@ -6,23 +6,24 @@ use varai_domain::account::parse_token_name;
 use varai_domain::{Password, Role, Username, throttle};
 
 use super::passwords::{hash_password, random_secret, verify_password};
-use super::ports::{AccountStore, AuditFilter, NewToken, NewUser, UserChange};
-use super::{Actor, AppState, Principal, now_ms};
+use super::port::{AccountStore, AuditFilter, NewToken, NewUser, UserChange};
+use super::{Actor, ApiToken, AuditPage, CreatedToken, Principal, User};
+use crate::Services;
+use crate::clock::now_ms;
 use crate::error::{AppError, Result};
-use crate::models::{ApiToken, AuditPage, CreatedToken, User};
 
 /// The prefix every API token secret starts with, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "varai_";
 /// The most audit events one page returns.
 pub const AUDIT_PAGE_MAX: u32 = 200;
 
-pub async fn list_users(state: &AppState, who: &Principal) -> Result<Vec<User>> {
+pub async fn list_users(services: &Services, who: &Principal) -> Result<Vec<User>> {
     who.require(Role::Admin)?;
-    Ok(state.accounts.list_users().await?)
+    Ok(services.accounts.list_users().await?)
 }
 
 pub async fn create_user(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     username: &str,
     password: &str,
@@ -38,45 +39,50 @@ pub async fn create_user(
         password_hash,
         role,
     };
-    Ok(state
+    Ok(services
         .accounts
         .create_user(&who.actor, new, now_ms())
         .await?)
 }
 
-pub async fn change_role(state: &AppState, who: &Principal, id: i64, role: &str) -> Result<User> {
+pub async fn change_role(
+    services: &Services,
+    who: &Principal,
+    id: i64,
+    role: &str,
+) -> Result<User> {
     who.require(Role::Admin)?;
     let role = Role::parse_field(role, "role")?;
     if role != Role::Admin {
-        keep_an_admin(state, id, "role").await?;
+        keep_an_admin(services, id, "role").await?;
     }
     let change = UserChange::Role(role);
-    Ok(state
+    Ok(services
         .accounts
         .change_user(&who.actor, id, change, now_ms())
         .await?)
 }
 
 pub async fn set_disabled(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     id: i64,
     disabled: bool,
 ) -> Result<User> {
     who.require(Role::Admin)?;
     if disabled {
-        keep_an_admin(state, id, "disabled").await?;
+        keep_an_admin(services, id, "disabled").await?;
     }
     let change = UserChange::Disabled(disabled);
-    Ok(state
+    Ok(services
         .accounts
         .change_user(&who.actor, id, change, now_ms())
         .await?)
 }
 
 /// Refuses a change that would leave no enabled admin to manage the product.
-async fn keep_an_admin(state: &AppState, changing: i64, field: &str) -> Result<()> {
-    let users = state.accounts.list_users().await?;
+async fn keep_an_admin(services: &Services, changing: i64, field: &str) -> Result<()> {
+    let users = services.accounts.list_users().await?;
     let other_admins = users
         .iter()
         .filter(|u| u.role == Role::Admin && !u.disabled && u.id != changing)
@@ -93,19 +99,19 @@ async fn keep_an_admin(state: &AppState, changing: i64, field: &str) -> Result<(
     Ok(())
 }
 
-pub async fn list_tokens(state: &AppState, who: &Principal) -> Result<Vec<ApiToken>> {
+pub async fn list_tokens(services: &Services, who: &Principal) -> Result<Vec<ApiToken>> {
     who.require(Role::Admin)?;
-    Ok(state.accounts.list_tokens().await?)
+    Ok(services.accounts.list_tokens().await?)
 }
 
 pub async fn create_token(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     name: &str,
     role: &str,
 ) -> Result<CreatedToken> {
     who.require(Role::Admin)?;
-    issue_token(state.accounts.as_ref(), &who.actor, name, role).await
+    issue_token(services.accounts.as_ref(), &who.actor, name, role).await
 }
 
 /// Creates a token on behalf of `actor`; also used by the command line, which has no caller.
@@ -128,9 +134,9 @@ pub async fn issue_token(
     Ok(CreatedToken { token, secret })
 }
 
-pub async fn revoke_token(state: &AppState, who: &Principal, id: i64) -> Result<ApiToken> {
+pub async fn revoke_token(services: &Services, who: &Principal, id: i64) -> Result<ApiToken> {
     who.require(Role::Admin)?;
-    Ok(state
+    Ok(services
         .accounts
         .revoke_token(&who.actor, id, now_ms())
         .await?)
@@ -228,7 +234,7 @@ pub async fn bootstrap_admin(
 }
 
 pub async fn list_audit(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     actor: Option<String>,
     before: Option<i64>,
@@ -241,17 +247,17 @@ pub async fn list_audit(
         before,
         limit: limit.unwrap_or(50).clamp(1, AUDIT_PAGE_MAX),
     };
-    Ok(state.accounts.list_audit(&filter).await?)
+    Ok(services.accounts.list_audit(&filter).await?)
 }
 
-pub async fn list_audit_actors(state: &AppState, who: &Principal) -> Result<Vec<String>> {
+pub async fn list_audit_actors(services: &Services, who: &Principal) -> Result<Vec<String>> {
     who.require(Role::Viewer)?;
-    Ok(state.accounts.list_audit_actors().await?)
+    Ok(services.accounts.list_audit_actors().await?)
 }
 
 /// A signed-in user replaces their own password, proving they know the current one.
 pub async fn change_own_password(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     current: &str,
     new_password: &str,
@@ -260,7 +266,7 @@ pub async fn change_own_password(
         required: Role::Viewer,
         actual: who.role,
     })?;
-    let record = state
+    let record = services
         .accounts
         .get_user(id)
         .await?
@@ -273,7 +279,7 @@ pub async fn change_own_password(
     }
     let hash = hash_password(Password::parse(new_password)?).await?;
     let change = UserChange::PasswordHash(hash);
-    state
+    services
         .accounts
         .change_user(&who.actor, id, change, now_ms())
         .await?;

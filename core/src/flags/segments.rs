@@ -4,20 +4,22 @@ use varai_domain::Role;
 use varai_domain::flags::Segment;
 use varai_domain::flags::validate::check_segment;
 
-use super::{conflict, invalid};
+use super::use_cases::{conflict, invalid};
+use super::{FlagRecord, SegmentRecord};
+use crate::Services;
+use crate::accounts::Principal;
+use crate::clock::now_ms;
 use crate::error::Result;
-use crate::models::{FlagRecord, SegmentRecord};
-use crate::ssr::{AppState, Principal, now_ms};
 
-pub async fn list_segments(state: &AppState, who: &Principal) -> Result<Vec<SegmentRecord>> {
+pub async fn list_segments(services: &Services, who: &Principal) -> Result<Vec<SegmentRecord>> {
     who.require(Role::Viewer)?;
-    Ok(state.flags.list_segments().await?)
+    Ok(services.flags.list_segments().await?)
 }
 
 /// Where a segment is used: `flag (environment)` for every rule naming it.
-pub async fn segment_usage(state: &AppState, who: &Principal, key: &str) -> Result<Vec<String>> {
+pub async fn segment_usage(services: &Services, who: &Principal, key: &str) -> Result<Vec<String>> {
     who.require(Role::Viewer)?;
-    let flags = state.flags.list_flags().await?;
+    let flags = services.flags.list_flags().await?;
     Ok(uses_of_segment(&flags, key))
 }
 
@@ -39,20 +41,20 @@ pub fn uses_of_segment(flags: &[FlagRecord], segment: &str) -> Vec<String> {
 }
 
 pub async fn create_segment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     segment: Segment,
 ) -> Result<SegmentRecord> {
     who.require(Role::Developer)?;
     check_segment(&segment)?;
-    Ok(state
+    Ok(services
         .flags
         .create_segment(&who.actor, &segment, now_ms())
         .await?)
 }
 
 pub async fn update_segment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     segment: Segment,
@@ -63,15 +65,15 @@ pub async fn update_segment(
         return Err(invalid("key", "a segment's key cannot change"));
     }
     check_segment(&segment)?;
-    Ok(state
+    Ok(services
         .flags
         .update_segment(&who.actor, key, &segment, version, now_ms())
         .await?)
 }
 
-pub async fn delete_segment(state: &AppState, who: &Principal, key: &str) -> Result<()> {
+pub async fn delete_segment(services: &Services, who: &Principal, key: &str) -> Result<()> {
     who.require(Role::Developer)?;
-    let uses = segment_usage(state, who, key).await?;
+    let uses = segment_usage(services, who, key).await?;
     if !uses.is_empty() {
         return Err(conflict(
             "segment",
@@ -81,7 +83,7 @@ pub async fn delete_segment(state: &AppState, who: &Principal, key: &str) -> Res
             ),
         ));
     }
-    Ok(state
+    Ok(services
         .flags
         .delete_segment(&who.actor, key, now_ms())
         .await?)

@@ -1,16 +1,16 @@
-//! The shapes the UI and the REST API exchange. Database rows are separate (`XRow` in the
-//! server); these are what a client sees.
+//! Users, API tokens and the audit log as the UI and the REST API exchange them. Database rows
+//! are separate (`XRow` in the server); these are what a client sees.
 
 use serde::{Deserialize, Serialize};
 use varai_domain::Role;
 
 /// A user account as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub username: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "developer"))]
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "developer"))]
     pub role: Role,
     pub disabled: bool,
     /// Milliseconds since the Unix epoch.
@@ -20,23 +20,23 @@ pub struct User {
 
 /// The signed-in person (or token) making a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Set for a person; `None` for an API token.
     pub user_id: Option<i64>,
     /// The username, or `token:NAME` for an API token.
     pub name: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "operator"))]
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "operator"))]
     pub role: Role,
 }
 
 /// An API token's description; the secret itself is never stored or shown again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "operator"))]
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "operator"))]
     pub role: Role,
     /// The first characters of the secret, to tell tokens apart.
     pub prefix: String,
@@ -48,7 +48,7 @@ pub struct ApiToken {
 
 /// A token just created: the only time its secret is available.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub token: ApiToken,
     /// Send as `Authorization: Bearer <secret>`. Shown once.
@@ -57,7 +57,7 @@ pub struct CreatedToken {
 
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: i64,
     pub at: i64,
@@ -75,18 +75,9 @@ pub struct AuditEvent {
 
 /// One page of the audit log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     /// Pass as `before` to read the next, older page; absent on the last page.
     pub next_before: Option<i64>,
 }
-
-mod deploy;
-mod flags;
-mod monitor;
-mod rollout;
-pub use deploy::*;
-pub use flags::*;
-pub use monitor::*;
-pub use rollout::*;

@@ -4,23 +4,23 @@
 use varai_domain::Role;
 use varai_domain::flags::validate::check_key;
 
-use super::{check_name, conflict, require_environment};
+use super::use_cases::{check_name, conflict, require_environment};
+use super::{CreatedSdkKey, Environment, SdkKey, Usage};
+use crate::Services;
+use crate::accounts::{Principal, hash_token, random_secret};
+use crate::clock::now_ms;
 use crate::error::{AppError, Result};
-use crate::models::{CreatedSdkKey, Environment, SdkKey, Usage};
-use crate::ssr::accounts::hash_token;
-use crate::ssr::passwords::random_secret;
-use crate::ssr::{AppState, Principal, now_ms};
 
 /// The prefix of every SDK key secret.
 pub const SDK_KEY_PREFIX: &str = "varai_sdk_";
 
-pub async fn list_environments(state: &AppState, who: &Principal) -> Result<Vec<Environment>> {
+pub async fn list_environments(services: &Services, who: &Principal) -> Result<Vec<Environment>> {
     who.require(Role::Viewer)?;
-    Ok(state.flags.list_environments().await?)
+    Ok(services.flags.list_environments().await?)
 }
 
 pub async fn create_environment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     name: &str,
@@ -29,14 +29,14 @@ pub async fn create_environment(
     let key = key.trim();
     check_key("key", key)?;
     let name = check_name("name", name)?;
-    Ok(state
+    Ok(services
         .flags
         .create_environment(&who.actor, key, &name, now_ms())
         .await?)
 }
 
 pub async fn rename_environment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     key: &str,
     name: &str,
@@ -44,16 +44,16 @@ pub async fn rename_environment(
 ) -> Result<Environment> {
     who.require(Role::Admin)?;
     let name = check_name("name", name)?;
-    Ok(state
+    Ok(services
         .flags
         .rename_environment(&who.actor, key, &name, version, now_ms())
         .await?)
 }
 
 /// What still uses an environment: flags switched on or with rules there, and live SDK keys.
-pub async fn environment_usage(state: &AppState, key: &str) -> Result<Usage> {
-    let flags = state.flags.list_flags().await?;
-    let keys = state.flags.list_sdk_keys().await?;
+pub async fn environment_usage(services: &Services, key: &str) -> Result<Usage> {
+    let flags = services.flags.list_flags().await?;
+    let keys = services.flags.list_sdk_keys().await?;
     Ok(Usage {
         flags: flags
             .iter()
@@ -76,9 +76,9 @@ pub async fn environment_usage(state: &AppState, key: &str) -> Result<Usage> {
     })
 }
 
-pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) -> Result<()> {
+pub async fn delete_environment(services: &Services, who: &Principal, key: &str) -> Result<()> {
     who.require(Role::Admin)?;
-    let envs = state.flags.list_environments().await?;
+    let envs = services.flags.list_environments().await?;
     if !envs.iter().any(|e| e.key == key) {
         return Err(AppError::NotFound("environment".into()));
     }
@@ -88,7 +88,7 @@ pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) ->
             "the last environment cannot be removed",
         ));
     }
-    let usage = environment_usage(state, key).await?;
+    let usage = environment_usage(services, key).await?;
     if !usage.is_empty() {
         let mut parts = Vec::new();
         if !usage.flags.is_empty() {
@@ -108,29 +108,29 @@ pub async fn delete_environment(state: &AppState, who: &Principal, key: &str) ->
             format!("'{key}' is still used by {}", parts.join("; and ")),
         ));
     }
-    Ok(state
+    Ok(services
         .flags
         .delete_environment(&who.actor, key, now_ms())
         .await?)
 }
 
-pub async fn list_sdk_keys(state: &AppState, who: &Principal) -> Result<Vec<SdkKey>> {
+pub async fn list_sdk_keys(services: &Services, who: &Principal) -> Result<Vec<SdkKey>> {
     who.require(Role::Admin)?;
-    Ok(state.flags.list_sdk_keys().await?)
+    Ok(services.flags.list_sdk_keys().await?)
 }
 
 pub async fn create_sdk_key(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     name: &str,
 ) -> Result<CreatedSdkKey> {
     who.require(Role::Admin)?;
     let name = check_name("name", name)?;
-    require_environment(state, environment, "environment").await?;
+    require_environment(services, environment, "environment").await?;
     let secret = format!("{SDK_KEY_PREFIX}{}", random_secret(40));
     let prefix: String = secret.chars().take(SDK_KEY_PREFIX.len() + 6).collect();
-    let key = state
+    let key = services
         .flags
         .create_sdk_key(
             &who.actor,
@@ -144,7 +144,10 @@ pub async fn create_sdk_key(
     Ok(CreatedSdkKey { key, secret })
 }
 
-pub async fn revoke_sdk_key(state: &AppState, who: &Principal, id: i64) -> Result<SdkKey> {
+pub async fn revoke_sdk_key(services: &Services, who: &Principal, id: i64) -> Result<SdkKey> {
     who.require(Role::Admin)?;
-    Ok(state.flags.revoke_sdk_key(&who.actor, id, now_ms()).await?)
+    Ok(services
+        .flags
+        .revoke_sdk_key(&who.actor, id, now_ms())
+        .await?)
 }

@@ -6,12 +6,12 @@ use varai_domain::plan::{Exposure, Plan, Position, Release};
 
 /// A saved plan that rollouts are copied from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PlanTemplate {
     pub name: String,
     pub description: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
     pub updated_at: i64,
     pub updated_by: String,
@@ -19,18 +19,18 @@ pub struct PlanTemplate {
 
 /// A plan template as sent to be saved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewPlanTemplate {
     #[serde(default)]
     pub description: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
 }
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum RolloutStatus {
     /// Being planned; nothing has changed anywhere.
@@ -100,18 +100,18 @@ impl RolloutStatus {
 
 /// A rollout as sent to be created (or a draft saved again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewRollout {
     pub title: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub release: Release,
     /// The template the plan is copied from; `default` when neither it nor `plan` is given.
     #[serde(default)]
     pub template: Option<String>,
     /// The plan, when edited; otherwise the template's.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
     pub plan: Option<Plan>,
     /// Start at once (`true`) or keep as a draft.
     #[serde(default)]
@@ -123,26 +123,26 @@ pub struct NewRollout {
 
 /// A rollout and where it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutRecord {
     pub id: i64,
     pub environment: String,
     pub title: String,
     pub template: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub release: Release,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
     pub status: RolloutStatus,
     pub paused: bool,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub position: Position,
     /// The current stop in words, like "Beta" or "Gradual Rollout 25%".
     pub stop_label: String,
     pub stop_since: Option<i64>,
     /// Who has the release now.
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub exposure: Exposure,
     /// What the rollout waits for, in words.
     pub waiting: Option<String>,
@@ -161,7 +161,7 @@ pub struct RolloutRecord {
 
 /// What a gate found, with its evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateResult {
     pub id: i64,
@@ -174,7 +174,7 @@ pub struct GateResult {
     /// running, passed, failed or inconclusive.
     pub status: String,
     pub summary: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub evidence: serde_json::Value,
     pub started_at: i64,
     pub finished_at: Option<i64>,
@@ -182,7 +182,7 @@ pub struct GateResult {
 
 /// One line of a rollout's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RolloutEvent {
     pub id: i64,
     pub at: i64,
@@ -194,7 +194,7 @@ pub struct RolloutEvent {
 
 /// A rollout with its gate results and timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutView {
     pub rollout: RolloutRecord,
@@ -204,7 +204,7 @@ pub struct RolloutView {
 
 /// What a person asks a rollout to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", tag = "command")]
 pub enum RolloutCommand {
     /// Start a draft now.

@@ -6,7 +6,7 @@ use varai_domain::analysis::{AlertState, AnalysisPhase, AnalysisTemplate, Measur
 
 /// Where an environment's metrics come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricsSource {
     pub environment: String,
@@ -23,7 +23,7 @@ pub struct MetricsSource {
 
 /// The time ranges a chart offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub enum TimeRange {
     #[default]
     #[serde(rename = "5m")]
@@ -69,7 +69,7 @@ impl TimeRange {
 
 /// One line of a chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Series {
     /// What the legend says (`v2 p95`).
@@ -77,13 +77,13 @@ pub struct Series {
     /// The version it measures, when it measures one.
     pub version: Option<String>,
     /// (seconds since the epoch, value) in time order.
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<f64>>))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Vec<f64>>))]
     pub points: Vec<(f64, f64)>,
 }
 
 /// One chart's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Chart {
     /// `requests`, `errors`, `latency`, `cpu`, `memory`, `conversion` or `query-<id>`.
@@ -99,7 +99,7 @@ pub struct Chart {
 
 /// Charts for an app, covering `start`..=`end` (seconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChartSet {
     pub start: f64,
@@ -110,11 +110,11 @@ pub struct ChartSet {
 
 /// An analysis template as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateRecord {
     pub id: i64,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub template: AnalysisTemplate,
     pub updated_at: i64,
     pub updated_by: String,
@@ -122,7 +122,7 @@ pub struct TemplateRecord {
 
 /// An analysis run with its measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisRunRecord {
     pub id: i64,
@@ -130,7 +130,7 @@ pub struct AnalysisRunRecord {
     /// `step` or `background`.
     pub kind: String,
     pub step: Option<u32>,
-    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub phase: AnalysisPhase,
     pub message: Option<String>,
     pub started_at: i64,
@@ -140,7 +140,7 @@ pub struct AnalysisRunRecord {
 
 /// One metric of a run: its definition, verdict so far and measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MetricResult {
     /// `template/metric`.
@@ -150,15 +150,15 @@ pub struct MetricResult {
     pub success_condition: Option<String>,
     pub failure_condition: Option<String>,
     pub unit: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub phase: AnalysisPhase,
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Object>))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Object>))]
     pub measurements: Vec<Measurement>,
 }
 
 /// An alert rule with where it is now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlertRuleRecord {
     pub id: i64,
@@ -168,7 +168,7 @@ pub struct AlertRuleRecord {
     pub query: String,
     pub condition: String,
     pub for_seconds: u32,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub state: AlertState,
     pub last_value: Option<f64>,
     pub last_error: Option<String>,
@@ -177,7 +177,7 @@ pub struct AlertRuleRecord {
 
 /// A new or changed alert rule, as a form or the API sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewAlertRule {
     pub name: String,
@@ -191,7 +191,7 @@ pub struct NewAlertRule {
 
 /// An alert received from Alertmanager or raised by a rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlertRecord {
     pub id: i64,
@@ -202,9 +202,9 @@ pub struct AlertRecord {
     pub status: String,
     pub environment: Option<String>,
     pub app: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub labels: std::collections::BTreeMap<String, String>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub annotations: std::collections::BTreeMap<String, String>,
     pub starts_at: Option<i64>,
     pub received_at: i64,
@@ -214,7 +214,7 @@ pub struct AlertRecord {
 
 /// A named PromQL query for the business panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedQuery {
     pub id: i64,
@@ -226,7 +226,7 @@ pub struct SavedQuery {
 
 /// A new saved query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewSavedQuery {
     pub name: String,
@@ -237,7 +237,7 @@ pub struct NewSavedQuery {
 
 /// What the webhook did with a notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookReceipt {
     pub received: usize,

@@ -1,9 +1,9 @@
 //! The one error type our server functions and REST handlers return. It crosses the network
 //! intact, so the browser shows the same message the API would, naming the field at fault.
 
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use varai_domain::{InvalidInput, Role};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

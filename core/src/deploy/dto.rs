@@ -7,7 +7,7 @@ use varai_domain::sandbox::Behaviour;
 
 /// An app registered in an environment: the Kubernetes objects it is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AppRecord {
     pub id: i64,
     pub environment: String,
@@ -26,7 +26,7 @@ pub struct AppRecord {
 
 /// Registering an app, or creating one from a form (then the objects are generated).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewApp {
     pub name: String,
@@ -47,7 +47,7 @@ pub struct NewApp {
 
 /// What a generated app runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewWorkload {
     pub version: String,
@@ -63,12 +63,12 @@ pub struct NewWorkload {
 
 /// What to deploy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeployRequest {
     /// The image tag to deploy.
     pub version: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object, example = json!({"type": "canary", "steps": [{"setWeight": 25}, {"pause": {"duration": 30}}, {"setWeight": 50}, {"pause": {}}]})))]
+    #[cfg_attr(feature = "server", schema(value_type = Object, example = json!({"type": "canary", "steps": [{"setWeight": 25}, {"pause": {"duration": 30}}, {"setWeight": 50}, {"pause": {}}]})))]
     pub strategy: Strategy,
     /// A label for the database schema this version expects, kept with the snapshot.
     #[serde(default)]
@@ -81,7 +81,7 @@ pub struct DeployRequest {
 
 /// A deployment and where it has got to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentRecord {
     pub id: i64,
@@ -89,11 +89,11 @@ pub struct DeploymentRecord {
     pub environment: String,
     pub version: String,
     pub previous_version: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub strategy: Strategy,
     pub desired: u32,
     pub schema_version: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub stage: Stage,
     /// The stage in words.
     pub stage_label: String,
@@ -124,7 +124,7 @@ impl DeploymentRecord {
 
 /// One line of a deployment's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DeploymentEvent {
     pub id: i64,
     pub at: i64,
@@ -136,7 +136,7 @@ pub struct DeploymentEvent {
 
 /// An object a snapshot holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SnapshotObject {
     pub kind: String,
     pub name: String,
@@ -146,7 +146,7 @@ pub struct SnapshotObject {
 
 /// A snapshot: what an app's objects (and its environment's flags) were before a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotRecord {
     pub id: i64,
@@ -165,7 +165,7 @@ pub struct SnapshotRecord {
 
 /// One object's result in a rollback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ObjectResult {
     pub kind: String,
     pub name: String,
@@ -175,7 +175,7 @@ pub struct ObjectResult {
 
 /// A rollback that was carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RollbackRecord {
     pub id: i64,
@@ -190,7 +190,7 @@ pub struct RollbackRecord {
 
 /// Rolling back: to which snapshot (the latest when absent) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RollbackRequest {
     #[serde(default)]
@@ -200,7 +200,7 @@ pub struct RollbackRequest {
 
 /// One version of an app as the cluster runs it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct VersionLive {
     pub version: String,
     /// `primary`, `canary` or `preview`.
@@ -214,7 +214,7 @@ pub struct VersionLive {
 
 /// An app with what runs now and its deployment in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppLive {
     pub app: AppRecord,
@@ -228,19 +228,19 @@ pub struct AppLive {
 
 /// A sandbox version's behaviour and its app's traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxProfile {
     pub namespace: String,
     pub app: String,
     pub version: String,
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub behaviour: Behaviour,
 }
 
 /// Everything the Sandbox page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxView {
     pub profiles: Vec<SandboxProfile>,
@@ -252,7 +252,7 @@ pub struct SandboxView {
 
 /// An operator's command to a deployment in progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Control {
     /// Canary: make the canary the new stable now. Blue-Green: switch to the preview now.
@@ -277,7 +277,7 @@ impl Control {
 
 /// The cluster an environment deploys to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterBinding {
     /// A kubeconfig context, or `in-cluster`; absent for the built-in sandbox.

@@ -1,12 +1,10 @@
 //! Who is making a request. The server resolves the session cookie or bearer token once per
 //! request into a [`Caller`]; everything after that asks it for a role.
 
-use leptos::prelude::*;
 use varai_domain::Role;
 
-use super::AppState;
+use super::Me;
 use crate::error::{AppError, Result};
-use crate::models::Me;
 
 /// The name written to the audit log for a change, and the user behind it if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,24 +63,3 @@ impl Principal {
 /// The caller of one request, as resolved by the server's middleware.
 #[derive(Debug, Clone, Default)]
 pub struct Caller(pub Option<Principal>);
-
-/// In a server function: the shared state and the caller, refused unless signed in.
-pub async fn signed_in() -> Result<(AppState, Principal)> {
-    let state = use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
-        AppError::Internal
-    })?;
-    let axum::Extension(Caller(principal)) = leptos_axum::extract::<axum::Extension<Caller>>()
-        .await
-        .map_err(|_| AppError::Unauthenticated)?;
-    let principal = principal.ok_or(AppError::Unauthenticated)?;
-    Ok((state, principal))
-}
-
-/// In a server function: the caller, when there is one, without refusing.
-pub async fn optional() -> Option<Principal> {
-    leptos_axum::extract::<axum::Extension<Caller>>()
-        .await
-        .ok()
-        .and_then(|axum::Extension(Caller(p))| p)
-}

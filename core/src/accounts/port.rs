@@ -5,9 +5,8 @@
 use async_trait::async_trait;
 use varai_domain::{Role, Username};
 
-use super::Actor;
+use super::{Actor, ApiToken, AuditPage, User};
 use crate::error::AppError;
-use crate::models::{ApiToken, AuditPage, User};
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 

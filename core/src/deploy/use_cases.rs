@@ -3,96 +3,41 @@
 //! [`Deployer`] port (implemented by the server over the database and the clusters) does the
 //! work and writes the audit events.
 
-use async_trait::async_trait;
 use varai_domain::Role;
 use varai_domain::deploy::names::{check_image, check_object_name, check_version};
 
-use super::{Actor, AppState, Principal};
-use crate::error::{AppError, Result};
-use crate::models::{
+use super::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
     NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
-
-/// Apps, deployments, snapshots and the sandbox: what the server does with the database and
-/// the clusters.
-#[async_trait]
-pub trait Deployer: Send + Sync + 'static {
-    async fn apps(&self, environment: &str) -> Result<Vec<AppLive>>;
-    async fn app(&self, environment: &str, app: &str) -> Result<AppLive>;
-    async fn register_app(
-        &self,
-        actor: &Actor,
-        environment: &str,
-        app: NewApp,
-    ) -> Result<AppRecord>;
-    /// Takes the snapshot and starts the deployment; refused while one is in progress.
-    async fn start(
-        &self,
-        actor: &Actor,
-        environment: &str,
-        app: &str,
-        request: DeployRequest,
-    ) -> Result<DeploymentRecord>;
-    async fn control(
-        &self,
-        actor: &Actor,
-        deployment: i64,
-        control: Control,
-    ) -> Result<DeploymentRecord>;
-    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)>;
-    async fn history(&self, environment: &str, app: &str) -> Result<Vec<DeploymentRecord>>;
-    async fn snapshots(&self, environment: &str, app: &str) -> Result<Vec<SnapshotRecord>>;
-    async fn rollback(
-        &self,
-        actor: &Actor,
-        environment: &str,
-        app: &str,
-        request: RollbackRequest,
-    ) -> Result<RollbackRecord>;
-    async fn cluster(&self, environment: &str) -> Result<ClusterBinding>;
-    /// Binds the environment to a cluster after checking it answers.
-    async fn bind_cluster(
-        &self,
-        actor: &Actor,
-        environment: &str,
-        binding: ClusterBinding,
-    ) -> Result<ClusterBinding>;
-    async fn sandbox(&self) -> Result<SandboxView>;
-    async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()>;
-    async fn set_rate(
-        &self,
-        actor: &Actor,
-        namespace: &str,
-        app: &str,
-        per_second: f64,
-    ) -> Result<()>;
-}
+use crate::Services;
+use crate::accounts::Principal;
+use crate::error::{AppError, Result};
 
 /// The most requests per second the sandbox simulates for one app.
 pub const MAX_RATE: f64 = 2000.0;
 
 pub async fn list_apps(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
 ) -> Result<Vec<AppLive>> {
     who.require(Role::Viewer)?;
-    state.deploy.apps(environment).await
+    services.deploy.apps(environment).await
 }
 
 pub async fn get_app(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     app: &str,
 ) -> Result<AppLive> {
     who.require(Role::Viewer)?;
-    state.deploy.app(environment, app).await
+    services.deploy.app(environment, app).await
 }
 
 pub async fn register_app(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     mut app: NewApp,
@@ -126,14 +71,14 @@ pub async fn register_app(
             });
         }
     }
-    state
+    services
         .deploy
         .register_app(&who.actor, environment, app)
         .await
 }
 
 pub async fn start_deployment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     app: &str,
@@ -156,53 +101,56 @@ pub async fn start_deployment(
             message: "at most 100 characters".into(),
         });
     }
-    state
+    services
         .deploy
         .start(&who.actor, environment, app, request)
         .await
 }
 
 pub async fn control_deployment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     deployment: i64,
     control: Control,
 ) -> Result<DeploymentRecord> {
     who.require(Role::Operator)?;
-    state.deploy.control(&who.actor, deployment, control).await
+    services
+        .deploy
+        .control(&who.actor, deployment, control)
+        .await
 }
 
 pub async fn get_deployment(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     id: i64,
 ) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)> {
     who.require(Role::Viewer)?;
-    state.deploy.deployment(id).await
+    services.deploy.deployment(id).await
 }
 
 pub async fn deployment_history(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     app: &str,
 ) -> Result<Vec<DeploymentRecord>> {
     who.require(Role::Viewer)?;
-    state.deploy.history(environment, app).await
+    services.deploy.history(environment, app).await
 }
 
 pub async fn list_snapshots(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     app: &str,
 ) -> Result<Vec<SnapshotRecord>> {
     who.require(Role::Viewer)?;
-    state.deploy.snapshots(environment, app).await
+    services.deploy.snapshots(environment, app).await
 }
 
 pub async fn roll_back(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     app: &str,
@@ -216,30 +164,30 @@ pub async fn roll_back(
             message: "say why you are rolling back (up to 500 characters)".into(),
         });
     }
-    state
+    services
         .deploy
         .rollback(&who.actor, environment, app, request)
         .await
 }
 
-pub async fn sandbox_view(state: &AppState, who: &Principal) -> Result<SandboxView> {
+pub async fn sandbox_view(services: &Services, who: &Principal) -> Result<SandboxView> {
     who.require(Role::Viewer)?;
-    state.deploy.sandbox().await
+    services.deploy.sandbox().await
 }
 
 pub async fn set_behaviour(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     profile: SandboxProfile,
 ) -> Result<()> {
     who.require(Role::Developer)?;
     profile.behaviour.check()?;
     check_version("version", &profile.version)?;
-    state.deploy.set_behaviour(&who.actor, profile).await
+    services.deploy.set_behaviour(&who.actor, profile).await
 }
 
 pub async fn set_rate(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     namespace: &str,
     app: &str,
@@ -252,25 +200,25 @@ pub async fn set_rate(
             message: format!("between 0 and {MAX_RATE} requests per second"),
         });
     }
-    state
+    services
         .deploy
         .set_rate(&who.actor, namespace, app, per_second)
         .await
 }
 
 pub async fn cluster(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
 ) -> Result<ClusterBinding> {
     who.require(Role::Viewer)?;
-    state.deploy.cluster(environment).await
+    services.deploy.cluster(environment).await
 }
 
 /// Binds an environment to a cluster: a kubeconfig context (or `in-cluster`) and a namespace.
 /// Admins only.
 pub async fn bind_cluster(
-    state: &AppState,
+    services: &Services,
     who: &Principal,
     environment: &str,
     mut binding: ClusterBinding,
@@ -295,7 +243,7 @@ pub async fn bind_cluster(
     if let Some(n) = &binding.namespace {
         check_object_name("namespace", n)?;
     }
-    state
+    services
         .deploy
         .bind_cluster(&who.actor, environment, binding)
         .await
