@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod deploy;
+pub mod error;
 pub mod flags;
 pub mod http;
 pub mod monitor;

@@ -3,7 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::accounts::issue_token;
 use varai_server::config::{AdminCommand, Cli, Command};
 use varai_server::storage::SqlxStore;
@@ -67,7 +67,7 @@ async fn run_serve(args: varai_server::config::ServeArgs) -> anyhow::Result<()> 
 
 async fn create_token(url: &str, role: &str, name: &str) -> anyhow::Result<()> {
     let store = SqlxStore::connect(url).await?;
-    let created = issue_token(&store, &Actor::cli(), name, role)
+    let created = issue_token(&store, &Principal::cli(), name, role)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", created.secret);

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::deploy::Deployer;
 use varai_core::deploy::{Control, DeployRequest, DeploymentRecord};
 use varai_core::flags::FlagStore;
@@ -73,7 +73,7 @@ async fn crash_and_finish(
     let db = TestDb::new(Backend::Sqlite).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("sandbox.json");
-    let actor = Actor::system();
+    let actor = Principal::system();
 
     let first = start_server(&db, &file).await;
     until("v1 to run", async || {

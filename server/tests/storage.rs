@@ -8,7 +8,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 use varai_core::accounts::AuditEvent;
 use varai_core::accounts::{self, authenticate_password, authenticate_token};
-use varai_core::accounts::{AccountStore, AuditFilter};
+use varai_core::accounts::{AccountStore, AuditFilter, AuditLog, TokenStore};
 use varai_core::error::AppError;
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 

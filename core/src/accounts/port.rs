@@ -5,57 +5,8 @@
 use async_trait::async_trait;
 use varai_domain::{Role, Username};
 
-use super::{Actor, ApiToken, AuditPage, User};
-use crate::error::AppError;
-
-pub type StoreResult<T> = std::result::Result<T, StoreError>;
-
-/// Why a storage call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// A uniqueness rule refused the write; `field` names the input it concerns.
-    #[error("{field}: {message}")]
-    Conflict {
-        field: &'static str,
-        message: String,
-    },
-    #[error("storage failed while trying to {op}")]
-    Backend {
-        op: &'static str,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(what) => AppError::NotFound(what.to_owned()),
-            StoreError::Conflict { field, message } => AppError::Conflict {
-                field: field.to_owned(),
-                message,
-            },
-            StoreError::Backend { .. } => {
-                tracing::error!(error = ?error_chain(&e), "storage error");
-                AppError::Internal
-            }
-        }
-    }
-}
-
-/// The error and every source beneath it, one line, for the log.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+use super::{ApiToken, AuditPage, Principal, User};
+use crate::error::Result;
 
 /// A user with the secrets and counters only the server sees.
 #[derive(Debug, Clone)]
@@ -100,33 +51,39 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// Users and sign-in, with the token and audit ports the same store also serves.
 #[async_trait]
-pub trait AccountStore: Send + Sync + 'static {
+pub trait AccountStore: TokenStore + AuditLog {
     /// Answers when the database does: the readiness check.
-    async fn ping(&self) -> StoreResult<()>;
-    async fn count_users(&self) -> StoreResult<i64>;
-    async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>>;
-    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>>;
-    async fn list_users(&self) -> StoreResult<Vec<User>>;
-    async fn create_user(&self, actor: &Actor, new: NewUser, now: i64) -> StoreResult<User>;
-    async fn change_user(
-        &self,
-        actor: &Actor,
-        id: i64,
-        change: UserChange,
-        now: i64,
-    ) -> StoreResult<User>;
+    async fn ping(&self) -> Result<()>;
+    async fn count_users(&self) -> Result<i64>;
+    async fn find_user_by_name(&self, username: &str) -> Result<Option<UserRecord>>;
+    async fn get_user(&self, id: i64) -> Result<Option<UserRecord>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn create_user(&self, who: &Principal, new: NewUser, now: i64) -> Result<User>;
+    async fn change_user(&self, who: &Principal, id: i64, to: UserChange, now: i64)
+    -> Result<User>;
     /// A successful sign-in: clears the failure count and records it.
-    async fn record_login(&self, user_id: i64, now: i64) -> StoreResult<()>;
+    async fn record_login(&self, user_id: i64, now: i64) -> Result<()>;
     /// A wrong password for a known user: counts it and records it.
-    async fn record_login_failure(&self, user_id: i64, now: i64) -> StoreResult<()>;
-    async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()>;
-    async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken>;
-    async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>>;
-    async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken>;
+    async fn record_login_failure(&self, user_id: i64, now: i64) -> Result<()>;
+    async fn record_logout(&self, who: &Principal, now: i64) -> Result<()>;
+}
+
+/// API tokens: only their hashes are kept.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    async fn create_token(&self, who: &Principal, new: NewToken, now: i64) -> Result<ApiToken>;
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    async fn revoke_token(&self, who: &Principal, id: i64, now: i64) -> Result<ApiToken>;
     /// The active (not revoked) token with this secret hash, marking it used at `now`.
-    async fn use_token(&self, secret_hash: &str, now: i64) -> StoreResult<Option<ApiToken>>;
-    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<AuditPage>;
+    async fn use_token(&self, secret_hash: &str, now: i64) -> Result<Option<ApiToken>>;
+}
+
+/// Reading the audit log; every change writes its own event with it.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<AuditPage>;
     /// Every name that appears as an actor in the audit log, for the filter.
-    async fn list_audit_actors(&self) -> StoreResult<Vec<String>>;
+    async fn list_audit_actors(&self) -> Result<Vec<String>>;
 }

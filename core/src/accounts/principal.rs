@@ -13,25 +13,8 @@ pub struct Actor {
     pub name: String,
 }
 
-impl Actor {
-    /// The server itself, e.g. creating the first admin.
-    pub fn system() -> Actor {
-        Actor {
-            user_id: None,
-            name: "system".into(),
-        }
-    }
-
-    /// The `varai admin` command line, which writes the database directly.
-    pub fn cli() -> Actor {
-        Actor {
-            user_id: None,
-            name: "cli".into(),
-        }
-    }
-}
-
-/// An authenticated caller: a signed-in user or an API token, with its role.
+/// Who acts: a signed-in user or an API token with its role, or the product itself (a rollout,
+/// an analysis, the first start), which the ports record under its own name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub actor: Actor,
@@ -39,6 +22,29 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The product acting by itself, recorded in the audit log as `name` (`rollout #3`,
+    /// `analysis`). Its role is never checked: use cases are for callers, and automation
+    /// reaches the ports directly.
+    pub fn automation(name: impl Into<String>) -> Principal {
+        Principal {
+            actor: Actor {
+                user_id: None,
+                name: name.into(),
+            },
+            role: Role::Admin,
+        }
+    }
+
+    /// The server itself, e.g. creating the first admin.
+    pub fn system() -> Principal {
+        Principal::automation("system")
+    }
+
+    /// The `varai admin` command line, which writes the database directly.
+    pub fn cli() -> Principal {
+        Principal::automation("cli")
+    }
+
     /// Refuses unless this caller's role allows what `required` allows.
     pub fn require(&self, required: Role) -> Result<()> {
         if self.role.allows(required) {

@@ -39,10 +39,7 @@ pub async fn create_user(
         password_hash,
         role,
     };
-    Ok(services
-        .accounts
-        .create_user(&who.actor, new, now_ms())
-        .await?)
+    Ok(services.accounts.create_user(who, new, now_ms()).await?)
 }
 
 pub async fn change_role(
@@ -59,7 +56,7 @@ pub async fn change_role(
     let change = UserChange::Role(role);
     Ok(services
         .accounts
-        .change_user(&who.actor, id, change, now_ms())
+        .change_user(who, id, change, now_ms())
         .await?)
 }
 
@@ -76,7 +73,7 @@ pub async fn set_disabled(
     let change = UserChange::Disabled(disabled);
     Ok(services
         .accounts
-        .change_user(&who.actor, id, change, now_ms())
+        .change_user(who, id, change, now_ms())
         .await?)
 }
 
@@ -111,13 +108,13 @@ pub async fn create_token(
     role: &str,
 ) -> Result<CreatedToken> {
     who.require(Role::Admin)?;
-    issue_token(services.accounts.as_ref(), &who.actor, name, role).await
+    issue_token(services.accounts.as_ref(), who, name, role).await
 }
 
-/// Creates a token on behalf of `actor`; also used by the command line, which has no caller.
+/// Creates a token on behalf of `who`; also used by the command line as [`Principal::cli`].
 pub async fn issue_token(
     store: &dyn AccountStore,
-    actor: &Actor,
+    who: &Principal,
     name: &str,
     role: &str,
 ) -> Result<CreatedToken> {
@@ -130,16 +127,13 @@ pub async fn issue_token(
         prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
         secret_hash: hash_token(&secret),
     };
-    let token = store.create_token(actor, new, now_ms()).await?;
+    let token = store.create_token(who, new, now_ms()).await?;
     Ok(CreatedToken { token, secret })
 }
 
 pub async fn revoke_token(services: &Services, who: &Principal, id: i64) -> Result<ApiToken> {
     who.require(Role::Admin)?;
-    Ok(services
-        .accounts
-        .revoke_token(&who.actor, id, now_ms())
-        .await?)
+    Ok(services.accounts.revoke_token(who, id, now_ms()).await?)
 }
 
 /// SHA-256 of a token secret, hex. Secrets are long and random, so a fast hash suffices.
@@ -229,7 +223,9 @@ pub async fn bootstrap_admin(
         password_hash: hash_password(parsed).await?,
         role: Role::Admin,
     };
-    let user = store.create_user(&Actor::system(), new, now_ms()).await?;
+    let user = store
+        .create_user(&Principal::system(), new, now_ms())
+        .await?;
     Ok(Some((user.username, password)))
 }
 
@@ -281,7 +277,7 @@ pub async fn change_own_password(
     let change = UserChange::PasswordHash(hash);
     services
         .accounts
-        .change_user(&who.actor, id, change, now_ms())
+        .change_user(who, id, change, now_ms())
         .await?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
     NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
-use crate::accounts::Actor;
+use crate::accounts::Principal;
 use crate::error::Result;
 
 /// Apps, deployments, snapshots and the sandbox: what the server does with the database and
@@ -18,21 +18,21 @@ pub trait Deployer: Send + Sync + 'static {
     async fn app(&self, environment: &str, app: &str) -> Result<AppLive>;
     async fn register_app(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: NewApp,
     ) -> Result<AppRecord>;
     /// Takes the snapshot and starts the deployment; refused while one is in progress.
     async fn start(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         request: DeployRequest,
     ) -> Result<DeploymentRecord>;
     async fn control(
         &self,
-        actor: &Actor,
+        who: &Principal,
         deployment: i64,
         control: Control,
     ) -> Result<DeploymentRecord>;
@@ -41,7 +41,7 @@ pub trait Deployer: Send + Sync + 'static {
     async fn snapshots(&self, environment: &str, app: &str) -> Result<Vec<SnapshotRecord>>;
     async fn rollback(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         request: RollbackRequest,
@@ -50,15 +50,15 @@ pub trait Deployer: Send + Sync + 'static {
     /// Binds the environment to a cluster after checking it answers.
     async fn bind_cluster(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         binding: ClusterBinding,
     ) -> Result<ClusterBinding>;
     async fn sandbox(&self) -> Result<SandboxView>;
-    async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()>;
+    async fn set_behaviour(&self, who: &Principal, profile: SandboxProfile) -> Result<()>;
     async fn set_rate(
         &self,
-        actor: &Actor,
+        who: &Principal,
         namespace: &str,
         app: &str,
         per_second: f64,

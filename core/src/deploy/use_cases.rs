@@ -71,10 +71,7 @@ pub async fn register_app(
             });
         }
     }
-    services
-        .deploy
-        .register_app(&who.actor, environment, app)
-        .await
+    services.deploy.register_app(who, environment, app).await
 }
 
 pub async fn start_deployment(
@@ -101,10 +98,7 @@ pub async fn start_deployment(
             message: "at most 100 characters".into(),
         });
     }
-    services
-        .deploy
-        .start(&who.actor, environment, app, request)
-        .await
+    services.deploy.start(who, environment, app, request).await
 }
 
 pub async fn control_deployment(
@@ -114,10 +108,7 @@ pub async fn control_deployment(
     control: Control,
 ) -> Result<DeploymentRecord> {
     who.require(Role::Operator)?;
-    services
-        .deploy
-        .control(&who.actor, deployment, control)
-        .await
+    services.deploy.control(who, deployment, control).await
 }
 
 pub async fn get_deployment(
@@ -166,7 +157,7 @@ pub async fn roll_back(
     }
     services
         .deploy
-        .rollback(&who.actor, environment, app, request)
+        .rollback(who, environment, app, request)
         .await
 }
 
@@ -183,7 +174,7 @@ pub async fn set_behaviour(
     who.require(Role::Developer)?;
     profile.behaviour.check()?;
     check_version("version", &profile.version)?;
-    services.deploy.set_behaviour(&who.actor, profile).await
+    services.deploy.set_behaviour(who, profile).await
 }
 
 pub async fn set_rate(
@@ -202,7 +193,7 @@ pub async fn set_rate(
     }
     services
         .deploy
-        .set_rate(&who.actor, namespace, app, per_second)
+        .set_rate(who, namespace, app, per_second)
         .await
 }
 
@@ -245,6 +236,6 @@ pub async fn bind_cluster(
     }
     services
         .deploy
-        .bind_cluster(&who.actor, environment, binding)
+        .bind_cluster(who, environment, binding)
         .await
 }

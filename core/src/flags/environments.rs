@@ -5,7 +5,7 @@ use varai_domain::Role;
 use varai_domain::flags::validate::check_key;
 
 use super::use_cases::{check_name, conflict, require_environment};
-use super::{CreatedSdkKey, Environment, SdkKey, Usage};
+use super::{CreatedSdkKey, Environment, NewSdkKey, SdkKey, Usage};
 use crate::Services;
 use crate::accounts::{Principal, hash_token, random_secret};
 use crate::clock::now_ms;
@@ -31,7 +31,7 @@ pub async fn create_environment(
     let name = check_name("name", name)?;
     Ok(services
         .flags
-        .create_environment(&who.actor, key, &name, now_ms())
+        .create_environment(who, key, &name, now_ms())
         .await?)
 }
 
@@ -46,7 +46,7 @@ pub async fn rename_environment(
     let name = check_name("name", name)?;
     Ok(services
         .flags
-        .rename_environment(&who.actor, key, &name, version, now_ms())
+        .rename_environment(who, key, (&name, version), now_ms())
         .await?)
 }
 
@@ -110,7 +110,7 @@ pub async fn delete_environment(services: &Services, who: &Principal, key: &str)
     }
     Ok(services
         .flags
-        .delete_environment(&who.actor, key, now_ms())
+        .delete_environment(who, key, now_ms())
         .await?)
 }
 
@@ -130,24 +130,17 @@ pub async fn create_sdk_key(
     require_environment(services, environment, "environment").await?;
     let secret = format!("{SDK_KEY_PREFIX}{}", random_secret(40));
     let prefix: String = secret.chars().take(SDK_KEY_PREFIX.len() + 6).collect();
-    let key = services
-        .flags
-        .create_sdk_key(
-            &who.actor,
-            environment,
-            &name,
-            &prefix,
-            &hash_token(&secret),
-            now_ms(),
-        )
-        .await?;
+    let new = NewSdkKey {
+        environment: environment.to_owned(),
+        name,
+        prefix,
+        secret_hash: hash_token(&secret),
+    };
+    let key = services.flags.create_sdk_key(who, new, now_ms()).await?;
     Ok(CreatedSdkKey { key, secret })
 }
 
 pub async fn revoke_sdk_key(services: &Services, who: &Principal, id: i64) -> Result<SdkKey> {
     who.require(Role::Admin)?;
-    Ok(services
-        .flags
-        .revoke_sdk_key(&who.actor, id, now_ms())
-        .await?)
+    Ok(services.flags.revoke_sdk_key(who, id, now_ms()).await?)
 }

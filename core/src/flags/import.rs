@@ -52,7 +52,7 @@ pub async fn import_unleash(
     }
     let mut report = services
         .flags
-        .import_flags(&who.actor, environment, flags, import.segments, now_ms())
+        .import_flags(who, environment, flags, import.segments, now_ms())
         .await?;
     report.skipped = skipped;
     report.notes = import.notes;

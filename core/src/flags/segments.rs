@@ -49,7 +49,7 @@ pub async fn create_segment(
     check_segment(&segment)?;
     Ok(services
         .flags
-        .create_segment(&who.actor, &segment, now_ms())
+        .create_segment(who, &segment, now_ms())
         .await?)
 }
 
@@ -67,7 +67,7 @@ pub async fn update_segment(
     check_segment(&segment)?;
     Ok(services
         .flags
-        .update_segment(&who.actor, key, &segment, version, now_ms())
+        .update_segment(who, &segment, version, now_ms())
         .await?)
 }
 
@@ -83,8 +83,5 @@ pub async fn delete_segment(services: &Services, who: &Principal, key: &str) -> 
             ),
         ));
     }
-    Ok(services
-        .flags
-        .delete_segment(&who.actor, key, now_ms())
-        .await?)
+    Ok(services.flags.delete_segment(who, key, now_ms()).await?)
 }

@@ -74,7 +74,7 @@ pub async fn create_flag(
     check_environments(services, &spec, &environments).await?;
     Ok(services
         .flags
-        .create_flag(&who.actor, &spec, &environments, now_ms())
+        .create_flag(who, &spec, &environments, now_ms())
         .await?)
 }
 
@@ -100,7 +100,7 @@ pub async fn save_flag(
     let change = FlagChange::Edit { spec, environments };
     Ok(services
         .flags
-        .update_flag(&who.actor, key, change, Some(version), now_ms())
+        .update_flag(who, key, change, Some(version), now_ms())
         .await?)
 }
 
@@ -176,7 +176,7 @@ pub async fn toggle_flag(
     };
     Ok(services
         .flags
-        .update_flag(&who.actor, key, change, None, now_ms())
+        .update_flag(who, key, change, None, now_ms())
         .await?)
 }
 
@@ -189,13 +189,7 @@ pub async fn set_flag_archived(
     who.require(Role::Developer)?;
     Ok(services
         .flags
-        .update_flag(
-            &who.actor,
-            key,
-            FlagChange::Archive(archived),
-            None,
-            now_ms(),
-        )
+        .update_flag(who, key, FlagChange::Archive(archived), None, now_ms())
         .await?)
 }
 

@@ -8,7 +8,7 @@ use super::{
     AlertRecord, AlertRuleRecord, AnalysisRunRecord, ChartSet, MetricsSource, NewSavedQuery,
     SavedQuery, TemplateRecord, TimeRange, WebhookReceipt,
 };
-use crate::accounts::Actor;
+use crate::accounts::Principal;
 use crate::error::Result;
 
 #[async_trait]
@@ -16,7 +16,7 @@ pub trait Monitor: Send + Sync + 'static {
     async fn source(&self, environment: &str) -> Result<MetricsSource>;
     async fn set_source(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         url: Option<String>,
     ) -> Result<MetricsSource>;
@@ -30,21 +30,21 @@ pub trait Monitor: Send + Sync + 'static {
     ) -> Result<ChartSet>;
     async fn templates(&self) -> Result<Vec<TemplateRecord>>;
     /// Creates the template, or replaces the one with its name.
-    async fn save_template(&self, actor: &Actor, t: AnalysisTemplate) -> Result<TemplateRecord>;
-    async fn delete_template(&self, actor: &Actor, name: &str) -> Result<()>;
+    async fn save_template(&self, who: &Principal, t: AnalysisTemplate) -> Result<TemplateRecord>;
+    async fn delete_template(&self, who: &Principal, name: &str) -> Result<()>;
     async fn runs(&self, deployment: i64) -> Result<Vec<AnalysisRunRecord>>;
     async fn rules(&self, environment: &str) -> Result<Vec<AlertRuleRecord>>;
-    async fn save_rule(&self, actor: &Actor, rule: AlertRule) -> Result<AlertRuleRecord>;
-    async fn delete_rule(&self, actor: &Actor, environment: &str, name: &str) -> Result<()>;
+    async fn save_rule(&self, who: &Principal, rule: AlertRule) -> Result<AlertRuleRecord>;
+    async fn delete_rule(&self, who: &Principal, environment: &str, name: &str) -> Result<()>;
     async fn alerts(&self, environment: &str) -> Result<Vec<AlertRecord>>;
     async fn queries(&self, environment: &str) -> Result<Vec<SavedQuery>>;
     async fn save_query(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         q: NewSavedQuery,
     ) -> Result<SavedQuery>;
-    async fn delete_query(&self, actor: &Actor, environment: &str, id: i64) -> Result<()>;
+    async fn delete_query(&self, who: &Principal, environment: &str, id: i64) -> Result<()>;
     /// An Alertmanager webhook notification (payload version 4).
-    async fn receive_alerts(&self, actor: &Actor, payload: &[u8]) -> Result<WebhookReceipt>;
+    async fn receive_alerts(&self, who: &Principal, payload: &[u8]) -> Result<WebhookReceipt>;
 }

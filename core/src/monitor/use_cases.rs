@@ -45,10 +45,7 @@ pub async fn set_metrics_source(
             });
         }
     }
-    services
-        .monitor
-        .set_source(&who.actor, environment, url)
-        .await
+    services.monitor.set_source(who, environment, url).await
 }
 
 pub async fn charts(
@@ -78,12 +75,12 @@ pub async fn save_template(
 ) -> Result<TemplateRecord> {
     who.require(Role::Operator)?;
     template.check()?;
-    services.monitor.save_template(&who.actor, template).await
+    services.monitor.save_template(who, template).await
 }
 
 pub async fn delete_template(services: &Services, who: &Principal, name: &str) -> Result<()> {
     who.require(Role::Operator)?;
-    services.monitor.delete_template(&who.actor, name).await
+    services.monitor.delete_template(who, name).await
 }
 
 pub async fn analysis_runs(
@@ -120,7 +117,7 @@ pub async fn save_rule(
         for_seconds: rule.for_seconds,
     };
     rule.check()?;
-    services.monitor.save_rule(&who.actor, rule).await
+    services.monitor.save_rule(who, rule).await
 }
 
 pub async fn delete_rule(
@@ -130,10 +127,7 @@ pub async fn delete_rule(
     name: &str,
 ) -> Result<()> {
     who.require(Role::Operator)?;
-    services
-        .monitor
-        .delete_rule(&who.actor, environment, name)
-        .await
+    services.monitor.delete_rule(who, environment, name).await
 }
 
 pub async fn list_alerts(
@@ -185,10 +179,7 @@ pub async fn save_query(
             message: "keep the unit to 12 characters".into(),
         });
     }
-    services
-        .monitor
-        .save_query(&who.actor, environment, q)
-        .await
+    services.monitor.save_query(who, environment, q).await
 }
 
 pub async fn delete_query(
@@ -198,10 +189,7 @@ pub async fn delete_query(
     id: i64,
 ) -> Result<()> {
     who.require(Role::Developer)?;
-    services
-        .monitor
-        .delete_query(&who.actor, environment, id)
-        .await
+    services.monitor.delete_query(who, environment, id).await
 }
 
 /// The Alertmanager webhook: an API token of an operator or admin.
@@ -211,5 +199,5 @@ pub async fn receive_alerts(
     payload: &[u8],
 ) -> Result<WebhookReceipt> {
     who.require(Role::Operator)?;
-    services.monitor.receive_alerts(&who.actor, payload).await
+    services.monitor.receive_alerts(who, payload).await
 }

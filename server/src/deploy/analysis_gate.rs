@@ -3,7 +3,7 @@
 //! verdicts. Failed aborts and rolls back to the snapshot; Inconclusive and Error pause the
 //! deployment for a person, and resuming it starts a fresh run.
 
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::deploy::{Control, DeployRequest, DeploymentRecord, RollbackRequest};
 use varai_core::error::{AppError, Result as AppResult};
 use varai_domain::analysis::{AnalysisPhase, AnalysisTemplate, Args, Measurement};
@@ -24,11 +24,8 @@ pub enum Gate {
 }
 
 /// The actor automated decisions are recorded under.
-pub fn analysis_actor() -> Actor {
-    Actor {
-        user_id: None,
-        name: "analysis".into(),
-    }
+pub fn analysis_actor() -> Principal {
+    Principal::automation("analysis")
 }
 
 /// The templates of the analysis step the deployment is at, if it is at one.
@@ -286,7 +283,7 @@ impl DeployService {
                 tracing::warn!(deployment = d.id, %reason, "analysis needs a person: pausing");
                 let now = varai_core::clock::now_ms();
                 self.store
-                    .control_deployment(&actor, d.id, Control::Pause, Some(&reason), now)
+                    .control_deployment(&actor.actor, d.id, Control::Pause, Some(&reason), now)
                     .await
                     .map_err(|e| format!("pausing after an analysis verdict: {e}"))?;
                 run

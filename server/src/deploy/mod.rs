@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::PostParams;
 use serde_json::json;
 use std::sync::Arc;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::deploy::Deployer;
 use varai_core::deploy::{
@@ -171,10 +171,11 @@ impl Deployer for DeployService {
 
     async fn register_app(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         new: NewApp,
     ) -> Result<AppRecord> {
+        let actor = &who.actor;
         self.store.environment(environment).await?;
         let pick = |v: &Option<String>| v.clone().unwrap_or_else(|| new.name.clone());
         let record = AppRecord {
@@ -242,11 +243,12 @@ impl Deployer for DeployService {
 
     async fn start(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         request: DeployRequest,
     ) -> Result<DeploymentRecord> {
+        let actor = &who.actor;
         let app = self.store.app_named(environment, app).await?;
         let target = self.target(environment).await?;
         let objects = AppObjects::new(&app, &target);
@@ -292,7 +294,13 @@ impl Deployer for DeployService {
         Ok(self.store.insert_deployment(actor, new, now_ms()).await?)
     }
 
-    async fn control(&self, actor: &Actor, id: i64, control: Control) -> Result<DeploymentRecord> {
+    async fn control(
+        &self,
+        who: &Principal,
+        id: i64,
+        control: Control,
+    ) -> Result<DeploymentRecord> {
+        let actor = &who.actor;
         Ok(self
             .store
             .control_deployment(actor, id, control, None, now_ms())
@@ -323,13 +331,13 @@ impl Deployer for DeployService {
 
     async fn rollback(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         request: RollbackRequest,
     ) -> Result<RollbackRecord> {
         let _exclusive = self.lock_app(environment, app).await;
-        self.rollback_held(actor, environment, app, request).await
+        self.rollback_held(who, environment, app, request).await
     }
 
     async fn cluster(&self, environment: &str) -> Result<ClusterBinding> {
@@ -342,10 +350,11 @@ impl Deployer for DeployService {
 
     async fn bind_cluster(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         binding: ClusterBinding,
     ) -> Result<ClusterBinding> {
+        let actor = &who.actor;
         self.store.environment(environment).await?;
         let namespace = binding
             .namespace
@@ -394,7 +403,8 @@ impl Deployer for DeployService {
         })
     }
 
-    async fn set_behaviour(&self, actor: &Actor, profile: SandboxProfile) -> Result<()> {
+    async fn set_behaviour(&self, who: &Principal, profile: SandboxProfile) -> Result<()> {
+        let actor = &who.actor;
         let simulation = &self.clusters.sandbox.simulation;
         let before = simulation.behaviour(&profile.namespace, &profile.app, &profile.version);
         simulation.set_behaviour(
@@ -423,11 +433,12 @@ impl Deployer for DeployService {
 
     async fn set_rate(
         &self,
-        actor: &Actor,
+        who: &Principal,
         namespace: &str,
         app: &str,
         per_second: f64,
     ) -> Result<()> {
+        let actor = &who.actor;
         let simulation = &self.clusters.sandbox.simulation;
         let before = simulation.rate(namespace, app);
         simulation.set_rate(namespace, app, per_second);

@@ -7,7 +7,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::deploy::{AppRecord, ObjectResult, RollbackRecord, RollbackRequest};
 use varai_core::error::{AppError, Result as AppResult};
@@ -170,7 +170,7 @@ pub async fn flag_states(flags: &dyn FlagStore, environment: &str) -> Vec<(Strin
 /// Switches every flag whose state differs from the snapshot's back, as `actor`.
 pub async fn restore_flags(
     flags: &dyn FlagStore,
-    actor: &Actor,
+    who: &Principal,
     app: &AppRecord,
     snapshot: &[(String, bool)],
 ) -> Vec<ObjectResult> {
@@ -188,7 +188,7 @@ pub async fn restore_flags(
             enabled: *was_on,
         };
         let outcome = flags
-            .update_flag(actor, key, change, None, now_ms())
+            .update_flag(who, key, change, None, now_ms())
             .await
             .map(|_| format!("switched {} again", if *was_on { "on" } else { "off" }))
             .map_err(|e| e.to_string());
@@ -201,11 +201,12 @@ impl super::DeployService {
     /// Rolls `app` back to a snapshot; the caller holds the app's lock.
     pub async fn rollback_held(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         request: RollbackRequest,
     ) -> AppResult<RollbackRecord> {
+        let actor = &who.actor;
         let started = Instant::now();
         let app = self.store.app_named(environment, app).await?;
         let snapshots = self.store.snapshots_of(app.id).await?;
@@ -235,7 +236,7 @@ impl super::DeployService {
             .snapshot_flags(snapshot.record.id)
             .await
             .unwrap_or_default();
-        results.extend(restore_flags(self.flags.as_ref(), actor, &app, &flags).await);
+        results.extend(restore_flags(self.flags.as_ref(), who, &app, &flags).await);
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let record = NewRollback {
             app_id: app.id,

@@ -5,6 +5,8 @@
 //! PostgreSQL mode, changes by other replicas arrive through `LISTEN`. A reload every 30 s
 //! covers anything missed while a connection was down.
 
+use crate::error::Result;
+use crate::error::error_chain;
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -12,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use varai_core::accounts::hash_token;
-use varai_core::accounts::{StoreResult, error_chain};
 use varai_core::flags::FlagConfig;
 use varai_core::flags::FlagStore;
 use varai_domain::flags::FlagSet;
@@ -89,7 +90,7 @@ pub struct FlagCache {
 
 impl FlagCache {
     /// Loads the configuration once; call [`FlagCache::watch`] to keep it current.
-    pub async fn load(store: Arc<dyn FlagStore>) -> StoreResult<Arc<FlagCache>> {
+    pub async fn load(store: Arc<dyn FlagStore>) -> Result<Arc<FlagCache>> {
         let snapshot = Snapshot::build(store.load_flag_config().await?);
         Ok(Arc::new(FlagCache {
             current: ArcSwap::from_pointee(snapshot),
@@ -103,7 +104,7 @@ impl FlagCache {
     }
 
     /// Reads the configuration again and swaps it in.
-    pub async fn reload(&self) -> StoreResult<()> {
+    pub async fn reload(&self) -> Result<()> {
         let snapshot = Snapshot::build(self.store.load_flag_config().await?);
         self.current.store(Arc::new(snapshot));
         Ok(())

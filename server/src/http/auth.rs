@@ -174,7 +174,7 @@ pub async fn login(
 
 pub async fn logout(State(services): State<Services>, session: Session, req: Request) -> Response {
     if let Some(Caller(Some(who))) = req.extensions().get::<Caller>()
-        && let Err(e) = services.accounts.record_logout(&who.actor, now_ms()).await
+        && let Err(e) = services.accounts.record_logout(who, now_ms()).await
     {
         return error_response(&e.into());
     }

@@ -106,7 +106,7 @@ pub async fn readyz(State(services): State<Services>) -> Response {
     match services.accounts.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
-            tracing::warn!(error = %varai_core::accounts::error_chain(&e), "not ready");
+            tracing::warn!(error = %crate::error::error_chain(&e), "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::deploy::RollbackRequest;
 use varai_core::error::{AppError, Result};
@@ -73,7 +73,7 @@ impl MonitorService {
     /// Rolls back `app`'s deployment in progress, if there is one; says what happened.
     pub async fn roll_back_for(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         app: &str,
         reason: &str,
@@ -94,7 +94,7 @@ impl MonitorService {
         };
         match self
             .deploy
-            .rollback_held(actor, environment, app, request)
+            .rollback_held(who, environment, app, request)
             .await
         {
             Ok(r) => format!(
@@ -109,9 +109,10 @@ impl MonitorService {
 /// Handles one webhook notification.
 pub async fn receive(
     monitor: &MonitorService,
-    actor: &Actor,
+    who: &Principal,
     payload: &[u8],
 ) -> Result<WebhookReceipt> {
+    let actor = &who.actor;
     let n: Notification = serde_json::from_slice(payload)
         .map_err(|e| invalid("body", format!("not an Alertmanager webhook payload: {e}")))?;
     if n.version != "4" {
@@ -155,7 +156,7 @@ pub async fn receive(
                 if !a.annotations.is_empty() {
                     reason.push_str(&format!("; {}", describe(&a.annotations)));
                 }
-                monitor.roll_back_for(actor, env, app, &reason).await
+                monitor.roll_back_for(who, env, app, &reason).await
             }
             ("firing", _, _) => "names no known app and environment (labels app and environment or namespace): recorded only".to_owned(),
             _ => "resolved: recorded".to_owned(),

@@ -13,7 +13,7 @@ pub mod runner;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::error::{AppError, Result};
 use varai_core::monitor::Monitor;
@@ -159,10 +159,11 @@ impl Monitor for MonitorService {
 
     async fn set_source(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         url: Option<String>,
     ) -> Result<MetricsSource> {
+        let actor = &who.actor;
         self.store.environment(environment).await?;
         if let Some(u) = &url {
             let p = self.client(u).map_err(|e| invalid("url", e))?;
@@ -203,11 +204,13 @@ impl Monitor for MonitorService {
         Ok(self.store.templates().await?)
     }
 
-    async fn save_template(&self, actor: &Actor, t: AnalysisTemplate) -> Result<TemplateRecord> {
+    async fn save_template(&self, who: &Principal, t: AnalysisTemplate) -> Result<TemplateRecord> {
+        let actor = &who.actor;
         Ok(self.store.save_template(actor, &t, now_ms()).await?)
     }
 
-    async fn delete_template(&self, actor: &Actor, name: &str) -> Result<()> {
+    async fn delete_template(&self, who: &Principal, name: &str) -> Result<()> {
+        let actor = &who.actor;
         Ok(self.store.delete_template(actor, name, now_ms()).await?)
     }
 
@@ -221,7 +224,8 @@ impl Monitor for MonitorService {
         Ok(self.store.rules(Some(environment)).await?)
     }
 
-    async fn save_rule(&self, actor: &Actor, rule: AlertRule) -> Result<AlertRuleRecord> {
+    async fn save_rule(&self, who: &Principal, rule: AlertRule) -> Result<AlertRuleRecord> {
+        let actor = &who.actor;
         self.store.environment(&rule.environment).await?;
         if let Err(AppError::NotFound(_)) = self
             .store
@@ -237,7 +241,8 @@ impl Monitor for MonitorService {
         Ok(self.store.save_rule(actor, &rule, now_ms()).await?)
     }
 
-    async fn delete_rule(&self, actor: &Actor, environment: &str, name: &str) -> Result<()> {
+    async fn delete_rule(&self, who: &Principal, environment: &str, name: &str) -> Result<()> {
+        let actor = &who.actor;
         Ok(self
             .store
             .delete_rule(actor, environment, name, now_ms())
@@ -256,24 +261,26 @@ impl Monitor for MonitorService {
 
     async fn save_query(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         q: NewSavedQuery,
     ) -> Result<SavedQuery> {
+        let actor = &who.actor;
         Ok(self
             .store
             .insert_query(actor, environment, &q, now_ms())
             .await?)
     }
 
-    async fn delete_query(&self, actor: &Actor, environment: &str, id: i64) -> Result<()> {
+    async fn delete_query(&self, who: &Principal, environment: &str, id: i64) -> Result<()> {
+        let actor = &who.actor;
         Ok(self
             .store
             .delete_query(actor, environment, id, now_ms())
             .await?)
     }
 
-    async fn receive_alerts(&self, actor: &Actor, payload: &[u8]) -> Result<WebhookReceipt> {
-        alerts::receive(self, actor, payload).await
+    async fn receive_alerts(&self, who: &Principal, payload: &[u8]) -> Result<WebhookReceipt> {
+        alerts::receive(self, who, payload).await
     }
 }

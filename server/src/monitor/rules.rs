@@ -3,7 +3,7 @@
 //! Alertmanager alert would.
 
 use std::collections::BTreeMap;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::monitor::AlertRuleRecord;
 use varai_domain::analysis::{AlertState, Args, Observation, next_alert_state, uses_versions};
@@ -11,11 +11,8 @@ use varai_domain::analysis::{AlertState, Args, Observation, next_alert_state, us
 use super::MonitorService;
 use crate::storage::{NewAlert, rule_of};
 
-fn rule_actor(rule: &AlertRuleRecord) -> Actor {
-    Actor {
-        user_id: None,
-        name: format!("alert-rule:{}", rule.name),
-    }
+fn rule_actor(rule: &AlertRuleRecord) -> Principal {
+    Principal::automation(format!("alert-rule:{}", rule.name))
 }
 
 impl MonitorService {
@@ -133,7 +130,7 @@ impl MonitorService {
             action: &action,
         };
         self.store
-            .insert_alert(&actor, alert, now_ms())
+            .insert_alert(&actor.actor, alert, now_ms())
             .await
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -2,7 +2,7 @@
 //! rollout back when it ends badly.
 
 use std::collections::BTreeMap;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::flags::FlagChange;
 use varai_core::flags::FlagStore;
@@ -30,7 +30,7 @@ pub async fn snapshot(
 
 async fn set(
     flags: &dyn FlagStore,
-    actor: &Actor,
+    who: &Principal,
     environment: &str,
     key: &str,
     wanted: impl FnOnce(&varai_domain::flags::FlagSpec) -> Result<Targeting, String>,
@@ -49,7 +49,7 @@ async fn set(
         environments: BTreeMap::from([(environment.to_owned(), target)]),
     };
     flags
-        .update_flag(actor, key, change, Some(flag.version), now_ms())
+        .update_flag(who, key, change, Some(flag.version), now_ms())
         .await
         .map_err(|e| format!("updating flag {key}: {e}"))?;
     Ok(true)
@@ -58,7 +58,7 @@ async fn set(
 /// Gives each flag the stop's audience; returns the flags changed.
 pub async fn apply(
     flags: &dyn FlagStore,
-    actor: &Actor,
+    who: &Principal,
     environment: &str,
     rollout: i64,
     before: &BTreeMap<String, Targeting>,
@@ -69,7 +69,7 @@ pub async fn apply(
         let wanted = |spec: &varai_domain::flags::FlagSpec| {
             exposed_targeting(spec, was, rollout, exposure).map_err(|e| e.message)
         };
-        if set(flags, actor, environment, key, wanted).await? {
+        if set(flags, who, environment, key, wanted).await? {
             changed.push(key.clone());
         }
     }
@@ -79,13 +79,13 @@ pub async fn apply(
 /// Puts each flag's targeting from before the rollout back; returns (flag, outcome) pairs.
 pub async fn restore(
     flags: &dyn FlagStore,
-    actor: &Actor,
+    who: &Principal,
     environment: &str,
     before: &BTreeMap<String, Targeting>,
 ) -> Vec<(String, Result<bool, String>)> {
     let mut out = Vec::new();
     for (key, was) in before {
-        let outcome = set(flags, actor, environment, key, |_| Ok(was.clone())).await;
+        let outcome = set(flags, who, environment, key, |_| Ok(was.clone())).await;
         out.push((key.clone(), outcome));
     }
     out

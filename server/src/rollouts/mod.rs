@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use varai_core::accounts::Actor;
+use varai_core::accounts::Principal;
 use varai_core::flags::FlagStore;
 use varai_domain::flags::Targeting;
 
@@ -111,11 +111,8 @@ pub async fn launch(
 }
 
 /// Who the audit log names for what a rollout does by itself.
-pub fn rollout_actor(id: i64) -> Actor {
-    Actor {
-        user_id: None,
-        name: format!("rollout #{id}"),
-    }
+pub fn rollout_actor(id: i64) -> Principal {
+    Principal::automation(format!("rollout #{id}"))
 }
 
 /// The released flags' targeting from before the rollout, as the update holds it.

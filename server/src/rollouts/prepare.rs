@@ -101,7 +101,7 @@ impl RolloutService {
             if aborting_canary {
                 if d.stage != Stage::Aborting {
                     self.store
-                        .control_deployment(&actor, id, Control::Abort, Some(why), now_ms())
+                        .control_deployment(&actor.actor, id, Control::Abort, Some(why), now_ms())
                         .await
                         .map_err(|e| e.to_string())?;
                 }

@@ -3,15 +3,13 @@
 use async_trait::async_trait;
 use serde::Serialize;
 use sqlx::FromRow;
-use varai_core::accounts::{
-    AccountStore, AuditFilter, NewToken, NewUser, StoreResult, UserChange, UserRecord,
-};
-use varai_core::accounts::{Actor, StoreError};
-use varai_core::accounts::{ApiToken, AuditPage, User};
+use varai_core::accounts::{AccountStore, Actor, NewUser, Principal, User, UserChange, UserRecord};
+use varai_core::error::Result as AppResult;
 use varai_domain::{AuditAction, Role};
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 /// The user columns, as a literal so queries stay static strings.
 macro_rules! user_columns {
@@ -35,16 +33,16 @@ struct UserRow {
 }
 
 /// A role read back from the database; the schema's CHECK keeps it valid.
-pub(crate) fn stored_role(role: &str) -> StoreResult<Role> {
-    role.parse().map_err(|e| StoreError::Backend {
+pub(crate) fn stored_role(role: &str) -> Result<Role> {
+    role.parse().map_err(|e| Error::Storage {
         op: "read a role",
         source: Box::new(e),
     })
 }
 
 impl TryFrom<UserRow> for UserRecord {
-    type Error = StoreError;
-    fn try_from(r: UserRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: UserRow) -> Result<Self> {
         Ok(UserRecord {
             user: User {
                 id: r.id,
@@ -78,7 +76,7 @@ fn user_state(u: &User) -> Option<String> {
 }
 
 impl SqlxStore {
-    async fn user_where(&self, key: UserKey<'_>) -> StoreResult<Option<UserRecord>> {
+    async fn user_where(&self, key: UserKey<'_>) -> Result<Option<UserRecord>> {
         let q = match key {
             UserKey::Id(id) => sqlx::query_as::<_, UserRow>(concat!(
                 "SELECT ",
@@ -101,11 +99,11 @@ impl SqlxStore {
     }
 
     /// Records a sign-in outcome for `user_id` with its audit event.
-    async fn record_attempt(&self, user_id: i64, now: i64, ok: bool) -> StoreResult<()> {
+    async fn record_attempt(&self, user_id: i64, now: i64, ok: bool) -> Result<()> {
         let user = self
             .user_where(UserKey::Id(user_id))
             .await?
-            .ok_or(StoreError::NotFound("user"))?
+            .ok_or(Error::NotFound("user"))?
             .user;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let sql = if ok {
@@ -151,7 +149,7 @@ enum UserKey<'a> {
 
 #[async_trait]
 impl AccountStore for SqlxStore {
-    async fn ping(&self) -> StoreResult<()> {
+    async fn ping(&self) -> AppResult<()> {
         sqlx::query("SELECT 1")
             .execute(self.pool())
             .await
@@ -159,36 +157,38 @@ impl AccountStore for SqlxStore {
         Ok(())
     }
 
-    async fn count_users(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+    async fn count_users(&self) -> AppResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(self.pool())
             .await
-            .map_err(backend_error("count users"))
+            .map_err(backend_error("count users"))?)
     }
 
-    async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        self.user_where(UserKey::Name(username)).await
+    async fn find_user_by_name(&self, username: &str) -> AppResult<Option<UserRecord>> {
+        Ok(self.user_where(UserKey::Name(username)).await?)
     }
 
-    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
-        self.user_where(UserKey::Id(id)).await
+    async fn get_user(&self, id: i64) -> AppResult<Option<UserRecord>> {
+        Ok(self.user_where(UserKey::Id(id)).await?)
     }
 
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        sqlx::query_as::<_, UserRow>(concat!(
+    async fn list_users(&self) -> AppResult<Vec<User>> {
+        let rows = sqlx::query_as::<_, UserRow>(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users ORDER BY username"
         ))
         .fetch_all(self.pool())
         .await
-        .map_err(backend_error("list users"))?
-        .into_iter()
-        .map(|r| UserRecord::try_from(r).map(|u| u.user))
-        .collect()
+        .map_err(backend_error("list users"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UserRecord::try_from(r).map(|u| u.user))
+            .collect::<Result<_>>()?)
     }
 
-    async fn create_user(&self, actor: &Actor, new: NewUser, now: i64) -> StoreResult<User> {
+    async fn create_user(&self, who: &Principal, new: NewUser, now: i64) -> AppResult<User> {
+        let actor = &who.actor;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let taken = format!("'{}' is already taken", new.username);
         let id: i64 = sqlx::query_scalar(
@@ -228,11 +228,12 @@ impl AccountStore for SqlxStore {
 
     async fn change_user(
         &self,
-        actor: &Actor,
+        who: &Principal,
         id: i64,
         change: UserChange,
         now: i64,
-    ) -> StoreResult<User> {
+    ) -> AppResult<User> {
+        let actor = &who.actor;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let before: UserRecord = sqlx::query_as::<_, UserRow>(concat!(
             "SELECT ",
@@ -243,7 +244,7 @@ impl AccountStore for SqlxStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend_error("read a user"))?
-        .ok_or(StoreError::NotFound("user"))?
+        .ok_or(Error::NotFound("user"))?
         .try_into()?;
         let mut after = before.user.clone();
         let (action, query) = match &change {
@@ -295,18 +296,19 @@ impl AccountStore for SqlxStore {
         Ok(after)
     }
 
-    async fn record_login(&self, user_id: i64, now: i64) -> StoreResult<()> {
-        self.record_attempt(user_id, now, true).await
+    async fn record_login(&self, user_id: i64, now: i64) -> AppResult<()> {
+        Ok(self.record_attempt(user_id, now, true).await?)
     }
 
-    async fn record_login_failure(&self, user_id: i64, now: i64) -> StoreResult<()> {
-        self.record_attempt(user_id, now, false).await
+    async fn record_login_failure(&self, user_id: i64, now: i64) -> AppResult<()> {
+        Ok(self.record_attempt(user_id, now, false).await?)
     }
 
-    async fn record_logout(&self, actor: &Actor, now: i64) -> StoreResult<()> {
+    async fn record_logout(&self, who: &Principal, now: i64) -> AppResult<()> {
+        let actor = &who.actor;
         let tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let target = format!("user:{}", actor.name);
-        commit_with_event(
+        Ok(commit_with_event(
             tx,
             NewEvent {
                 actor,
@@ -317,30 +319,6 @@ impl AccountStore for SqlxStore {
                 at: now,
             },
         )
-        .await
-    }
-
-    async fn create_token(&self, actor: &Actor, new: NewToken, now: i64) -> StoreResult<ApiToken> {
-        self.insert_token(actor, new, now).await
-    }
-
-    async fn list_tokens(&self) -> StoreResult<Vec<ApiToken>> {
-        self.read_tokens().await
-    }
-
-    async fn revoke_token(&self, actor: &Actor, id: i64, now: i64) -> StoreResult<ApiToken> {
-        self.mark_token_revoked(actor, id, now).await
-    }
-
-    async fn use_token(&self, secret_hash: &str, now: i64) -> StoreResult<Option<ApiToken>> {
-        self.find_live_token(secret_hash, now).await
-    }
-
-    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<AuditPage> {
-        self.read_audit(filter).await
-    }
-
-    async fn list_audit_actors(&self) -> StoreResult<Vec<String>> {
-        self.read_audit_actors().await
+        .await?)
     }
 }

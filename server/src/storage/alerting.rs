@@ -4,13 +4,13 @@
 use sqlx::FromRow;
 use std::collections::BTreeMap;
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::monitor::{AlertRecord, AlertRuleRecord};
 use varai_domain::AuditAction;
 use varai_domain::analysis::{AlertRule, AlertState, Condition};
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct RuleRow {
@@ -108,14 +108,14 @@ pub struct NewAlert<'a> {
 }
 
 impl SqlxStore {
-    pub(crate) async fn prometheus_url(&self, environment: &str) -> StoreResult<Option<String>> {
+    pub(crate) async fn prometheus_url(&self, environment: &str) -> Result<Option<String>> {
         let row: Option<Option<String>> =
             sqlx::query_scalar("SELECT prometheus_url FROM environments WHERE key = $1")
                 .bind(environment)
                 .fetch_optional(self.pool())
                 .await
                 .map_err(backend_error("read an environment's Prometheus"))?;
-        row.ok_or(StoreError::NotFound("environment"))
+        row.ok_or(Error::NotFound("environment"))
     }
 
     pub(crate) async fn set_prometheus_url(
@@ -124,7 +124,7 @@ impl SqlxStore {
         environment: &str,
         url: Option<&str>,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let before = self.prometheus_url(environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("UPDATE environments SET prometheus_url = $1 WHERE key = $2")
@@ -145,10 +145,7 @@ impl SqlxStore {
     }
 
     /// Rules of one environment, or of all (`None`).
-    pub(crate) async fn rules(
-        &self,
-        environment: Option<&str>,
-    ) -> StoreResult<Vec<AlertRuleRecord>> {
+    pub(crate) async fn rules(&self, environment: Option<&str>) -> Result<Vec<AlertRuleRecord>> {
         let rows: Vec<RuleRow> = match environment {
             Some(env) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -174,7 +171,7 @@ impl SqlxStore {
         actor: &Actor,
         rule: &AlertRule,
         now: i64,
-    ) -> StoreResult<AlertRuleRecord> {
+    ) -> Result<AlertRuleRecord> {
         let env = self.environment(&rule.environment).await?;
         let before = self
             .rules(Some(&rule.environment))
@@ -215,7 +212,7 @@ impl SqlxStore {
             .await?
             .into_iter()
             .find(|r| r.name == rule.name)
-            .ok_or(StoreError::NotFound("alert rule"))
+            .ok_or(Error::NotFound("alert rule"))
     }
 
     pub(crate) async fn delete_rule(
@@ -224,13 +221,13 @@ impl SqlxStore {
         environment: &str,
         name: &str,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let before = self
             .rules(Some(environment))
             .await?
             .into_iter()
             .find(|r| r.name == name)
-            .ok_or(StoreError::NotFound("alert rule"))?;
+            .ok_or(Error::NotFound("alert rule"))?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("DELETE FROM alert_rules WHERE id = $1")
             .bind(before.id)
@@ -256,7 +253,7 @@ impl SqlxStore {
         value: Option<f64>,
         error: Option<&str>,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE alert_rules SET state = $2, last_value = $3, last_error = $4, evaluated_at = $5 WHERE id = $1",
         )
@@ -277,7 +274,7 @@ impl SqlxStore {
         actor: &Actor,
         a: NewAlert<'_>,
         now: i64,
-    ) -> StoreResult<i64> {
+    ) -> Result<i64> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alerts (source, name, status, environment, app, labels, annotations, starts_at, received_at, action) \
@@ -311,7 +308,7 @@ impl SqlxStore {
     }
 
     /// The latest alerts about an environment (and those matching none), newest first.
-    pub(crate) async fn alerts(&self, environment: &str) -> StoreResult<Vec<AlertRecord>> {
+    pub(crate) async fn alerts(&self, environment: &str) -> Result<Vec<AlertRecord>> {
         let rows: Vec<AlertRow> = sqlx::query_as(
             "SELECT id, source, name, status, environment, app, labels, annotations, starts_at, received_at, action \
              FROM alerts WHERE environment = $1 OR environment IS NULL ORDER BY id DESC LIMIT 100",

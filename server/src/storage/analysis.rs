@@ -2,13 +2,13 @@
 
 use sqlx::FromRow;
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::monitor::TemplateRecord;
 use varai_domain::AuditAction;
 use varai_domain::analysis::{AnalysisTemplate, seeded_templates};
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct TemplateRow {
@@ -18,16 +18,16 @@ struct TemplateRow {
     updated_by: String,
 }
 
-pub(super) fn corrupt(op: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
-    move |e| StoreError::Backend {
+pub(super) fn corrupt(op: &'static str) -> impl Fn(serde_json::Error) -> Error {
+    move |e| Error::Storage {
         op,
         source: Box::new(e),
     }
 }
 
 impl TryFrom<TemplateRow> for TemplateRecord {
-    type Error = StoreError;
-    fn try_from(r: TemplateRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: TemplateRow) -> Result<Self> {
         Ok(TemplateRecord {
             id: r.id,
             template: serde_json::from_str(&r.body).map_err(corrupt("read a template"))?,
@@ -39,7 +39,7 @@ impl TryFrom<TemplateRow> for TemplateRecord {
 
 impl SqlxStore {
     /// Writes the seeded templates once per database.
-    pub(crate) async fn seed_templates(&self, now: i64) -> StoreResult<()> {
+    pub(crate) async fn seed_templates(&self, now: i64) -> Result<()> {
         let seeded: Option<String> =
             sqlx::query_scalar("SELECT name FROM seeds WHERE name = 'analysis-templates'")
                 .fetch_optional(self.pool())
@@ -68,7 +68,7 @@ impl SqlxStore {
         tx.commit().await.map_err(backend_error("commit"))
     }
 
-    pub(crate) async fn templates(&self) -> StoreResult<Vec<TemplateRecord>> {
+    pub(crate) async fn templates(&self) -> Result<Vec<TemplateRecord>> {
         let rows: Vec<TemplateRow> = sqlx::query_as(
             "SELECT id, body, updated_at, updated_by FROM analysis_templates ORDER BY name",
         )
@@ -78,7 +78,7 @@ impl SqlxStore {
         rows.into_iter().map(TryFrom::try_from).collect()
     }
 
-    pub(crate) async fn template_named(&self, name: &str) -> StoreResult<Option<TemplateRecord>> {
+    pub(crate) async fn template_named(&self, name: &str) -> Result<Option<TemplateRecord>> {
         let row: Option<TemplateRow> = sqlx::query_as(
             "SELECT id, body, updated_at, updated_by FROM analysis_templates WHERE name = $1",
         )
@@ -95,7 +95,7 @@ impl SqlxStore {
         actor: &Actor,
         t: &AnalysisTemplate,
         now: i64,
-    ) -> StoreResult<TemplateRecord> {
+    ) -> Result<TemplateRecord> {
         let before = self.template_named(&t.name).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let body = state_json(t);
@@ -123,19 +123,14 @@ impl SqlxStore {
         commit_with_event(tx, event).await?;
         self.template_named(&t.name)
             .await?
-            .ok_or(StoreError::NotFound("analysis template"))
+            .ok_or(Error::NotFound("analysis template"))
     }
 
-    pub(crate) async fn delete_template(
-        &self,
-        actor: &Actor,
-        name: &str,
-        now: i64,
-    ) -> StoreResult<()> {
+    pub(crate) async fn delete_template(&self, actor: &Actor, name: &str, now: i64) -> Result<()> {
         let before = self
             .template_named(name)
             .await?
-            .ok_or(StoreError::NotFound("analysis template"))?;
+            .ok_or(Error::NotFound("analysis template"))?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("DELETE FROM analysis_templates WHERE name = $1")
             .bind(name)

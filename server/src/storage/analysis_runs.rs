@@ -1,7 +1,6 @@
 //! Analysis runs and their measurements, in the database.
 
 use sqlx::FromRow;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::monitor::{AnalysisRunRecord, MetricResult};
 use varai_domain::analysis::{
     AnalysisPhase, AnalysisTemplate, Args, Measurement, metric_phase, render,
@@ -10,6 +9,7 @@ use varai_domain::analysis::{
 use super::analysis::corrupt;
 use super::audit::state_json;
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 /// A run as the analysis runner needs it.
 #[derive(Debug, Clone)]
@@ -49,8 +49,8 @@ struct RunRow {
 }
 
 impl TryFrom<RunRow> for RunState {
-    type Error = StoreError;
-    fn try_from(r: RunRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: RunRow) -> Result<Self> {
         let bad = corrupt("read an analysis run");
         Ok(RunState {
             id: r.id,
@@ -91,7 +91,7 @@ pub struct NewRun<'a> {
 
 impl SqlxStore {
     /// Starts a run, noting it on the deployment's timeline.
-    pub(crate) async fn insert_run(&self, r: NewRun<'_>, now: i64) -> StoreResult<i64> {
+    pub(crate) async fn insert_run(&self, r: NewRun<'_>, now: i64) -> Result<i64> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO analysis_runs (deployment_id, kind, step, templates, args, phase, started_at) \
@@ -119,7 +119,7 @@ impl SqlxStore {
     }
 
     /// Runs not finished yet, oldest first.
-    pub(crate) async fn active_runs(&self) -> StoreResult<Vec<RunState>> {
+    pub(crate) async fn active_runs(&self) -> Result<Vec<RunState>> {
         let rows: Vec<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{RUN_SELECT} WHERE phase IN ('pending', 'running') ORDER BY id"
         )))
@@ -130,7 +130,7 @@ impl SqlxStore {
     }
 
     /// A deployment's runs, newest first.
-    pub(crate) async fn runs_of(&self, deployment: i64) -> StoreResult<Vec<RunState>> {
+    pub(crate) async fn runs_of(&self, deployment: i64) -> Result<Vec<RunState>> {
         let rows: Vec<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{RUN_SELECT} WHERE deployment_id = $1 ORDER BY id DESC"
         )))
@@ -142,10 +142,7 @@ impl SqlxStore {
     }
 
     /// Each metric's measurements (`template/metric` → in time order).
-    pub(crate) async fn measurements_of(
-        &self,
-        run: i64,
-    ) -> StoreResult<Vec<(String, Measurement)>> {
+    pub(crate) async fn measurements_of(&self, run: i64) -> Result<Vec<(String, Measurement)>> {
         let rows: Vec<MeasurementRow> = sqlx::query_as(
             "SELECT metric, phase, value, message, at FROM analysis_measurements WHERE run_id = $1 ORDER BY id",
         )
@@ -175,7 +172,7 @@ impl SqlxStore {
         m: &Measurement,
         phase: AnalysisPhase,
         message: Option<&str>,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query(
             "INSERT INTO analysis_measurements (run_id, metric, phase, value, message, at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -209,7 +206,7 @@ impl SqlxStore {
         phase: AnalysisPhase,
         message: &str,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE analysis_runs SET phase = $2, message = $3, finished_at = $4 WHERE id = $1 AND finished_at IS NULL",
         )
@@ -224,7 +221,7 @@ impl SqlxStore {
     }
 
     /// Notes that the controller acted on the run's verdict.
-    pub(crate) async fn mark_run_acted(&self, run: i64) -> StoreResult<()> {
+    pub(crate) async fn mark_run_acted(&self, run: i64) -> Result<()> {
         sqlx::query("UPDATE analysis_runs SET acted = 1 WHERE id = $1")
             .bind(run)
             .execute(self.pool())
@@ -234,7 +231,7 @@ impl SqlxStore {
     }
 
     /// A deployment's runs with every metric's measurements, for people.
-    pub(crate) async fn run_records(&self, deployment: i64) -> StoreResult<Vec<AnalysisRunRecord>> {
+    pub(crate) async fn run_records(&self, deployment: i64) -> Result<Vec<AnalysisRunRecord>> {
         let mut out = Vec::new();
         for run in self.runs_of(deployment).await? {
             let taken = self.measurements_of(run.id).await?;

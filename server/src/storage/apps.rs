@@ -2,12 +2,12 @@
 
 use sqlx::FromRow;
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::deploy::AppRecord;
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct AppRow {
@@ -42,7 +42,7 @@ const APP_SELECT: &str = "SELECT a.id, e.key AS environment, a.name, a.deploymen
      a.container, a.image, a.created_at, a.created_by FROM apps a JOIN environments e ON e.id = a.environment_id";
 
 impl SqlxStore {
-    pub(crate) async fn apps_in(&self, environment: &str) -> StoreResult<Vec<AppRecord>> {
+    pub(crate) async fn apps_in(&self, environment: &str) -> Result<Vec<AppRecord>> {
         let rows: Vec<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{APP_SELECT} WHERE e.key = $1 ORDER BY a.name"
         )))
@@ -53,7 +53,7 @@ impl SqlxStore {
         Ok(rows.into_iter().map(AppRecord::from).collect())
     }
 
-    pub(crate) async fn app_named(&self, environment: &str, name: &str) -> StoreResult<AppRecord> {
+    pub(crate) async fn app_named(&self, environment: &str, name: &str) -> Result<AppRecord> {
         let row: Option<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{APP_SELECT} WHERE e.key = $1 AND a.name = $2"
         )))
@@ -62,7 +62,7 @@ impl SqlxStore {
         .fetch_optional(self.pool())
         .await
         .map_err(backend_error("read an app"))?;
-        row.map(AppRecord::from).ok_or(StoreError::NotFound("app"))
+        row.map(AppRecord::from).ok_or(Error::NotFound("app"))
     }
 
     /// The cluster an environment is bound to: (kubeconfig context or `None` for the sandbox,
@@ -70,7 +70,7 @@ impl SqlxStore {
     pub(crate) async fn cluster_binding(
         &self,
         environment: &str,
-    ) -> StoreResult<(Option<String>, String)> {
+    ) -> Result<(Option<String>, String)> {
         let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT cluster_context, cluster_namespace FROM environments WHERE key = $1",
         )
@@ -78,7 +78,7 @@ impl SqlxStore {
         .fetch_optional(self.pool())
         .await
         .map_err(backend_error("read an environment's cluster"))?;
-        let (context, namespace) = row.ok_or(StoreError::NotFound("environment"))?;
+        let (context, namespace) = row.ok_or(Error::NotFound("environment"))?;
         Ok((context, namespace.unwrap_or_else(|| environment.to_owned())))
     }
 
@@ -89,7 +89,7 @@ impl SqlxStore {
         environment: &str,
         binding: &varai_core::deploy::ClusterBinding,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let (context, namespace) = self.cluster_binding(environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query(
@@ -118,7 +118,7 @@ impl SqlxStore {
         environment: &str,
         app: &AppRecord,
         now: i64,
-    ) -> StoreResult<AppRecord> {
+    ) -> Result<AppRecord> {
         let env = self.environment(environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query(

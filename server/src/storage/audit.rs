@@ -1,14 +1,15 @@
 //! Writing and reading the audit log. Writes take the caller's open transaction, so an event
 //! commits or rolls back together with the change it describes.
 
+use async_trait::async_trait;
 use serde::Serialize;
 use sqlx::{Any, FromRow, Transaction};
-use varai_core::accounts::Actor;
-use varai_core::accounts::{AuditEvent, AuditPage};
-use varai_core::accounts::{AuditFilter, StoreResult};
+use varai_core::accounts::{Actor, AuditEvent, AuditFilter, AuditLog, AuditPage};
+use varai_core::error::Result as AppResult;
 use varai_domain::AuditAction;
 
 use super::{SqlxStore, backend_error};
+use crate::error::Result;
 
 /// An audit event about to be written.
 pub(crate) struct NewEvent<'a> {
@@ -25,7 +26,7 @@ pub(crate) fn state_json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
-pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> StoreResult<()> {
+pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor, actor_user_id, action, target, before_state, after_state) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -44,10 +45,7 @@ pub(crate) async fn write_event(tx: &mut Transaction<'_, Any>, e: NewEvent<'_>) 
 }
 
 /// Writes the event and commits: the change and its record land together or not at all.
-pub(crate) async fn commit_with_event(
-    mut tx: Transaction<'_, Any>,
-    e: NewEvent<'_>,
-) -> StoreResult<()> {
+pub(crate) async fn commit_with_event(mut tx: Transaction<'_, Any>, e: NewEvent<'_>) -> Result<()> {
     write_event(&mut tx, e).await?;
     tx.commit().await.map_err(backend_error("commit"))
 }
@@ -77,8 +75,9 @@ impl From<AuditEventRow> for AuditEvent {
     }
 }
 
-impl SqlxStore {
-    pub(crate) async fn read_audit(&self, f: &AuditFilter) -> StoreResult<AuditPage> {
+#[async_trait]
+impl AuditLog for SqlxStore {
+    async fn list_audit(&self, f: &AuditFilter) -> AppResult<AuditPage> {
         // One more than asked tells whether an older page exists.
         let rows: Vec<AuditEventRow> = sqlx::query_as(
             "SELECT id, at, actor, action, target, before_state, after_state FROM audit_events \
@@ -110,10 +109,12 @@ impl SqlxStore {
         })
     }
 
-    pub(crate) async fn read_audit_actors(&self) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("SELECT DISTINCT actor FROM audit_events ORDER BY actor")
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_error("list audit actors"))
+    async fn list_audit_actors(&self) -> AppResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT actor FROM audit_events ORDER BY actor")
+                .fetch_all(self.pool())
+                .await
+                .map_err(backend_error("list audit actors"))?,
+        )
     }
 }

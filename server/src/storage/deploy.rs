@@ -4,13 +4,13 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::deploy::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
 use varai_domain::AuditAction;
 use varai_domain::deploy::{Outcome, Stage, Strategy};
 
 use super::audit::{NewEvent, commit_with_event};
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct DeploymentRow {
@@ -38,10 +38,10 @@ struct DeploymentRow {
 }
 
 impl TryFrom<DeploymentRow> for DeploymentRecord {
-    type Error = StoreError;
+    type Error = Error;
 
-    fn try_from(r: DeploymentRow) -> StoreResult<Self> {
-        let corrupt = |e: serde_json::Error| StoreError::Backend {
+    fn try_from(r: DeploymentRow) -> Result<Self> {
+        let corrupt = |e: serde_json::Error| Error::Storage {
             op: "read a deployment",
             source: Box::new(e),
         };
@@ -119,7 +119,7 @@ pub(crate) async fn add_event(
     actor: &str,
     message: &str,
     at: i64,
-) -> StoreResult<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO deployment_events (deployment_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -135,11 +135,7 @@ pub(crate) async fn add_event(
 }
 
 impl SqlxStore {
-    async fn deployment_where(
-        &self,
-        condition: &str,
-        id: i64,
-    ) -> StoreResult<Vec<DeploymentRecord>> {
+    async fn deployment_where(&self, condition: &str, id: i64) -> Result<Vec<DeploymentRecord>> {
         let rows: Vec<DeploymentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{DEPLOYMENT_SELECT} WHERE {condition} ORDER BY d.id DESC LIMIT 50"
         )))
@@ -150,22 +146,19 @@ impl SqlxStore {
         rows.into_iter().map(DeploymentRecord::try_from).collect()
     }
 
-    pub(crate) async fn deployment_by_id(&self, id: i64) -> StoreResult<DeploymentRecord> {
+    pub(crate) async fn deployment_by_id(&self, id: i64) -> Result<DeploymentRecord> {
         self.deployment_where("d.id = $1", id)
             .await?
             .pop()
-            .ok_or(StoreError::NotFound("deployment"))
+            .ok_or(Error::NotFound("deployment"))
     }
 
     /// The latest 50 deployments of an app, newest first.
-    pub(crate) async fn deployments_of(&self, app_id: i64) -> StoreResult<Vec<DeploymentRecord>> {
+    pub(crate) async fn deployments_of(&self, app_id: i64) -> Result<Vec<DeploymentRecord>> {
         self.deployment_where("d.app_id = $1", app_id).await
     }
 
-    pub(crate) async fn in_progress_of(
-        &self,
-        app_id: i64,
-    ) -> StoreResult<Option<DeploymentRecord>> {
+    pub(crate) async fn in_progress_of(&self, app_id: i64) -> Result<Option<DeploymentRecord>> {
         Ok(self
             .deployment_where("d.app_id = $1 AND d.in_progress = 1", app_id)
             .await?
@@ -173,7 +166,7 @@ impl SqlxStore {
     }
 
     /// Every deployment in progress whose next attempt is due.
-    pub(crate) async fn due_deployments(&self, now: i64) -> StoreResult<Vec<DeploymentRecord>> {
+    pub(crate) async fn due_deployments(&self, now: i64) -> Result<Vec<DeploymentRecord>> {
         self.deployment_where("d.in_progress = 1 AND d.next_attempt_at <= $1", now)
             .await
     }
@@ -184,8 +177,8 @@ impl SqlxStore {
         actor: &Actor,
         d: NewDeployment<'_>,
         now: i64,
-    ) -> StoreResult<DeploymentRecord> {
-        let in_progress = |current: Option<DeploymentRecord>| StoreError::Conflict {
+    ) -> Result<DeploymentRecord> {
+        let in_progress = |current: Option<DeploymentRecord>| Error::Conflict {
             field: "version",
             message: match current {
                 Some(c) => format!(
@@ -281,9 +274,9 @@ impl SqlxStore {
         control: Control,
         why: Option<&str>,
         now: i64,
-    ) -> StoreResult<DeploymentRecord> {
+    ) -> Result<DeploymentRecord> {
         let d = self.deployment_by_id(id).await?;
-        let refuse = |message: String| StoreError::Conflict {
+        let refuse = |message: String| Error::Conflict {
             field: "control",
             message,
         };
@@ -385,7 +378,7 @@ impl SqlxStore {
         update: &ProgressUpdate,
         events: &[(&str, String)],
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> Result<bool> {
         let finished = match update.stage {
             Stage::Done(_) => Some(now),
             _ => None,
@@ -425,7 +418,7 @@ impl SqlxStore {
         tx: &mut Transaction<'_, Any>,
         id: i64,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE deployments SET stage = $1, stage_since = $2, waiting = NULL, finished_at = $2, \
              in_progress = NULL, revision = revision + 1 WHERE id = $3 AND in_progress = 1",
@@ -439,7 +432,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    pub(crate) async fn events_of(&self, deployment: i64) -> StoreResult<Vec<DeploymentEvent>> {
+    pub(crate) async fn events_of(&self, deployment: i64) -> Result<Vec<DeploymentEvent>> {
         let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
             "SELECT id, at, level, actor, message FROM deployment_events WHERE deployment_id = $1 ORDER BY id",
         )
@@ -476,7 +469,7 @@ impl SqlxStore {
         from: usize,
         why: &str,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> Result<bool> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
             "UPDATE deployments SET stage = $1, stage_since = $2, waiting = NULL, next_attempt_at = 0, \

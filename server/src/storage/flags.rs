@@ -1,16 +1,19 @@
 //! Flags in the database: a JSON definition per flag and a JSON targeting per flag and
 //! environment, versioned together.
 
+use async_trait::async_trait;
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::{BTreeMap, HashMap};
-use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
-use varai_core::flags::FlagRecord;
+use varai_core::accounts::{Actor, Principal};
+use varai_core::error::Result as AppResult;
+use varai_core::flags::{FlagChange, FlagConfig, FlagRecord, FlagStore};
+use varai_domain::AuditAction;
 use varai_domain::flags::{FlagSpec, Targeting};
 
 use super::audit::{NewEvent, commit_with_event, state_json};
-use super::segments::{parse_json, to_json};
+use super::segments::{parse_json, stale, to_json};
 use super::{Backend, SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct FlagRow {
@@ -49,7 +52,7 @@ impl SqlxStore {
         &self,
         mut tx: Transaction<'_, Any>,
         event: NewEvent<'_>,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         if self.backend() == Backend::Postgres {
             sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {CHANGE_CHANNEL}")))
                 .execute(&mut *tx)
@@ -61,7 +64,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    pub(super) async fn flags_where(&self, key: Option<&str>) -> StoreResult<Vec<FlagRecord>> {
+    pub(super) async fn flags_where(&self, key: Option<&str>) -> Result<Vec<FlagRecord>> {
         let rows: Vec<FlagRow> = sqlx::query_as(
             "SELECT id, spec, archived_at, version, created_at, updated_at, updated_by FROM flags \
              WHERE ($1 IS NULL OR key = $1) ORDER BY key",
@@ -102,7 +105,7 @@ impl SqlxStore {
             .collect()
     }
 
-    pub(super) async fn flag(&self, key: &str) -> StoreResult<Option<FlagRecord>> {
+    pub(super) async fn flag(&self, key: &str) -> Result<Option<FlagRecord>> {
         Ok(self.flags_where(Some(key)).await?.into_iter().next())
     }
 
@@ -112,9 +115,9 @@ impl SqlxStore {
         flag_id: i64,
         environments: &BTreeMap<String, Targeting>,
         ids: &HashMap<String, i64>,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         for (env, t) in environments {
-            let env_id = *ids.get(env).ok_or(StoreError::NotFound("environment"))?;
+            let env_id = *ids.get(env).ok_or(Error::NotFound("environment"))?;
             sqlx::query("DELETE FROM flag_targeting WHERE flag_id = $1 AND environment_id = $2")
                 .bind(flag_id)
                 .bind(env_id)
@@ -134,7 +137,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    pub(super) async fn environment_ids(&self) -> StoreResult<HashMap<String, i64>> {
+    pub(super) async fn environment_ids(&self) -> Result<HashMap<String, i64>> {
         Ok(self
             .environments()
             .await?
@@ -149,7 +152,7 @@ impl SqlxStore {
         actor: &Actor,
         spec: &FlagSpec,
         now: i64,
-    ) -> StoreResult<i64> {
+    ) -> Result<i64> {
         sqlx::query_scalar(
             "INSERT INTO flags (key, spec, version, created_at, updated_at, updated_by) \
              VALUES ($1, $2, 1, $3, $3, $4) RETURNING id",
@@ -173,7 +176,7 @@ impl SqlxStore {
         tx: &mut Transaction<'_, Any>,
         after: &FlagRecord,
         expected: i64,
-    ) -> StoreResult<bool> {
+    ) -> Result<bool> {
         let changed = sqlx::query(
             "UPDATE flags SET spec = $1, archived_at = $2, version = $3, updated_at = $4, updated_by = $5 \
              WHERE id = $6 AND version = $7",
@@ -190,5 +193,134 @@ impl SqlxStore {
         .map_err(backend_error("update a flag"))?
         .rows_affected();
         Ok(changed == 1)
+    }
+}
+
+#[async_trait]
+impl FlagStore for SqlxStore {
+    async fn list_flags(&self) -> AppResult<Vec<FlagRecord>> {
+        Ok(self.flags_where(None).await?)
+    }
+
+    async fn get_flag(&self, key: &str) -> AppResult<Option<FlagRecord>> {
+        Ok(self.flag(key).await?)
+    }
+
+    async fn create_flag(
+        &self,
+        who: &Principal,
+        spec: &FlagSpec,
+        environments: &BTreeMap<String, Targeting>,
+        now: i64,
+    ) -> AppResult<FlagRecord> {
+        let actor = &who.actor;
+        let ids = self.environment_ids().await?;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let id = self.insert_flag(&mut tx, actor, spec, now).await?;
+        self.write_targeting(&mut tx, id, environments, &ids)
+            .await?;
+        let record = FlagRecord {
+            id,
+            spec: spec.clone(),
+            environments: environments.clone(),
+            archived_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: actor.name.clone(),
+        };
+        let event = NewEvent {
+            actor,
+            action: AuditAction::FlagCreate,
+            target: format!("flag:{}", spec.key),
+            before: None,
+            after: audit_state(&record),
+            at: now,
+        };
+        self.commit_flag_change(tx, event).await?;
+        Ok(record)
+    }
+
+    async fn update_flag(
+        &self,
+        who: &Principal,
+        key: &str,
+        change: FlagChange,
+        version: Option<i64>,
+        now: i64,
+    ) -> AppResult<FlagRecord> {
+        let actor = &who.actor;
+        let before = self.flag(key).await?.ok_or(Error::NotFound("flag"))?;
+        if let Some(v) = version
+            && v != before.version
+        {
+            return Err(stale("flag", before.version, &before.updated_by).into());
+        }
+        let mut after = FlagRecord {
+            version: before.version + 1,
+            updated_at: now,
+            updated_by: actor.name.clone(),
+            ..before.clone()
+        };
+        let (action, written) = match change {
+            FlagChange::Edit { spec, environments } => {
+                after.spec = spec;
+                after.environments.extend(environments.clone());
+                (AuditAction::FlagUpdate, environments)
+            }
+            FlagChange::Toggle {
+                environment,
+                enabled,
+            } => {
+                let mut t = before.targeting(&environment);
+                t.enabled = enabled;
+                after.environments.insert(environment.clone(), t.clone());
+                (AuditAction::FlagToggle, BTreeMap::from([(environment, t)]))
+            }
+            FlagChange::Archive(archived) => {
+                after.archived_at = archived.then_some(now);
+                let action = if archived {
+                    AuditAction::FlagArchive
+                } else {
+                    AuditAction::FlagRestore
+                };
+                (action, BTreeMap::new())
+            }
+        };
+        let ids = self.environment_ids().await?;
+        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        if !self
+            .replace_flag_row(&mut tx, &after, before.version)
+            .await?
+        {
+            let now_at = self.flag(key).await?.ok_or(Error::NotFound("flag"))?;
+            return Err(stale("flag", now_at.version, &now_at.updated_by).into());
+        }
+        self.write_targeting(&mut tx, after.id, &written, &ids)
+            .await?;
+        let event = NewEvent {
+            actor,
+            action,
+            target: format!("flag:{key}"),
+            before: audit_state(&before),
+            after: audit_state(&after),
+            at: now,
+        };
+        self.commit_flag_change(tx, event).await?;
+        Ok(after)
+    }
+
+    async fn load_flag_config(&self) -> AppResult<FlagConfig> {
+        Ok(FlagConfig {
+            environments: self.environments().await?,
+            flags: self.flags_where(None).await?,
+            segments: self
+                .segments()
+                .await?
+                .into_iter()
+                .map(|s| s.segment)
+                .collect(),
+            sdk_keys: self.live_sdk_key_hashes().await?,
+        })
     }
 }

@@ -1,10 +1,11 @@
 //! Writing an Unleash import: segments upserted, each flag's definition and its targeting in
 //! one environment written, an audit event per flag and one for the import, in one transaction.
 
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
-use varai_core::accounts::Actor;
-use varai_core::accounts::StoreResult;
-use varai_core::flags::{FlagRecord, ImportReport};
+use varai_core::accounts::Principal;
+use varai_core::error::Result as AppResult;
+use varai_core::flags::{FlagImporter, FlagRecord, ImportReport};
 use varai_domain::AuditAction;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
@@ -13,15 +14,17 @@ use super::flags::audit_state;
 use super::segments::{stale, to_json};
 use super::{SqlxStore, backend_error};
 
-impl SqlxStore {
-    pub(crate) async fn import_rows(
+#[async_trait]
+impl FlagImporter for SqlxStore {
+    async fn import_flags(
         &self,
-        actor: &Actor,
+        who: &Principal,
         environment: &str,
         flags: Vec<(FlagSpec, Targeting)>,
         segments: Vec<Segment>,
         now: i64,
-    ) -> StoreResult<ImportReport> {
+    ) -> AppResult<ImportReport> {
+        let actor = &who.actor;
         let ids = self.environment_ids().await?;
         let existing: HashMap<String, FlagRecord> = self
             .flags_where(None)
@@ -74,7 +77,7 @@ impl SqlxStore {
                     after.updated_at = now;
                     after.updated_by = actor.name.clone();
                     if !self.replace_flag_row(&mut tx, &after, f.version).await? {
-                        return Err(stale("flag", f.version, &f.updated_by));
+                        return Err(stale("flag", f.version, &f.updated_by).into());
                     }
                     report.updated.push(spec.key.clone());
                     (f.id, Some(f), after.version)

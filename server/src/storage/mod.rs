@@ -9,12 +9,12 @@ mod apps;
 mod audit;
 mod deploy;
 mod environments;
-mod flag_store;
 mod flags;
 mod import;
 mod plans;
 mod queries;
 mod rollouts;
+mod sdk_keys;
 mod segments;
 mod sessions;
 mod snapshots;
@@ -29,6 +29,7 @@ pub use rollouts::{DraftRollout, RolloutState, RolloutUpdate};
 pub use sessions::SqlxSessionStore;
 pub use snapshots::{NewRollback, StoredSnapshot, summarise};
 
+use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
@@ -38,28 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-use varai_core::accounts::StoreError;
-
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("DATABASE_URL: unsupported scheme in '{0}'; use sqlite://PATH or postgres://…")]
-    UnsupportedUrl(String),
-    #[error("could not create the data directory {path}")]
-    CreateDataDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("could not connect to the database")]
-    Connect(#[source] sqlx::Error),
-    #[error("could not apply the database migrations")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The database product behind a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,8 +196,8 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
 }
 
 /// Wraps a database error as a storage failure while doing `op`.
-pub(crate) fn backend_error(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| StoreError::Backend {
+pub(crate) fn backend_error(op: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| Error::Storage {
         op,
         source: Box::new(e),
     }
@@ -227,9 +208,9 @@ pub(crate) fn unique_or_backend(
     op: &'static str,
     field: &'static str,
     message: impl Into<String>,
-) -> impl FnOnce(sqlx::Error) -> StoreError {
+) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| match e.as_database_error().map(|d| d.kind()) {
-        Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Conflict {
+        Some(sqlx::error::ErrorKind::UniqueViolation) => Error::Conflict {
             field,
             message: message.into(),
         },

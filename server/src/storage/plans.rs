@@ -3,7 +3,6 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::rollouts::{GateResult, PlanTemplate, RolloutEvent};
 use varai_domain::AuditAction;
 use varai_domain::plan::{Plan, default_plan};
@@ -11,6 +10,7 @@ use varai_domain::plan::{Plan, default_plan};
 use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 /// The name of the seeded template.
 pub const DEFAULT_TEMPLATE: &str = "default";
@@ -25,8 +25,8 @@ struct TemplateRow {
 }
 
 impl TryFrom<TemplateRow> for PlanTemplate {
-    type Error = StoreError;
-    fn try_from(r: TemplateRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: TemplateRow) -> Result<Self> {
         Ok(PlanTemplate {
             name: r.name,
             description: r.description,
@@ -96,7 +96,7 @@ pub(crate) async fn add_rollout_event(
     actor: &str,
     message: &str,
     at: i64,
-) -> StoreResult<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO rollout_events (rollout_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -113,7 +113,7 @@ pub(crate) async fn add_rollout_event(
 
 impl SqlxStore {
     /// Writes the default plan template once per database (a deleted one stays deleted).
-    pub(crate) async fn seed_plan_templates(&self, now: i64) -> StoreResult<()> {
+    pub(crate) async fn seed_plan_templates(&self, now: i64) -> Result<()> {
         let seeded: Option<String> =
             sqlx::query_scalar("SELECT name FROM seeds WHERE name = 'plan-templates'")
                 .fetch_optional(self.pool())
@@ -141,7 +141,7 @@ impl SqlxStore {
         tx.commit().await.map_err(backend_error("commit"))
     }
 
-    pub(crate) async fn plan_templates(&self) -> StoreResult<Vec<PlanTemplate>> {
+    pub(crate) async fn plan_templates(&self) -> Result<Vec<PlanTemplate>> {
         let rows: Vec<TemplateRow> = sqlx::query_as(
             "SELECT name, description, plan, updated_at, updated_by FROM plan_templates ORDER BY name",
         )
@@ -151,7 +151,7 @@ impl SqlxStore {
         rows.into_iter().map(TryFrom::try_from).collect()
     }
 
-    pub(crate) async fn plan_template(&self, name: &str) -> StoreResult<PlanTemplate> {
+    pub(crate) async fn plan_template(&self, name: &str) -> Result<PlanTemplate> {
         let row: Option<TemplateRow> = sqlx::query_as(
             "SELECT name, description, plan, updated_at, updated_by FROM plan_templates WHERE name = $1",
         )
@@ -159,7 +159,7 @@ impl SqlxStore {
         .fetch_optional(self.pool())
         .await
         .map_err(backend_error("read a plan template"))?;
-        row.ok_or(StoreError::NotFound("plan template"))?.try_into()
+        row.ok_or(Error::NotFound("plan template"))?.try_into()
     }
 
     pub(crate) async fn save_plan_template(
@@ -169,7 +169,7 @@ impl SqlxStore {
         description: &str,
         plan: &Plan,
         now: i64,
-    ) -> StoreResult<PlanTemplate> {
+    ) -> Result<PlanTemplate> {
         let before = self.plan_template(name).await.ok();
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let sql = if before.is_some() {
@@ -203,7 +203,7 @@ impl SqlxStore {
         actor: &Actor,
         name: &str,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let before = self.plan_template(name).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("DELETE FROM plan_templates WHERE name = $1")
@@ -223,7 +223,7 @@ impl SqlxStore {
     }
 
     /// Every gate result of a rollout, oldest first.
-    pub(crate) async fn gate_results(&self, rollout: i64) -> StoreResult<Vec<GateResult>> {
+    pub(crate) async fn gate_results(&self, rollout: i64) -> Result<Vec<GateResult>> {
         let rows: Vec<GateRow> = sqlx::query_as(
             "SELECT id, phase, step, gate, visit, kind, status, summary, evidence, started_at, finished_at \
              FROM gate_results WHERE rollout_id = $1 ORDER BY id",
@@ -236,7 +236,7 @@ impl SqlxStore {
     }
 
     /// Records a gate as running; `false` when it already has a result for this visit.
-    pub(crate) async fn start_gate(&self, g: NewGate<'_>, now: i64) -> StoreResult<bool> {
+    pub(crate) async fn start_gate(&self, g: NewGate<'_>, now: i64) -> Result<bool> {
         let inserted = sqlx::query(
             "INSERT INTO gate_results (rollout_id, phase, step, gate, visit, kind, status, summary, evidence, started_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, '{}', $8)",
@@ -272,7 +272,7 @@ impl SqlxStore {
         summary: &str,
         evidence: &serde_json::Value,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> Result<bool> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
             "UPDATE gate_results SET status = $1, summary = $2, evidence = $3, finished_at = $4 \
@@ -301,7 +301,7 @@ impl SqlxStore {
     }
 
     /// Ends every gate of `rollout` still running (its rollout ended first), with why.
-    pub(crate) async fn cancel_gates(&self, rollout: i64, why: &str, now: i64) -> StoreResult<()> {
+    pub(crate) async fn cancel_gates(&self, rollout: i64, why: &str, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE gate_results SET status = 'inconclusive', summary = summary || ' — stopped: ' || $1, \
              finished_at = $2 WHERE rollout_id = $3 AND status = 'running'",
@@ -315,7 +315,7 @@ impl SqlxStore {
         Ok(())
     }
 
-    pub(crate) async fn rollout_events(&self, rollout: i64) -> StoreResult<Vec<RolloutEvent>> {
+    pub(crate) async fn rollout_events(&self, rollout: i64) -> Result<Vec<RolloutEvent>> {
         let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
             "SELECT id, at, level, actor, message FROM rollout_events WHERE rollout_id = $1 ORDER BY id",
         )

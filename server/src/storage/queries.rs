@@ -2,12 +2,12 @@
 
 use sqlx::FromRow;
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::monitor::{NewSavedQuery, SavedQuery};
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct QueryRow {
@@ -31,7 +31,7 @@ impl From<QueryRow> for SavedQuery {
 }
 
 impl SqlxStore {
-    pub(crate) async fn queries(&self, environment: &str) -> StoreResult<Vec<SavedQuery>> {
+    pub(crate) async fn queries(&self, environment: &str) -> Result<Vec<SavedQuery>> {
         let rows: Vec<QueryRow> = sqlx::query_as(
             "SELECT q.id, e.key AS environment, q.name, q.query, q.unit FROM saved_queries q \
              JOIN environments e ON e.id = q.environment_id WHERE e.key = $1 ORDER BY q.name",
@@ -49,7 +49,7 @@ impl SqlxStore {
         environment: &str,
         q: &NewSavedQuery,
         now: i64,
-    ) -> StoreResult<SavedQuery> {
+    ) -> Result<SavedQuery> {
         let env = self.environment(environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
@@ -93,13 +93,13 @@ impl SqlxStore {
         environment: &str,
         id: i64,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let before = self
             .queries(environment)
             .await?
             .into_iter()
             .find(|q| q.id == id)
-            .ok_or(StoreError::NotFound("saved query"))?;
+            .ok_or(Error::NotFound("saved query"))?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("DELETE FROM saved_queries WHERE id = $1")
             .bind(id)

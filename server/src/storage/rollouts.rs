@@ -5,7 +5,6 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 use varai_domain::AuditAction;
 use varai_domain::plan::{Exposure, Plan, Position, Release, stop_index, stops};
@@ -14,6 +13,7 @@ use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::plans::add_rollout_event;
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct RolloutRow {
@@ -70,12 +70,12 @@ fn where_it_is(plan: &Plan, position: Position, status: RolloutStatus) -> (Strin
 }
 
 impl TryFrom<RolloutRow> for RolloutRecord {
-    type Error = StoreError;
-    fn try_from(r: RolloutRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: RolloutRow) -> Result<Self> {
         let plan: Plan = serde_json::from_str(&r.plan).map_err(corrupt("read a rollout"))?;
         let release: Release =
             serde_json::from_str(&r.release).map_err(corrupt("read a rollout"))?;
-        let status = RolloutStatus::from_key(&r.status).ok_or(StoreError::Backend {
+        let status = RolloutStatus::from_key(&r.status).ok_or(Error::Storage {
             op: "read a rollout",
             source: format!("unknown status '{}'", r.status).into(),
         })?;
@@ -174,7 +174,7 @@ fn int(v: usize) -> i64 {
 }
 
 impl SqlxStore {
-    async fn rollouts_where(&self, condition: &str, bind: i64) -> StoreResult<Vec<RolloutRecord>> {
+    async fn rollouts_where(&self, condition: &str, bind: i64) -> Result<Vec<RolloutRecord>> {
         let rows: Vec<RolloutRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE {condition} ORDER BY r.id DESC LIMIT 200"
         )))
@@ -185,15 +185,15 @@ impl SqlxStore {
         rows.into_iter().map(TryFrom::try_from).collect()
     }
 
-    pub(crate) async fn rollout_by_id(&self, id: i64) -> StoreResult<RolloutRecord> {
+    pub(crate) async fn rollout_by_id(&self, id: i64) -> Result<RolloutRecord> {
         self.rollouts_where("r.id = $1", id)
             .await?
             .pop()
-            .ok_or(StoreError::NotFound("rollout"))
+            .ok_or(Error::NotFound("rollout"))
     }
 
     /// A rollout with the controller's own columns.
-    pub(crate) async fn rollout_state(&self, id: i64) -> StoreResult<RolloutState> {
+    pub(crate) async fn rollout_state(&self, id: i64) -> Result<RolloutState> {
         let record = self.rollout_by_id(id).await?;
         let (visit, applied, advance, attempts, flags_before): (
             i64,
@@ -223,7 +223,7 @@ impl SqlxStore {
         &self,
         environment: Option<&str>,
         active: bool,
-    ) -> StoreResult<Vec<RolloutRecord>> {
+    ) -> Result<Vec<RolloutRecord>> {
         let all = if active {
             self.rollouts_where(
                 "r.status IN ('draft', 'scheduled', 'running') AND r.id > $1",
@@ -240,7 +240,7 @@ impl SqlxStore {
     }
 
     /// Running rollouts whose next attempt is due, and scheduled ones whose time has come.
-    pub(crate) async fn due_rollouts(&self, now: i64) -> StoreResult<Vec<RolloutRecord>> {
+    pub(crate) async fn due_rollouts(&self, now: i64) -> Result<Vec<RolloutRecord>> {
         self.rollouts_where(
             "((r.status = 'running' AND r.next_attempt_at <= $1) \
              OR (r.status = 'scheduled' AND r.start_at <= $1))",
@@ -254,7 +254,7 @@ impl SqlxStore {
         actor: &Actor,
         d: DraftRollout<'_>,
         now: i64,
-    ) -> StoreResult<RolloutRecord> {
+    ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(d.environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
@@ -293,7 +293,7 @@ impl SqlxStore {
         id: i64,
         d: DraftRollout<'_>,
         now: i64,
-    ) -> StoreResult<RolloutRecord> {
+    ) -> Result<RolloutRecord> {
         let before = self.rollout_by_id(id).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
@@ -311,7 +311,7 @@ impl SqlxStore {
         .map_err(backend_error("save a rollout"))?
         .rows_affected();
         if changed == 0 {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: "status",
                 message: format!(
                     "rollout #{id} is {}; only a draft can be edited",
@@ -334,13 +334,13 @@ impl SqlxStore {
         self.rollout_by_id(id).await
     }
 
-    async fn environment_id(&self, key: &str) -> StoreResult<i64> {
+    async fn environment_id(&self, key: &str) -> Result<i64> {
         sqlx::query_scalar::<_, i64>("SELECT id FROM environments WHERE key = $1")
             .bind(key)
             .fetch_optional(self.pool())
             .await
             .map_err(backend_error("read an environment"))?
-            .ok_or(StoreError::NotFound("environment"))
+            .ok_or(Error::NotFound("environment"))
     }
 
     /// Claims the release's app and flags and marks the rollout started (`running`) or
@@ -351,7 +351,7 @@ impl SqlxStore {
         r: &RolloutRecord,
         scheduled: bool,
         now: i64,
-    ) -> StoreResult<RolloutRecord> {
+    ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(&r.environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let claims = r
@@ -383,7 +383,7 @@ impl SqlxStore {
         .map_err(backend_error("start a rollout"))?
         .rows_affected();
         if changed == 0 {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: "status",
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
@@ -408,7 +408,7 @@ impl SqlxStore {
         u: &RolloutUpdate,
         events: &[(&str, String)],
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> Result<bool> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = write_update(&mut tx, r, u, now).await?;
         if !changed {
@@ -430,10 +430,10 @@ impl SqlxStore {
         action: AuditAction,
         message: &str,
         now: i64,
-    ) -> StoreResult<RolloutRecord> {
+    ) -> Result<RolloutRecord> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         if !write_update(&mut tx, r, u, now).await? {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: "revision",
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
@@ -464,7 +464,7 @@ impl SqlxStore {
         evidence: &serde_json::Value,
         summary: &str,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
             "UPDATE gate_results SET status = 'passed', summary = $1, evidence = $2, finished_at = $3 \
@@ -479,7 +479,7 @@ impl SqlxStore {
         .map_err(backend_error("approve"))?
         .rows_affected();
         if changed == 0 {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: "command",
                 message: "the approval was given or withdrawn meanwhile".into(),
             });
@@ -510,7 +510,7 @@ async fn claim(
     kind: &str,
     name: &str,
     rollout: i64,
-) -> StoreResult<()> {
+) -> Result<()> {
     let holder: Option<(i64, String)> = sqlx::query_as(
         "SELECT r.id, r.title FROM rollout_claims c JOIN rollouts r ON r.id = c.rollout_id \
          WHERE c.environment_id = $1 AND c.kind = $2 AND c.name = $3",
@@ -522,7 +522,7 @@ async fn claim(
     .await
     .map_err(backend_error("read rollout claims"))?;
     if let Some((id, title)) = holder.filter(|(id, _)| *id != rollout) {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: if kind == "app" {
                 "release.app"
             } else {
@@ -548,7 +548,7 @@ async fn claim(
             if e.as_database_error().map(|d| d.kind())
                 == Some(sqlx::error::ErrorKind::UniqueViolation) =>
         {
-            Err(StoreError::Conflict {
+            Err(Error::Conflict {
                 field: if kind == "app" {
                     "release.app"
                 } else {
@@ -568,7 +568,7 @@ async fn write_update(
     r: &RolloutRecord,
     u: &RolloutUpdate,
     now: i64,
-) -> StoreResult<bool> {
+) -> Result<bool> {
     let over = u.status.is_over();
     let changed = sqlx::query(
         "UPDATE rollouts SET status = $1, paused = $2, phase = $3, step = $4, visit = $5, stop_since = $6, \

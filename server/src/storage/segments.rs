@@ -1,14 +1,16 @@
 //! Segments in the database: each a JSON definition under a unique key.
 
+use async_trait::async_trait;
 use sqlx::FromRow;
-use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
-use varai_core::flags::SegmentRecord;
+use varai_core::accounts::Principal;
+use varai_core::error::Result as AppResult;
+use varai_core::flags::{SegmentRecord, SegmentStore};
 use varai_domain::AuditAction;
 use varai_domain::flags::Segment;
 
 use super::audit::{NewEvent, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct SegmentRow {
@@ -20,8 +22,8 @@ struct SegmentRow {
 }
 
 impl TryFrom<SegmentRow> for SegmentRecord {
-    type Error = StoreError;
-    fn try_from(r: SegmentRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: SegmentRow) -> Result<Self> {
         Ok(SegmentRecord {
             id: r.id,
             segment: parse_json("read a segment", &r.definition)?,
@@ -36,22 +38,22 @@ impl TryFrom<SegmentRow> for SegmentRecord {
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     op: &'static str,
     text: &str,
-) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Backend {
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Storage {
         op,
         source: Box::new(e),
     })
 }
 
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Storage {
         op: "write a JSON document",
         source: Box::new(e),
     })
 }
 
 impl SqlxStore {
-    pub(crate) async fn segments(&self) -> StoreResult<Vec<SegmentRecord>> {
+    pub(super) async fn segments(&self) -> Result<Vec<SegmentRecord>> {
         let rows: Vec<SegmentRow> = sqlx::query_as(
             "SELECT id, definition, version, updated_at, updated_by FROM segments ORDER BY id",
         )
@@ -61,20 +63,28 @@ impl SqlxStore {
         rows.into_iter().map(SegmentRecord::try_from).collect()
     }
 
-    async fn segment(&self, key: &str) -> StoreResult<SegmentRecord> {
+    async fn segment(&self, key: &str) -> Result<SegmentRecord> {
         self.segments()
             .await?
             .into_iter()
             .find(|s| s.segment.key == key)
-            .ok_or(StoreError::NotFound("segment"))
+            .ok_or(Error::NotFound("segment"))
+    }
+}
+
+#[async_trait]
+impl SegmentStore for SqlxStore {
+    async fn list_segments(&self) -> AppResult<Vec<SegmentRecord>> {
+        Ok(self.segments().await?)
     }
 
-    pub(crate) async fn insert_segment(
+    async fn create_segment(
         &self,
-        actor: &Actor,
+        who: &Principal,
         segment: &Segment,
         now: i64,
-    ) -> StoreResult<SegmentRecord> {
+    ) -> AppResult<SegmentRecord> {
+        let actor = &who.actor;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO segments (key, definition, version, created_at, updated_at, updated_by) \
@@ -110,14 +120,15 @@ impl SqlxStore {
         Ok(record)
     }
 
-    pub(crate) async fn replace_segment(
+    async fn update_segment(
         &self,
-        actor: &Actor,
-        key: &str,
+        who: &Principal,
         segment: &Segment,
         version: i64,
         now: i64,
-    ) -> StoreResult<SegmentRecord> {
+    ) -> AppResult<SegmentRecord> {
+        let actor = &who.actor;
+        let key = segment.key.as_str();
         let before = self.segment(key).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
@@ -134,7 +145,7 @@ impl SqlxStore {
         .map_err(backend_error("update a segment"))?
         .rows_affected();
         if changed == 0 {
-            return Err(stale("segment", before.version, &before.updated_by));
+            return Err(stale("segment", before.version, &before.updated_by).into());
         }
         let record = SegmentRecord {
             id: before.id,
@@ -155,12 +166,8 @@ impl SqlxStore {
         Ok(record)
     }
 
-    pub(crate) async fn delete_segment_row(
-        &self,
-        actor: &Actor,
-        key: &str,
-        now: i64,
-    ) -> StoreResult<()> {
+    async fn delete_segment(&self, who: &Principal, key: &str, now: i64) -> AppResult<()> {
+        let actor = &who.actor;
         let before = self.segment(key).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         sqlx::query("DELETE FROM segments WHERE id = $1")
@@ -176,13 +183,13 @@ impl SqlxStore {
             after: None,
             at: now,
         };
-        self.commit_flag_change(tx, event).await
+        Ok(self.commit_flag_change(tx, event).await?)
     }
 }
 
 /// The refusal of a write made against an old version.
-pub(crate) fn stale(what: &str, current: i64, by: &str) -> StoreError {
-    StoreError::Conflict {
+pub(crate) fn stale(what: &str, current: i64, by: &str) -> Error {
+    Error::Conflict {
         field: "version",
         message: format!(
             "this {what} was changed by {by} since you loaded it (it is now at version {current}); \

@@ -5,12 +5,12 @@
 use serde_json::Value;
 use sqlx::FromRow;
 use varai_core::accounts::Actor;
-use varai_core::accounts::{StoreError, StoreResult};
 use varai_core::deploy::{ObjectResult, RollbackRecord, SnapshotObject, SnapshotRecord};
 use varai_domain::AuditAction;
 
 use super::audit::{NewEvent, commit_with_event};
 use super::{SqlxStore, backend_error};
+use crate::error::{Error, Result};
 
 #[derive(FromRow)]
 struct SnapshotRow {
@@ -86,14 +86,13 @@ fn flag_lines(flags: &str) -> Vec<String> {
 }
 
 impl TryFrom<SnapshotRow> for StoredSnapshot {
-    type Error = StoreError;
+    type Error = Error;
 
-    fn try_from(r: SnapshotRow) -> StoreResult<Self> {
-        let objects: Vec<Value> =
-            serde_json::from_str(&r.objects).map_err(|e| StoreError::Backend {
-                op: "read a snapshot",
-                source: Box::new(e),
-            })?;
+    fn try_from(r: SnapshotRow) -> Result<Self> {
+        let objects: Vec<Value> = serde_json::from_str(&r.objects).map_err(|e| Error::Storage {
+            op: "read a snapshot",
+            source: Box::new(e),
+        })?;
         Ok(StoredSnapshot {
             record: SnapshotRecord {
                 id: r.id,
@@ -125,7 +124,7 @@ pub struct NewRollback<'a> {
 
 impl SqlxStore {
     /// An app's snapshots, newest first (at most 50).
-    pub(crate) async fn snapshots_of(&self, app_id: i64) -> StoreResult<Vec<StoredSnapshot>> {
+    pub(crate) async fn snapshots_of(&self, app_id: i64) -> Result<Vec<StoredSnapshot>> {
         let rows: Vec<SnapshotRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SNAPSHOT_SELECT} WHERE s.app_id = $1 ORDER BY s.id DESC LIMIT 50"
         )))
@@ -143,7 +142,7 @@ impl SqlxStore {
         actor: &Actor,
         r: NewRollback<'_>,
         now: i64,
-    ) -> StoreResult<RollbackRecord> {
+    ) -> Result<RollbackRecord> {
         let results = serde_json::to_string(r.results).unwrap_or_else(|_| "[]".into());
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
@@ -213,7 +212,7 @@ impl SqlxStore {
         before: Option<String>,
         after: Option<String>,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> Result<()> {
         let tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let event = NewEvent {
             actor,
@@ -229,7 +228,7 @@ impl SqlxStore {
 
 impl SqlxStore {
     /// The flag states a snapshot holds, as (key, on).
-    pub(crate) async fn snapshot_flags(&self, id: i64) -> StoreResult<Vec<(String, bool)>> {
+    pub(crate) async fn snapshot_flags(&self, id: i64) -> Result<Vec<(String, bool)>> {
         let flags: Option<String> = sqlx::query_scalar("SELECT flags FROM snapshots WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())

@@ -1,15 +1,16 @@
 //! API tokens in the database: only a hash of each secret is kept, and every change is
 //! written with its audit event.
 
+use async_trait::async_trait;
 use sqlx::FromRow;
-use varai_core::accounts::ApiToken;
-use varai_core::accounts::{Actor, StoreError};
-use varai_core::accounts::{NewToken, StoreResult};
+use varai_core::accounts::{ApiToken, NewToken, Principal, TokenStore};
+use varai_core::error::Result as AppResult;
 use varai_domain::AuditAction;
 
 use super::accounts::stored_role;
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
+use crate::error::{Error, Result};
 
 macro_rules! token_columns {
     () => {
@@ -30,8 +31,8 @@ struct TokenRow {
 }
 
 impl TryFrom<TokenRow> for ApiToken {
-    type Error = StoreError;
-    fn try_from(r: TokenRow) -> StoreResult<Self> {
+    type Error = Error;
+    fn try_from(r: TokenRow) -> Result<Self> {
         Ok(ApiToken {
             id: r.id,
             name: r.name,
@@ -46,7 +47,7 @@ impl TryFrom<TokenRow> for ApiToken {
 }
 
 impl SqlxStore {
-    async fn token_by_id(&self, id: i64) -> StoreResult<ApiToken> {
+    async fn token_by_id(&self, id: i64) -> Result<ApiToken> {
         sqlx::query_as::<_, TokenRow>(concat!(
             "SELECT ",
             token_columns!(),
@@ -56,16 +57,15 @@ impl SqlxStore {
         .fetch_optional(self.pool())
         .await
         .map_err(backend_error("read a token"))?
-        .ok_or(StoreError::NotFound("token"))?
+        .ok_or(Error::NotFound("token"))?
         .try_into()
     }
+}
 
-    pub(crate) async fn insert_token(
-        &self,
-        actor: &Actor,
-        new: NewToken,
-        now: i64,
-    ) -> StoreResult<ApiToken> {
+#[async_trait]
+impl TokenStore for SqlxStore {
+    async fn create_token(&self, who: &Principal, new: NewToken, now: i64) -> AppResult<ApiToken> {
+        let actor = &who.actor;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (name, role, prefix, secret_hash, created_by, created_at) \
@@ -111,26 +111,23 @@ impl SqlxStore {
         Ok(token)
     }
 
-    pub(crate) async fn read_tokens(&self) -> StoreResult<Vec<ApiToken>> {
-        sqlx::query_as::<_, TokenRow>(concat!(
+    async fn list_tokens(&self) -> AppResult<Vec<ApiToken>> {
+        let rows = sqlx::query_as::<_, TokenRow>(concat!(
             "SELECT ",
             token_columns!(),
             " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name, id"
         ))
         .fetch_all(self.pool())
         .await
-        .map_err(backend_error("list tokens"))?
-        .into_iter()
-        .map(ApiToken::try_from)
-        .collect()
+        .map_err(backend_error("list tokens"))?;
+        Ok(rows
+            .into_iter()
+            .map(ApiToken::try_from)
+            .collect::<Result<_>>()?)
     }
 
-    pub(crate) async fn mark_token_revoked(
-        &self,
-        actor: &Actor,
-        id: i64,
-        now: i64,
-    ) -> StoreResult<ApiToken> {
+    async fn revoke_token(&self, who: &Principal, id: i64, now: i64) -> AppResult<ApiToken> {
+        let actor = &who.actor;
         let before = self.token_by_id(id).await?;
         if before.revoked_at.is_some() {
             return Ok(before);
@@ -158,12 +155,8 @@ impl SqlxStore {
         Ok(after)
     }
 
-    pub(crate) async fn find_live_token(
-        &self,
-        secret_hash: &str,
-        now: i64,
-    ) -> StoreResult<Option<ApiToken>> {
-        sqlx::query_as::<_, TokenRow>(concat!(
+    async fn use_token(&self, secret_hash: &str, now: i64) -> AppResult<Option<ApiToken>> {
+        let row = sqlx::query_as::<_, TokenRow>(concat!(
             "UPDATE api_tokens SET last_used_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL RETURNING ",
             token_columns!()
         ))
@@ -171,8 +164,7 @@ impl SqlxStore {
             .bind(now)
             .fetch_optional(self.pool())
             .await
-            .map_err(backend_error("check a token"))?
-            .map(ApiToken::try_from)
-            .transpose()
+            .map_err(backend_error("check a token"))?;
+        Ok(row.map(ApiToken::try_from).transpose()?)
     }
 }

@@ -291,10 +291,15 @@ impl TestApp {
     }
 
     pub async fn token(&self, role: &str) -> String {
-        issue_token(&self.db.store, &Actor::cli(), &format!("test-{role}"), role)
-            .await
-            .expect("token")
-            .secret
+        issue_token(
+            &self.db.store,
+            &varai_core::accounts::Principal::cli(),
+            &format!("test-{role}"),
+            role,
+        )
+        .await
+        .expect("token")
+        .secret
     }
 }
 
