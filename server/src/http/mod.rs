@@ -2,11 +2,6 @@
 //! the operations endpoints, behind the session, caller and origin checks.
 
 pub mod api;
-pub mod api_config;
-pub mod api_deploy;
-pub mod api_flags;
-pub mod api_monitor;
-pub mod api_rollouts;
 pub mod auth;
 pub mod error;
 pub mod hooks;

@@ -7,12 +7,12 @@ use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use std::time::Duration;
 use utoipa::OpenApi;
 use varai_core::Services;
-use varai_core::accounts::{Caller, Principal};
+use varai_core::accounts::Principal;
 use varai_core::error::AppError;
 use varai_core::rollouts::{self, RolloutFilter};
 use varai_core::rollouts::{
@@ -21,10 +21,8 @@ use varai_core::rollouts::{
 };
 use varai_domain::plan::{EstimatedStop, Plan};
 
-use super::api::signed_in;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-
-type ApiResult<T> = Result<T, ApiError>;
+use super::{ApiResult, SignedIn};
+use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -78,11 +76,9 @@ pub struct Approval {
     responses((status = 200, body = Vec<PlanTemplate>)))]
 async fn list_templates(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<PlanTemplate>>> {
-    Ok(Json(
-        rollouts::list_plan_templates(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(rollouts::list_plan_templates(&services, &who).await?))
 }
 
 /// Creates or replaces a plan template. Product manager or above.
@@ -91,12 +87,12 @@ async fn list_templates(
     responses((status = 200, body = PlanTemplate), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<NewPlanTemplate>,
 ) -> ApiResult<Json<PlanTemplate>> {
     Ok(Json(
-        rollouts::save_plan_template(&services, &signed_in(caller)?, &name, body).await?,
+        rollouts::save_plan_template(&services, &who, &name, body).await?,
     ))
 }
 
@@ -106,10 +102,10 @@ async fn save_template(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    rollouts::delete_plan_template(&services, &signed_in(caller)?, &name).await?;
+    rollouts::delete_plan_template(&services, &who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,12 +116,10 @@ async fn delete_template(
     responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody)))]
 async fn estimate(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(plan): ApiJson<Plan>,
 ) -> ApiResult<Json<Vec<EstimatedStop>>> {
-    Ok(Json(
-        rollouts::estimate_plan(&services, &signed_in(caller)?, &plan).await?,
-    ))
+    Ok(Json(rollouts::estimate_plan(&services, &who, &plan).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -142,7 +136,7 @@ pub struct ListQuery {
     responses((status = 200, body = Vec<RolloutRecord>)))]
 async fn list_rollouts(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<RolloutRecord>>> {
     let filter = RolloutFilter {
@@ -150,7 +144,7 @@ async fn list_rollouts(
         active: q.active.unwrap_or(false),
     };
     Ok(Json(
-        rollouts::list_rollouts(&services, &signed_in(caller)?, filter).await?,
+        rollouts::list_rollouts(&services, &who, filter).await?,
     ))
 }
 
@@ -161,11 +155,11 @@ async fn list_rollouts(
     responses((status = 201, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_rollout(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<(StatusCode, Json<RolloutRecord>)> {
-    let r = rollouts::create_rollout(&services, &signed_in(caller)?, &env, body).await?;
+    let r = rollouts::create_rollout(&services, &who, &env, body).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -174,12 +168,10 @@ async fn create_rollout(
     responses((status = 200, body = RolloutView), (status = 404, body = ErrorBody)))]
 async fn get_rollout(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutView>> {
-    Ok(Json(
-        rollouts::get_rollout(&services, &signed_in(caller)?, id).await?,
-    ))
+    Ok(Json(rollouts::get_rollout(&services, &who, id).await?))
 }
 
 /// Saves a draft again (and with `start: true` starts it). Product manager or above.
@@ -188,12 +180,12 @@ async fn get_rollout(
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_rollout(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<Json<RolloutRecord>> {
     Ok(Json(
-        rollouts::update_rollout(&services, &signed_in(caller)?, id, body).await?,
+        rollouts::update_rollout(&services, &who, id, body).await?,
     ))
 }
 
@@ -202,13 +194,11 @@ async fn update_rollout(
     responses((status = 200, body = Vec<GateResult>), (status = 404, body = ErrorBody)))]
 async fn list_gates(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<GateResult>>> {
     Ok(Json(
-        rollouts::get_rollout(&services, &signed_in(caller)?, id)
-            .await?
-            .gates,
+        rollouts::get_rollout(&services, &who, id).await?.gates,
     ))
 }
 
@@ -217,13 +207,11 @@ async fn list_gates(
     responses((status = 200, body = Vec<RolloutEvent>), (status = 404, body = ErrorBody)))]
 async fn timeline(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<RolloutEvent>>> {
     Ok(Json(
-        rollouts::get_rollout(&services, &signed_in(caller)?, id)
-            .await?
-            .events,
+        rollouts::get_rollout(&services, &who, id).await?.events,
     ))
 }
 
@@ -243,11 +231,10 @@ pub struct WaitQuery {
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn wait(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    let who = signed_in(caller)?;
     let seconds = q.timeout_seconds.unwrap_or(600);
     if !(1..=3600).contains(&seconds) {
         return Err(ApiError(AppError::Invalid {
@@ -283,10 +270,10 @@ async fn command(
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn start(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&services, &signed_in(caller)?, id, RolloutCommand::Start).await
+    command(&services, &who, id, RolloutCommand::Start).await
 }
 
 /// Approves the current phase's approval gate, with a comment. The caller needs the gate's
@@ -296,14 +283,14 @@ async fn start(
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn approve(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Approval>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::Approve {
         comment: body.comment,
     };
-    command(&services, &signed_in(caller)?, id, c).await
+    command(&services, &who, id, c).await
 }
 
 /// Moves on from a phase that does not advance by itself, once its gates have passed.
@@ -312,10 +299,10 @@ async fn approve(
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn advance(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&services, &signed_in(caller)?, id, RolloutCommand::Advance).await
+    command(&services, &who, id, RolloutCommand::Advance).await
 }
 
 /// Stops the rollout where it is. Operator or above.
@@ -323,10 +310,10 @@ async fn advance(
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pause(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&services, &signed_in(caller)?, id, RolloutCommand::Pause).await
+    command(&services, &who, id, RolloutCommand::Pause).await
 }
 
 /// Goes on; gates that had no verdict run again. Operator or above.
@@ -334,10 +321,10 @@ async fn pause(
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resume(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
-    command(&services, &signed_in(caller)?, id, RolloutCommand::Resume).await
+    command(&services, &who, id, RolloutCommand::Resume).await
 }
 
 /// Leaves the current phase (or Gradual step) without waiting for its gates, recording why.
@@ -347,14 +334,14 @@ async fn resume(
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn skip(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::Skip {
         reason: body.reason,
     };
-    command(&services, &signed_in(caller)?, id, c).await
+    command(&services, &who, id, c).await
 }
 
 /// Stops the rollout and takes the release back: the canary aborted, the flags as they were.
@@ -364,14 +351,14 @@ async fn skip(
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn abort(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::Abort {
         reason: body.reason,
     };
-    command(&services, &signed_in(caller)?, id, c).await
+    command(&services, &who, id, c).await
 }
 
 /// Puts the snapshot back: the app's objects and the flags' targeting from before the
@@ -381,12 +368,12 @@ async fn abort(
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn roll_back(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Reason>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::RollBack {
         reason: body.reason,
     };
-    command(&services, &signed_in(caller)?, id, c).await
+    command(&services, &who, id, c).await
 }

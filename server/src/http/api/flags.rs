@@ -5,21 +5,18 @@ use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
 use varai_core::Services;
 use varai_core::accounts::AuditPage;
-use varai_core::accounts::Caller;
 use varai_core::flags;
 use varai_core::flags::FlagRecord;
 use varai_domain::flags::{FlagSpec, Targeting};
 
-use super::api::signed_in;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-
-type ApiResult<T> = Result<T, ApiError>;
+use super::{ApiResult, SignedIn};
+use crate::http::error::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,7 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/flags/{key}/archive", post(archive_flag))
         .route("/flags/{key}/restore", post(restore_flag))
         .route("/flags/{key}/history", get(flag_history))
-        .merge(super::api_config::router())
 }
 
 #[derive(OpenApi)]
@@ -56,10 +52,10 @@ pub struct FlagFilter {
     responses((status = 200, body = Vec<FlagRecord>)))]
 async fn list_flags(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiQuery(filter): ApiQuery<FlagFilter>,
 ) -> ApiResult<Json<Vec<FlagRecord>>> {
-    let all = flags::list_flags(&services, &signed_in(caller)?).await?;
+    let all = flags::list_flags(&services, &who).await?;
     let q = filter.q.as_deref().unwrap_or("").to_lowercase();
     Ok(Json(
         all.into_iter()
@@ -92,10 +88,9 @@ pub struct NewFlag {
     responses((status = 201, body = FlagRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<NewFlag>,
 ) -> ApiResult<(StatusCode, Json<FlagRecord>)> {
-    let who = signed_in(caller)?;
     let flag = flags::create_flag(&services, &who, body.spec, body.environments).await?;
     Ok((StatusCode::CREATED, Json(flag)))
 }
@@ -106,12 +101,10 @@ async fn create_flag(
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn get_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
-    Ok(Json(
-        flags::get_flag(&services, &signed_in(caller)?, &key).await?,
-    ))
+    Ok(Json(flags::get_flag(&services, &who, &key).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -133,11 +126,10 @@ pub struct FlagUpdate {
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<FlagUpdate>,
 ) -> ApiResult<Json<FlagRecord>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::save_flag(
             &services,
@@ -163,11 +155,10 @@ pub struct Toggle {
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn toggle_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((key, env)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Toggle>,
 ) -> ApiResult<Json<FlagRecord>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::toggle_flag(&services, &who, &key, &env, body.enabled).await?,
     ))
@@ -178,10 +169,9 @@ async fn toggle_flag(
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn archive_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::set_flag_archived(&services, &who, &key, true).await?,
     ))
@@ -192,10 +182,9 @@ async fn archive_flag(
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn restore_flag(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::set_flag_archived(&services, &who, &key, false).await?,
     ))
@@ -213,11 +202,10 @@ pub struct Before {
     responses((status = 200, body = AuditPage)))]
 async fn flag_history(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiQuery(page): ApiQuery<Before>,
 ) -> ApiResult<Json<AuditPage>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::flag_history(&services, &who, &key, page.before).await?,
     ))

@@ -1,83 +1,42 @@
-//! The REST API under `/api/v1` for CI and scripts, authenticated by bearer tokens. It calls
-//! the same account rules as the dashboard, so roles and audit events are the same.
+//! The REST API for accounts: the caller, users, API tokens and the audit log.
 
-use crate::http::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use varai_core::Services;
-use varai_core::accounts;
-use varai_core::accounts::{ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
-use varai_core::accounts::{Caller, Principal};
+use varai_core::accounts::{self, ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
 use varai_core::error::AppError;
 
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorDetail};
-
-type ApiResult<T> = Result<T, ApiError>;
-
-pub(super) fn signed_in(caller: Caller) -> ApiResult<Principal> {
-    caller.0.ok_or(ApiError(AppError::Unauthenticated))
-}
+use super::{ApiResult, SignedIn};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use axum::extract::State;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
         .route("/me", get(get_me))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", patch(update_user))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/audit", get(list_audit))
-        .merge(super::api_flags::router())
-        .merge(super::api_deploy::router())
-        .merge(super::api_monitor::router())
-        .merge(super::api_rollouts::router())
-        .fallback(|| async { ApiError(AppError::NotFound("API route".into())) })
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "VARAi Rollout API", description = "Automation API for VARAi Rollout. Authenticate with `Authorization: Bearer <token>`; an admin creates tokens under Settings → API tokens or with `varai admin create-token`."),
     paths(get_me, list_users, create_user, update_user, list_tokens, create_token, revoke_token, list_audit),
-    components(schemas(User, Me, ApiToken, CreatedToken, AuditEvent, AuditPage, NewUserRequest, UpdateUserRequest, NewTokenRequest, ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
+    components(schemas(User, Me, ApiToken, CreatedToken, AuditEvent, AuditPage, NewUserRequest, UpdateUserRequest, NewTokenRequest)),
     tags((name = "accounts", description = "Users, API tokens and the audit log"))
 )]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(
-        ApiDoc::openapi()
-            .merge_from(super::api_flags::FlagApiDoc::openapi())
-            .merge_from(super::api_config::ConfigApiDoc::openapi())
-            .merge_from(super::api_deploy::DeployApiDoc::openapi())
-            .merge_from(super::api_monitor::MonitorApiDoc::openapi())
-            .merge_from(super::api_rollouts::RolloutApiDoc::openapi()),
-    )
-}
+pub struct AccountApiDoc;
 
 /// The caller this token or session stands for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn get_me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
-    Ok(Json(signed_in(caller)?.me()))
+async fn get_me(SignedIn(who): SignedIn) -> ApiResult<Json<Me>> {
+    Ok(Json(who.me()))
 }
 
 /// Every user, by username. Admin only.
@@ -85,11 +44,9 @@ async fn get_me(Extension(caller): Extension<Caller>) -> ApiResult<Json<Me>> {
     responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(
-        accounts::list_users(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(accounts::list_users(&services, &who).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -106,10 +63,9 @@ pub struct NewUserRequest {
     responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let who = signed_in(caller)?;
     let user =
         accounts::create_user(&services, &who, &body.username, &body.password, &body.role).await?;
     Ok((StatusCode::CREATED, Json(user)))
@@ -128,11 +84,10 @@ pub struct UpdateUserRequest {
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<User>> {
-    let who = signed_in(caller)?;
     if body.role.is_none() && body.disabled.is_none() {
         return Err(ApiError(AppError::Invalid {
             field: "body".into(),
@@ -154,11 +109,9 @@ async fn update_user(
     responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody)))]
 async fn list_tokens(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<ApiToken>>> {
-    Ok(Json(
-        accounts::list_tokens(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(accounts::list_tokens(&services, &who).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -172,10 +125,9 @@ pub struct NewTokenRequest {
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_token(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let who = signed_in(caller)?;
     let created = accounts::create_token(&services, &who, &body.name, &body.role).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -186,12 +138,10 @@ async fn create_token(
     responses((status = 200, body = ApiToken), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ApiToken>> {
-    Ok(Json(
-        accounts::revoke_token(&services, &signed_in(caller)?, id).await?,
-    ))
+    Ok(Json(accounts::revoke_token(&services, &who, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -210,10 +160,9 @@ pub struct AuditQuery {
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody)))]
 async fn list_audit(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         accounts::list_audit(&services, &who, q.actor, q.before, q.limit).await?,
     ))

@@ -5,19 +5,16 @@ use crate::http::AppState;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use varai_core::Services;
-use varai_core::accounts::Caller;
 use varai_core::flags::{self, MAX_IMPORT_BYTES};
 use varai_core::flags::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
 use varai_domain::flags::Segment;
 
-use super::api::signed_in;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-
-type ApiResult<T> = Result<T, ApiError>;
+use super::{ApiResult, SignedIn};
+use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,11 +78,9 @@ pub struct ConfigApiDoc;
     responses((status = 200, body = Vec<Environment>), (status = 401, body = ErrorBody)))]
 async fn list_environments(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<Environment>>> {
-    Ok(Json(
-        flags::list_environments(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(flags::list_environments(&services, &who).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -101,10 +96,9 @@ pub struct NewEnvironment {
     responses((status = 201, body = Environment), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_environment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<NewEnvironment>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
-    let who = signed_in(caller)?;
     let env = flags::create_environment(&services, &who, &body.key, &body.name).await?;
     Ok((StatusCode::CREATED, Json(env)))
 }
@@ -123,11 +117,10 @@ pub struct RenameEnvironment {
     responses((status = 200, body = Environment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn rename_environment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<RenameEnvironment>,
 ) -> ApiResult<Json<Environment>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::rename_environment(&services, &who, &key, &body.name, body.version).await?,
     ))
@@ -139,10 +132,10 @@ async fn rename_environment(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_environment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    flags::delete_environment(&services, &signed_in(caller)?, &key).await?;
+    flags::delete_environment(&services, &who, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,11 +146,9 @@ async fn delete_environment(
     responses((status = 200, body = Vec<SegmentRecord>)))]
 async fn list_segments(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<SegmentRecord>>> {
-    Ok(Json(
-        flags::list_segments(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(flags::list_segments(&services, &who).await?))
 }
 
 /// Creates a segment (key, name, description, constraints, included, excluded). Developer or above.
@@ -165,10 +156,10 @@ async fn list_segments(
     responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_segment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(segment): ApiJson<Segment>,
 ) -> ApiResult<(StatusCode, Json<SegmentRecord>)> {
-    let record = flags::create_segment(&services, &signed_in(caller)?, segment).await?;
+    let record = flags::create_segment(&services, &who, segment).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -184,10 +175,9 @@ pub struct SegmentDetail {
     responses((status = 200, body = SegmentDetail), (status = 404, body = ErrorBody)))]
 async fn get_segment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<SegmentDetail>> {
-    let who = signed_in(caller)?;
     let segment = flags::list_segments(&services, &who)
         .await?
         .into_iter()
@@ -211,11 +201,10 @@ pub struct SegmentUpdate {
     responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_segment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<SegmentUpdate>,
 ) -> ApiResult<Json<SegmentRecord>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::update_segment(&services, &who, &key, body.segment, body.version).await?,
     ))
@@ -226,10 +215,10 @@ async fn update_segment(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_segment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    flags::delete_segment(&services, &signed_in(caller)?, &key).await?;
+    flags::delete_segment(&services, &who, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,11 +229,9 @@ async fn delete_segment(
     responses((status = 200, body = Vec<SdkKey>), (status = 403, body = ErrorBody)))]
 async fn list_sdk_keys(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<SdkKey>>> {
-    Ok(Json(
-        flags::list_sdk_keys(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(flags::list_sdk_keys(&services, &who).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -259,10 +246,9 @@ pub struct NewSdkKey {
     responses((status = 201, body = CreatedSdkKey), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_sdk_key(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<NewSdkKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedSdkKey>)> {
-    let who = signed_in(caller)?;
     let created = flags::create_sdk_key(&services, &who, &body.environment, &body.name).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -272,12 +258,10 @@ async fn create_sdk_key(
     responses((status = 200, body = SdkKey), (status = 404, body = ErrorBody)))]
 async fn revoke_sdk_key(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SdkKey>> {
-    Ok(Json(
-        flags::revoke_sdk_key(&services, &signed_in(caller)?, id).await?,
-    ))
+    Ok(Json(flags::revoke_sdk_key(&services, &who, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -292,11 +276,10 @@ pub struct ImportTarget {
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_unleash(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiQuery(target): ApiQuery<ImportTarget>,
     body: String,
 ) -> ApiResult<Json<ImportReport>> {
-    let who = signed_in(caller)?;
     Ok(Json(
         flags::import_unleash(&services, &who, &target.environment, &body).await?,
     ))

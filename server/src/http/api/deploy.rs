@@ -6,21 +6,18 @@ use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use varai_core::Services;
-use varai_core::accounts::Caller;
 use varai_core::deploy;
 use varai_core::deploy::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
     NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 
-use super::api::signed_in;
-use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
-
-type ApiResult<T> = Result<T, ApiError>;
+use super::{ApiResult, SignedIn};
+use crate::http::error::{ApiJson, ApiPath, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,12 +63,10 @@ pub struct DeployApiDoc;
     responses((status = 200, body = ClusterBinding), (status = 404, body = ErrorBody)))]
 async fn get_cluster(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<ClusterBinding>> {
-    Ok(Json(
-        deploy::cluster(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(deploy::cluster(&services, &who, &env).await?))
 }
 
 /// Binds an environment to a kubeconfig context (or `in-cluster`) and a namespace, after
@@ -81,12 +76,12 @@ async fn get_cluster(
     responses((status = 200, body = ClusterBinding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn bind_cluster(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<ClusterBinding>,
 ) -> ApiResult<Json<ClusterBinding>> {
     Ok(Json(
-        deploy::bind_cluster(&services, &signed_in(caller)?, &env, body).await?,
+        deploy::bind_cluster(&services, &who, &env, body).await?,
     ))
 }
 
@@ -96,12 +91,10 @@ async fn bind_cluster(
     responses((status = 200, body = Vec<AppLive>), (status = 404, body = ErrorBody)))]
 async fn list_apps(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AppLive>>> {
-    Ok(Json(
-        deploy::list_apps(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(deploy::list_apps(&services, &who, &env).await?))
 }
 
 /// Registers an app by naming its Deployment, Service and container, or (with `create`)
@@ -111,11 +104,11 @@ async fn list_apps(
     responses((status = 201, body = AppRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn register_app(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewApp>,
 ) -> ApiResult<(StatusCode, Json<AppRecord>)> {
-    let app = deploy::register_app(&services, &signed_in(caller)?, &env, body).await?;
+    let app = deploy::register_app(&services, &who, &env, body).await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
 
@@ -125,12 +118,10 @@ async fn register_app(
     responses((status = 200, body = AppLive), (status = 404, body = ErrorBody)))]
 async fn get_app(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<AppLive>> {
-    Ok(Json(
-        deploy::get_app(&services, &signed_in(caller)?, &env, &app).await?,
-    ))
+    Ok(Json(deploy::get_app(&services, &who, &env, &app).await?))
 }
 
 /// The app's latest deployments, newest first.
@@ -139,11 +130,11 @@ async fn get_app(
     responses((status = 200, body = Vec<DeploymentRecord>), (status = 404, body = ErrorBody)))]
 async fn list_deployments(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<DeploymentRecord>>> {
     Ok(Json(
-        deploy::deployment_history(&services, &signed_in(caller)?, &env, &app).await?,
+        deploy::deployment_history(&services, &who, &env, &app).await?,
     ))
 }
 
@@ -154,11 +145,11 @@ async fn list_deployments(
     responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn start_deployment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<DeployRequest>,
 ) -> ApiResult<(StatusCode, Json<DeploymentRecord>)> {
-    let d = deploy::start_deployment(&services, &signed_in(caller)?, &env, &app, body).await?;
+    let d = deploy::start_deployment(&services, &who, &env, &app, body).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
@@ -168,11 +159,11 @@ async fn start_deployment(
     responses((status = 200, body = Vec<SnapshotRecord>), (status = 404, body = ErrorBody)))]
 async fn list_snapshots(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<SnapshotRecord>>> {
     Ok(Json(
-        deploy::list_snapshots(&services, &signed_in(caller)?, &env, &app).await?,
+        deploy::list_snapshots(&services, &who, &env, &app).await?,
     ))
 }
 
@@ -183,12 +174,12 @@ async fn list_snapshots(
     responses((status = 200, body = RollbackRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn roll_back(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RollbackRequest>,
 ) -> ApiResult<Json<RollbackRecord>> {
     Ok(Json(
-        deploy::roll_back(&services, &signed_in(caller)?, &env, &app, body).await?,
+        deploy::roll_back(&services, &who, &env, &app, body).await?,
     ))
 }
 
@@ -205,10 +196,10 @@ pub struct DeploymentDetail {
     responses((status = 200, body = DeploymentDetail), (status = 404, body = ErrorBody)))]
 async fn get_deployment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    let (deployment, events) = deploy::get_deployment(&services, &signed_in(caller)?, id).await?;
+    let (deployment, events) = deploy::get_deployment(&services, &who, id).await?;
     Ok(Json(DeploymentDetail { deployment, events }))
 }
 
@@ -218,10 +209,9 @@ async fn get_deployment(
     responses((status = 200, body = DeploymentRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn control_deployment(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((id, control)): ApiPath<(i64, String)>,
 ) -> ApiResult<Json<DeploymentRecord>> {
-    let who = signed_in(caller)?;
     let control = match control.as_str() {
         "promote" => Control::Promote,
         "pause" => Control::Pause,
@@ -244,11 +234,9 @@ async fn control_deployment(
     responses((status = 200, body = SandboxView)))]
 async fn sandbox(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<SandboxView>> {
-    Ok(Json(
-        deploy::sandbox_view(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(deploy::sandbox_view(&services, &who).await?))
 }
 
 /// Sets a sandbox version's behaviour (errors, latency, CPU, memory, conversion, pod health).
@@ -257,10 +245,10 @@ async fn sandbox(
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_profile(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<SandboxProfile>,
 ) -> ApiResult<StatusCode> {
-    deploy::set_behaviour(&services, &signed_in(caller)?, body).await?;
+    deploy::set_behaviour(&services, &who, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -277,16 +265,9 @@ pub struct RateChange {
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_rate(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<RateChange>,
 ) -> ApiResult<StatusCode> {
-    deploy::set_rate(
-        &services,
-        &signed_in(caller)?,
-        &body.namespace,
-        &body.app,
-        body.rate,
-    )
-    .await?;
+    deploy::set_rate(&services, &who, &body.namespace, &body.app, body.rate).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,11 +6,10 @@ use crate::http::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use varai_core::Services;
-use varai_core::accounts::Caller;
 use varai_core::error::AppError;
 use varai_core::monitor;
 use varai_core::monitor::{
@@ -19,10 +18,8 @@ use varai_core::monitor::{
 };
 use varai_domain::analysis::AnalysisTemplate;
 
-use super::api::signed_in;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-
-type ApiResult<T> = Result<T, ApiError>;
+use super::{ApiResult, SignedIn};
+use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,12 +72,10 @@ pub struct SourceChange {
     responses((status = 200, body = MetricsSource), (status = 404, body = ErrorBody)))]
 async fn get_source(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<MetricsSource>> {
-    Ok(Json(
-        monitor::metrics_source(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(monitor::metrics_source(&services, &who, &env).await?))
 }
 
 /// Points an environment at a Prometheus after checking it answers. Admin only.
@@ -89,12 +84,12 @@ async fn get_source(
     responses((status = 200, body = MetricsSource), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn set_source(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<SourceChange>,
 ) -> ApiResult<Json<MetricsSource>> {
     Ok(Json(
-        monitor::set_metrics_source(&services, &signed_in(caller)?, &env, body.url).await?,
+        monitor::set_metrics_source(&services, &who, &env, body.url).await?,
     ))
 }
 
@@ -114,7 +109,7 @@ pub struct ChartQuery {
     responses((status = 200, body = ChartSet), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn charts(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ChartQuery>,
 ) -> ApiResult<Json<ChartSet>> {
@@ -128,7 +123,7 @@ async fn charts(
         })?,
     };
     Ok(Json(
-        monitor::charts(&services, &signed_in(caller)?, &env, &app, range, q.since).await?,
+        monitor::charts(&services, &who, &env, &app, range, q.since).await?,
     ))
 }
 
@@ -137,11 +132,9 @@ async fn charts(
     responses((status = 200, body = Vec<TemplateRecord>)))]
 async fn list_templates(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
 ) -> ApiResult<Json<Vec<TemplateRecord>>> {
-    Ok(Json(
-        monitor::list_templates(&services, &signed_in(caller)?).await?,
-    ))
+    Ok(Json(monitor::list_templates(&services, &who).await?))
 }
 
 /// Creates or replaces a template (Argo Rollouts' metric fields). Operator or above.
@@ -150,7 +143,7 @@ async fn list_templates(
     responses((status = 200, body = TemplateRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(name): ApiPath<String>,
     ApiJson(mut body): ApiJson<AnalysisTemplate>,
 ) -> ApiResult<Json<TemplateRecord>> {
@@ -163,9 +156,7 @@ async fn save_template(
             message: format!("the body names '{}' but the path '{name}'", body.name),
         }));
     }
-    Ok(Json(
-        monitor::save_template(&services, &signed_in(caller)?, body).await?,
-    ))
+    Ok(Json(monitor::save_template(&services, &who, body).await?))
 }
 
 /// Deletes a template. Operator or above.
@@ -174,10 +165,10 @@ async fn save_template(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_template(&services, &signed_in(caller)?, &name).await?;
+    monitor::delete_template(&services, &who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,12 +178,10 @@ async fn delete_template(
     responses((status = 200, body = Vec<AnalysisRunRecord>), (status = 404, body = ErrorBody)))]
 async fn list_runs(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<AnalysisRunRecord>>> {
-    Ok(Json(
-        monitor::analysis_runs(&services, &signed_in(caller)?, id).await?,
-    ))
+    Ok(Json(monitor::analysis_runs(&services, &who, id).await?))
 }
 
 /// An environment's alert rules and where each is.
@@ -201,12 +190,10 @@ async fn list_runs(
     responses((status = 200, body = Vec<AlertRuleRecord>), (status = 404, body = ErrorBody)))]
 async fn list_rules(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRuleRecord>>> {
-    Ok(Json(
-        monitor::list_rules(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(monitor::list_rules(&services, &who, &env).await?))
 }
 
 /// Creates or replaces (by name) a rule: a query, a condition and a `for` duration; when it
@@ -216,11 +203,11 @@ async fn list_rules(
     responses((status = 201, body = AlertRuleRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_rule(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewAlertRule>,
 ) -> ApiResult<(StatusCode, Json<AlertRuleRecord>)> {
-    let rule = monitor::save_rule(&services, &signed_in(caller)?, &env, body).await?;
+    let rule = monitor::save_rule(&services, &who, &env, body).await?;
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
@@ -230,10 +217,10 @@ async fn save_rule(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_rule(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_rule(&services, &signed_in(caller)?, &env, &name).await?;
+    monitor::delete_rule(&services, &who, &env, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,12 +230,10 @@ async fn delete_rule(
     responses((status = 200, body = Vec<AlertRecord>), (status = 404, body = ErrorBody)))]
 async fn list_alerts(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRecord>>> {
-    Ok(Json(
-        monitor::list_alerts(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(monitor::list_alerts(&services, &who, &env).await?))
 }
 
 /// The environment's saved queries (the business panel).
@@ -257,12 +242,10 @@ async fn list_alerts(
     responses((status = 200, body = Vec<SavedQuery>), (status = 404, body = ErrorBody)))]
 async fn list_queries(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SavedQuery>>> {
-    Ok(Json(
-        monitor::list_queries(&services, &signed_in(caller)?, &env).await?,
-    ))
+    Ok(Json(monitor::list_queries(&services, &who, &env).await?))
 }
 
 /// Saves a named PromQL query, charted on the Monitoring page. Developer or above.
@@ -271,11 +254,11 @@ async fn list_queries(
     responses((status = 201, body = SavedQuery), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn save_query(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewSavedQuery>,
 ) -> ApiResult<(StatusCode, Json<SavedQuery>)> {
-    let q = monitor::save_query(&services, &signed_in(caller)?, &env, body).await?;
+    let q = monitor::save_query(&services, &who, &env, body).await?;
     Ok((StatusCode::CREATED, Json(q)))
 }
 
@@ -285,9 +268,9 @@ async fn save_query(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_query(
     State(services): State<Services>,
-    Extension(caller): Extension<Caller>,
+    SignedIn(who): SignedIn,
     ApiPath((env, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    monitor::delete_query(&services, &signed_in(caller)?, &env, id).await?;
+    monitor::delete_query(&services, &who, &env, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
