@@ -3,6 +3,7 @@
 //! observes the cluster and carries these decisions out; nothing here touches a cluster.
 
 pub mod canary;
+pub mod control;
 pub mod names;
 pub mod progress;
 pub mod rolling;
@@ -10,6 +11,7 @@ pub mod selector;
 pub mod strategy;
 
 pub use canary::{CanaryScale, CanaryStep, canary_scale};
+pub use control::{Control, ControlEffect, Controlled, decide_control};
 pub use progress::{
     Action, Decision, Observed, Outcome, Plan, Progress, Rollout, Stage, Workload, decide,
 };

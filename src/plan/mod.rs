@@ -4,6 +4,7 @@
 //! with [`run::decide`]; the planning form validates and estimates it with the same code.
 
 pub mod audience;
+pub mod claim;
 pub mod gate;
 pub mod run;
 pub mod template;

@@ -2,6 +2,7 @@
 //! profiles, as the UI and the REST API see them.
 
 use serde::{Deserialize, Serialize};
+pub use varai_domain::deploy::Control;
 use varai_domain::deploy::{Stage, Strategy};
 use varai_domain::sandbox::Behaviour;
 
@@ -248,31 +249,6 @@ pub struct SandboxView {
     pub rates: Vec<(String, String, f64)>,
     /// The loopback port kubectl can reach the sandbox on, if it listens.
     pub api_port: Option<u16>,
-}
-
-/// An operator's command to a deployment in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub enum Control {
-    /// Canary: make the canary the new stable now. Blue-Green: switch to the preview now.
-    Promote,
-    /// Stop moving on until resumed.
-    Pause,
-    Resume,
-    /// Take the new version away and give all traffic back to the old one.
-    Abort,
-}
-
-impl Control {
-    pub fn label(self) -> &'static str {
-        match self {
-            Control::Promote => "Promote",
-            Control::Pause => "Pause",
-            Control::Resume => "Resume",
-            Control::Abort => "Abort",
-        }
-    }
 }
 
 /// The cluster an environment deploys to.

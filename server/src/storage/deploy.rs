@@ -6,7 +6,7 @@ use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
 use varai_core::deploy::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
 use varai_domain::AuditAction;
-use varai_domain::deploy::{Outcome, Stage, Strategy};
+use varai_domain::deploy::{Controlled, Outcome, Stage, Strategy, decide_control};
 
 use super::audit::{NewEvent, commit_with_event};
 use super::{SqlxStore, backend_error};
@@ -276,71 +276,30 @@ impl SqlxStore {
         now: i64,
     ) -> Result<DeploymentRecord> {
         let d = self.deployment_by_id(id).await?;
-        let refuse = |message: String| Error::Conflict {
+        let at = Controlled {
+            id,
+            strategy: &d.strategy,
+            stage: d.stage,
+            stage_label: &d.stage_label,
+            paused: d.paused,
+            over: !d.in_progress(),
+        };
+        let effect = decide_control(&at, control).map_err(|message| Error::Conflict {
             field: "control",
             message,
-        };
-        if !d.in_progress() {
-            return Err(refuse(format!(
-                "deployment #{id} is over ({}); nothing to {}",
-                d.stage_label,
-                control.label().to_lowercase()
-            )));
-        }
-        let (set, action, message) = match control {
-            Control::Promote => {
-                if !matches!(
-                    d.strategy,
-                    Strategy::Canary { .. } | Strategy::BlueGreen { .. }
-                ) {
-                    return Err(refuse(format!(
-                        "a {} deployment has no promotion: it finishes by itself",
-                        d.strategy.name()
-                    )));
-                }
-                if d.stage == Stage::Aborting {
-                    return Err(refuse("the deployment is being aborted".into()));
-                }
-                ("promote = 1", AuditAction::DeploymentPromote, "promoted")
-            }
-            Control::Pause if d.paused => {
-                return Err(refuse("the deployment is already paused".into()));
-            }
-            Control::Pause => ("paused = 1", AuditAction::DeploymentPause, "paused"),
-            Control::Resume if !d.paused => {
-                return Err(refuse("the deployment is not paused".into()));
-            }
-            Control::Resume => ("paused = 0", AuditAction::DeploymentResume, "resumed"),
-            Control::Abort => {
-                if !matches!(
-                    d.strategy,
-                    Strategy::Canary { .. } | Strategy::BlueGreen { .. }
-                ) {
-                    return Err(refuse(format!(
-                        "a {} deployment changes the app in place: roll back to its snapshot instead",
-                        d.strategy.name()
-                    )));
-                }
-                if d.stage == Stage::Aborting {
-                    return Err(refuse("the deployment is already being aborted".into()));
-                }
-                (
-                    "paused = 0, promote = 0",
-                    AuditAction::DeploymentAbort,
-                    "aborted",
-                )
-            }
-        };
+        })?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        let aborting = (control == Control::Abort).then(|| json(&Stage::Aborting));
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE deployments SET {set}, stage = COALESCE($1, stage), \
-             stage_since = CASE WHEN $1 IS NULL THEN stage_since ELSE $2 END, \
-             next_attempt_at = 0, revision = revision + 1 WHERE id = $3"
-        )))
+        let aborting = effect.abort.then(|| json(&Stage::Aborting));
+        sqlx::query(
+            "UPDATE deployments SET promote = COALESCE($4, promote), paused = COALESCE($5, paused), \
+             stage = COALESCE($1, stage), stage_since = CASE WHEN $1 IS NULL THEN stage_since ELSE $2 END, \
+             next_attempt_at = 0, revision = revision + 1 WHERE id = $3",
+        )
         .bind(aborting)
         .bind(now)
         .bind(id)
+        .bind(effect.promote.map(i64::from))
+        .bind(effect.paused.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(backend_error("control a deployment"))?;
@@ -350,15 +309,15 @@ impl SqlxStore {
             "info",
             &actor.name,
             &match why {
-                Some(why) => format!("{} by {}: {why}", capitalise(message), actor.name),
-                None => format!("{} by {}", capitalise(message), actor.name),
+                Some(why) => format!("{} by {}: {why}", capitalise(effect.verb), actor.name),
+                None => format!("{} by {}", capitalise(effect.verb), actor.name),
             },
             now,
         )
         .await?;
         let event = NewEvent {
             actor,
-            action,
+            action: effect.action,
             target: format!("deployment:{id}"),
             before: Some(json(
                 &serde_json::json!({"stage": d.stage, "paused": d.paused}),

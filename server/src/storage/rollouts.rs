@@ -5,9 +5,11 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
+use varai_core::error::AppError;
 use varai_core::rollouts::{RolloutRecord, RolloutStatus};
-use varai_domain::AuditAction;
+use varai_domain::plan::claim::{self, Claim, Holder};
 use varai_domain::plan::{Exposure, Plan, Position, Release, stop_index, stops};
+use varai_domain::{AuditAction, InvalidInput};
 
 use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
@@ -354,14 +356,8 @@ impl SqlxStore {
     ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(&r.environment).await?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        let claims = r
-            .release
-            .app
-            .iter()
-            .map(|a| ("app", a.as_str()))
-            .chain(r.release.flags.iter().map(|f| ("flag", f.as_str())));
-        for (kind, name) in claims {
-            claim(&mut tx, env_id, kind, name, r.id).await?;
+        for c in claim::claims(&r.release) {
+            claim(&mut tx, env_id, c, r.id).await?;
         }
         let (status, message) = if scheduled {
             ("scheduled", format!("Scheduled by {}", actor.name))
@@ -504,11 +500,11 @@ impl SqlxStore {
     }
 }
 
+/// Takes `c` for rollout `rollout`, unless another active rollout holds it.
 async fn claim(
     tx: &mut Transaction<'_, Any>,
     env_id: i64,
-    kind: &str,
-    name: &str,
+    c: Claim<'_>,
     rollout: i64,
 ) -> Result<()> {
     let holder: Option<(i64, String)> = sqlx::query_as(
@@ -516,29 +512,21 @@ async fn claim(
          WHERE c.environment_id = $1 AND c.kind = $2 AND c.name = $3",
     )
     .bind(env_id)
-    .bind(kind)
-    .bind(name)
+    .bind(c.kind.key())
+    .bind(c.name)
     .fetch_optional(&mut **tx)
     .await
     .map_err(backend_error("read rollout claims"))?;
-    if let Some((id, title)) = holder.filter(|(id, _)| *id != rollout) {
-        return Err(Error::Conflict {
-            field: if kind == "app" {
-                "release.app"
-            } else {
-                "release.flags"
-            },
-            message: format!(
-                "the {kind} '{name}' is already being rolled out in this environment by rollout #{id} ({title}); wait for it to end or abort it"
-            ),
-        });
+    let holder = holder.map(|(rollout, title)| Holder { rollout, title });
+    if let Some(why) = claim::refusal(c, holder.as_ref(), rollout) {
+        return Err(refused(why));
     }
     let inserted = sqlx::query(
         "INSERT INTO rollout_claims (environment_id, kind, name, rollout_id) VALUES ($1, $2, $3, $4)",
     )
     .bind(env_id)
-    .bind(kind)
-    .bind(name)
+    .bind(c.kind.key())
+    .bind(c.name)
     .bind(rollout)
     .execute(&mut **tx)
     .await;
@@ -548,19 +536,18 @@ async fn claim(
             if e.as_database_error().map(|d| d.kind())
                 == Some(sqlx::error::ErrorKind::UniqueViolation) =>
         {
-            Err(Error::Conflict {
-                field: if kind == "app" {
-                    "release.app"
-                } else {
-                    "release.flags"
-                },
-                message: format!(
-                    "the {kind} '{name}' was claimed by another rollout at the same moment"
-                ),
-            })
+            Err(refused(claim::lost_race(c)))
         }
         Err(e) => Err(backend_error("claim a rollout's app or flag")(e)),
     }
+}
+
+/// A claim refused: a conflict on the field the domain names.
+fn refused(why: InvalidInput) -> Error {
+    Error::Refused(AppError::Conflict {
+        field: why.field,
+        message: why.message,
+    })
 }
 
 async fn write_update(
