@@ -11,14 +11,17 @@ pub mod clock;
 pub mod deploy;
 pub mod flags;
 pub mod plan;
+pub mod recheck;
 pub mod role;
 pub mod sandbox;
 pub mod text_diff;
 pub mod throttle;
+pub mod timeline;
 pub mod url;
 
 pub use account::{Password, Username};
 pub use audit::AuditAction;
+pub use recheck::Recheck;
 pub use role::Role;
 
 /// A problem with a value someone typed or sent, naming the field it came from.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod flags;
 pub mod monitor;
 pub mod rollouts;
+pub mod timeline;
 
 #[cfg(feature = "server")]
 pub mod clock;

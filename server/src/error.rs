@@ -26,11 +26,20 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A cluster (or the sandbox) did not do what was asked.
+    #[error(transparent)]
+    Cluster(#[from] kube::Error),
+    /// Prometheus did not answer, or not with something usable.
+    #[error("{0}")]
+    Metrics(String),
+    /// Part of the work could not be done; the message lists what, for the timelines.
+    #[error("{0}")]
+    Unfinished(String),
+    /// What was being done when `source` failed, for the timelines people read.
     #[error("{doing}")]
-    Cluster {
+    While {
         doing: String,
         #[source]
-        source: kube::Error,
+        source: Box<Error>,
     },
     #[error("DATABASE_URL: unsupported scheme in '{0}'; use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
@@ -47,14 +56,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// A cluster call that failed while `doing` something.
-    pub fn cluster(doing: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
-        move |source| Error::Cluster {
-            doing: doing.into(),
-            source,
-        }
-    }
-
     /// The error and every source beneath it, one line, for the log and for the timelines
     /// people read.
     pub fn chain(&self) -> String {
@@ -74,18 +75,41 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Says what was being done when an error happened: `store.app(..).doing("reading the app")`.
+pub trait Context<T> {
+    fn doing(self, what: impl Into<String>) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn doing(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::While {
+            doing: what.into(),
+            source: Box::new(e.into()),
+        })
+    }
+}
+
 impl From<Error> for AppError {
     fn from(e: Error) -> Self {
+        let chain = e.chain();
         match e {
             Error::Refused(e) => e,
+            Error::While { source, .. } => match AppError::from(*source) {
+                // A refusal keeps its own words; a cluster or Prometheus that did not answer
+                // is told with what was being done.
+                AppError::Unavailable(_) => AppError::Unavailable(chain),
+                other => other,
+            },
             Error::NotFound(what) => AppError::NotFound(what.to_owned()),
             Error::Conflict { field, message } => AppError::Conflict {
                 field: field.to_owned(),
                 message,
             },
-            Error::Cluster { .. } => AppError::Unavailable(e.chain()),
-            other => {
-                tracing::error!(error = %other.chain(), "internal error");
+            Error::Cluster(_) | Error::Metrics(_) | Error::Unfinished(_) => {
+                AppError::Unavailable(chain)
+            }
+            _ => {
+                tracing::error!(error = %chain, "internal error");
                 AppError::Internal
             }
         }

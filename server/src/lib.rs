@@ -7,6 +7,7 @@ pub mod error;
 pub mod flags;
 pub mod http;
 pub mod monitor;
+pub mod reconcile;
 pub mod rollouts;
 pub mod sandbox;
 pub mod storage;
@@ -81,7 +82,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
             timings,
             sandbox_file: Some(args.storage.data_dir.join("sandbox.json")),
             sandbox_addr: args.sandbox_addr.0,
-            controller_tick: Duration::from_millis(200),
+            poll: Duration::from_millis(200),
         },
     )
     .await?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tower::ServiceExt;
 use varai_core::deploy::AppRecord;
 use varai_domain::deploy::{
-    Action, IntOrPercent, Observed, Plan, Progress, Stage, Strategy, Workload, decide,
+    Action, DeploySpec, IntOrPercent, Observed, Progress, Stage, Strategy, Workload, decide,
 };
 use varai_server::deploy::clusters::Target;
 use varai_server::deploy::rollback::restore_objects;
@@ -157,7 +157,7 @@ async fn a_blue_green_promotion_is_one_merge_patch_of_the_active_services_select
         auto_promotion_seconds: None,
         scale_down_delay_seconds: 30,
     };
-    let plan = Plan {
+    let plan = DeploySpec {
         strategy: strategy.clone(),
         version: "v2".into(),
         previous_version: "v1".into(),

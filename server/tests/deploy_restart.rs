@@ -27,7 +27,7 @@ async fn start_server(db: &TestDb, file: &Path) -> Launched {
             timings: Timings::fast(),
             sandbox_file: Some(file.to_owned()),
             sandbox_addr: None,
-            controller_tick: Duration::from_millis(25),
+            poll: Duration::from_millis(25),
         },
     )
     .await

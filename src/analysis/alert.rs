@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
-use super::run::Observation;
+use super::run::Reading;
 use super::template::{PLACEHOLDERS, render};
 use crate::InvalidInput;
 use crate::deploy::names::check_object_name;
@@ -72,12 +72,12 @@ impl AlertState {
 pub fn next_alert_state(
     rule: &AlertRule,
     state: AlertState,
-    seen: &Observation,
+    seen: &Reading,
     now: i64,
 ) -> AlertState {
     let holds = match seen {
-        Observation::Value(v) => rule.condition.holds(*v),
-        Observation::NoData(_) | Observation::Failed(_) => {
+        Reading::Value(v) => rule.condition.holds(*v),
+        Reading::NoData(_) | Reading::Failed(_) => {
             return match state {
                 AlertState::Firing(_) => state,
                 _ => AlertState::Inactive,
@@ -123,26 +123,26 @@ mod tests {
     #[test]
     fn a_rule_fires_once_its_condition_held_for_its_duration() {
         let r = rule(3);
-        let s = next_alert_state(&r, AlertState::Inactive, &Observation::Value(9.0), 1_000);
+        let s = next_alert_state(&r, AlertState::Inactive, &Reading::Value(9.0), 1_000);
         assert_eq!(s, AlertState::Pending(1_000));
-        let s = next_alert_state(&r, s, &Observation::Value(9.0), 3_000);
+        let s = next_alert_state(&r, s, &Reading::Value(9.0), 3_000);
         assert_eq!(s, AlertState::Pending(1_000));
-        let s = next_alert_state(&r, s, &Observation::Value(9.0), 4_000);
+        let s = next_alert_state(&r, s, &Reading::Value(9.0), 4_000);
         assert_eq!(s, AlertState::Firing(4_000));
-        let s = next_alert_state(&r, s, &Observation::Value(1.0), 5_000);
+        let s = next_alert_state(&r, s, &Reading::Value(1.0), 5_000);
         assert_eq!(s, AlertState::Inactive);
     }
 
     #[test]
     fn a_rule_without_a_duration_fires_at_once() {
-        let s = next_alert_state(&rule(0), AlertState::Inactive, &Observation::Value(6.0), 7);
+        let s = next_alert_state(&rule(0), AlertState::Inactive, &Reading::Value(6.0), 7);
         assert_eq!(s, AlertState::Firing(7));
     }
 
     #[test]
     fn missing_data_resets_a_pending_rule_but_not_a_firing_one() {
         let r = rule(3);
-        let gone = Observation::Failed("down".into());
+        let gone = Reading::Failed("down".into());
         assert_eq!(
             next_alert_state(&r, AlertState::Pending(1), &gone, 9),
             AlertState::Inactive

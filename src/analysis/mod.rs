@@ -9,6 +9,6 @@ pub mod template;
 pub use alert::{AlertRule, AlertState, next_alert_state};
 pub use condition::{Comparison, Condition};
 pub use run::{
-    AnalysisPhase, Measurement, Observation, measure, metric_phase, next_measurement_at, run_phase,
+    AnalysisPhase, Measurement, Reading, measure, metric_phase, next_measurement_at, run_phase,
 };
 pub use template::{AnalysisTemplate, Args, Metric, render, seeded_templates, uses_versions};

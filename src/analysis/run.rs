@@ -60,7 +60,7 @@ impl AnalysisPhase {
 
 /// What a query returned.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Observation {
+pub enum Reading {
     /// One number.
     Value(f64),
     /// The query ran but returned nothing to compare (no series, or NaN).
@@ -89,16 +89,16 @@ pub fn short(v: f64) -> String {
 }
 
 /// Judges one observation of `metric`.
-pub fn measure(metric: &Metric, seen: Observation, at: i64) -> Measurement {
+pub fn measure(metric: &Metric, seen: Reading, at: i64) -> Measurement {
     let (phase, value, message) = match seen {
-        Observation::Failed(why) => (AnalysisPhase::Error, None, Some(why)),
-        Observation::NoData(why) => (AnalysisPhase::Inconclusive, None, Some(why)),
-        Observation::Value(v) if v.is_nan() => (
+        Reading::Failed(why) => (AnalysisPhase::Error, None, Some(why)),
+        Reading::NoData(why) => (AnalysisPhase::Inconclusive, None, Some(why)),
+        Reading::Value(v) if v.is_nan() => (
             AnalysisPhase::Inconclusive,
             None,
             Some("the query returned NaN (no traffic to divide by?)".to_owned()),
         ),
-        Observation::Value(v) => {
+        Reading::Value(v) => {
             let failed = metric.failure_condition.is_some_and(|c| c.holds(v));
             let phase = match (failed, metric.success_condition) {
                 (true, _) => AnalysisPhase::Failed,

@@ -36,8 +36,8 @@ use AnalysisPhase::*;
 #[test]
 fn a_value_meeting_the_success_condition_passes_and_one_missing_it_fails() {
     let m = metric(Some("result < 1"), None);
-    assert_eq!(measure(&m, Observation::Value(0.4), 0).phase, Successful);
-    let bad = measure(&m, Observation::Value(15.0), 0);
+    assert_eq!(measure(&m, Reading::Value(0.4), 0).phase, Successful);
+    let bad = measure(&m, Reading::Value(15.0), 0);
     assert_eq!(bad.phase, Failed);
     assert_eq!(bad.value, Some(15.0));
     assert!(bad.message.unwrap().contains("result < 1"));
@@ -46,23 +46,20 @@ fn a_value_meeting_the_success_condition_passes_and_one_missing_it_fails() {
 #[test]
 fn with_both_conditions_a_value_between_them_is_inconclusive() {
     let m = metric(Some("result < 1"), Some("result > 5"));
-    assert_eq!(measure(&m, Observation::Value(3.0), 0).phase, Inconclusive);
-    assert_eq!(measure(&m, Observation::Value(6.0), 0).phase, Failed);
-    assert_eq!(measure(&m, Observation::Value(0.5), 0).phase, Successful);
+    assert_eq!(measure(&m, Reading::Value(3.0), 0).phase, Inconclusive);
+    assert_eq!(measure(&m, Reading::Value(6.0), 0).phase, Failed);
+    assert_eq!(measure(&m, Reading::Value(0.5), 0).phase, Successful);
 }
 
 #[test]
 fn missing_data_and_failed_queries_never_pass() {
     let m = metric(Some("result < 1"), None);
     assert_eq!(
-        measure(&m, Observation::NoData("no series".into()), 0).phase,
+        measure(&m, Reading::NoData("no series".into()), 0).phase,
         Inconclusive
     );
-    assert_eq!(
-        measure(&m, Observation::Value(f64::NAN), 0).phase,
-        Inconclusive
-    );
-    let e = measure(&m, Observation::Failed("connection refused".into()), 0);
+    assert_eq!(measure(&m, Reading::Value(f64::NAN), 0).phase, Inconclusive);
+    let e = measure(&m, Reading::Failed("connection refused".into()), 0);
     assert_eq!(e.phase, Error);
     assert_eq!(e.message.as_deref(), Some("connection refused"));
 }

@@ -13,7 +13,8 @@ pub mod strategy;
 pub use canary::{CanaryScale, CanaryStep, canary_scale};
 pub use control::{Control, ControlEffect, Controlled, decide_control};
 pub use progress::{
-    Action, Decision, Observed, Outcome, Plan, Progress, Rollout, Stage, Workload, decide,
+    Action, DeployDecision, DeploySpec, Observed, Outcome, Progress, Rollout, Stage, Workload,
+    decide,
 };
 pub use rolling::{RollingBudget, RollingState, next_rolling_step};
 pub use selector::LabelSelector;

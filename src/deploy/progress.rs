@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::canary::{CanaryStep, Pause, canary_scale, weight_before};
 use super::strategy::{IntOrPercent, Strategy};
+use crate::Recheck;
 use crate::analysis::AnalysisPhase;
 
 /// Where a deployment is.
@@ -99,7 +100,7 @@ impl Outcome {
 
 /// What is being deployed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub struct DeploySpec {
     pub strategy: Strategy,
     /// The version being deployed.
     pub version: String,
@@ -168,29 +169,44 @@ pub enum Action {
 
 /// What to do now.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Decision {
+pub struct DeployDecision {
     pub actions: Vec<Action>,
     /// The stage to move to (after the actions are taken).
     pub next: Option<Stage>,
     /// Why it is not moving on yet, in words.
     pub waiting: Option<String>,
+    /// When to look again while it waits: soon while the cluster converges, at a time for a
+    /// pause or a delay, on an event for a person or an analysis.
+    pub recheck: Recheck,
 }
 
-impl Decision {
-    fn act(actions: Vec<Action>) -> Decision {
-        Decision {
+impl DeployDecision {
+    fn act(actions: Vec<Action>) -> DeployDecision {
+        DeployDecision {
             actions,
-            ..Decision::default()
+            ..DeployDecision::default()
         }
     }
 
-    fn then(mut self, next: Stage) -> Decision {
+    fn then(mut self, next: Stage) -> DeployDecision {
         self.next = Some(next);
         self
     }
 
-    fn wait(mut self, why: impl Into<String>) -> Decision {
+    fn wait(mut self, why: impl Into<String>) -> DeployDecision {
         self.waiting = Some(why.into());
+        self
+    }
+
+    /// Nothing changes before `at` (ms since the epoch) but a person's command.
+    fn until(mut self, at: i64) -> DeployDecision {
+        self.recheck = Recheck::At(at);
+        self
+    }
+
+    /// Only a person's command or a verdict moves it on.
+    fn on_event(mut self) -> DeployDecision {
+        self.recheck = Recheck::OnEvent;
         self
     }
 }
@@ -216,12 +232,17 @@ fn elapsed_s(p: &Progress, now_ms: i64) -> i64 {
     (now_ms - p.since_ms).max(0) / 1000
 }
 
+/// When `seconds` whole seconds will have passed in the current stage.
+fn after(p: &Progress, seconds: u32) -> i64 {
+    p.since_ms + i64::from(seconds) * 1000
+}
+
 fn pods(w: Option<&Workload>) -> (u32, u32) {
     w.map_or((0, 0), |w| (w.ready, w.replicas))
 }
 
 /// The next decision for a deployment that is not done.
-pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decision {
+pub fn decide(plan: &DeploySpec, p: &Progress, seen: &Observed, now_ms: i64) -> DeployDecision {
     let new = plan.version.clone();
     let desired = plan.desired;
     let primary_to_new = |rollout| Action::Primary {
@@ -234,7 +255,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
         .flatten()
         .find(|w| w.stalled && w.version == new)
     {
-        return Decision::default()
+        return DeployDecision::default()
             .then(Stage::Done(Outcome::Failed))
             .wait(format!(
                 "version {} made no progress before its deadline ({}/{} ready)",
@@ -243,7 +264,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
     }
     match (p.stage, &plan.strategy) {
         (Stage::Prepare, Strategy::Canary { .. }) => {
-            let d = Decision::act(vec![
+            let d = DeployDecision::act(vec![
                 Action::Active(None),
                 Action::Secondary {
                     version: new.clone(),
@@ -257,7 +278,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
             }
         }
         (Stage::Prepare, Strategy::BlueGreen { .. }) => {
-            let d = Decision::act(vec![
+            let d = DeployDecision::act(vec![
                 Action::Active(Some(plan.previous_version.clone())),
                 Action::Preview(new.clone()),
                 Action::Secondary {
@@ -280,9 +301,9 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
         (Stage::AwaitPreview, Strategy::BlueGreen { .. }) => {
             let (ready, _) = pods(seen.secondary.as_ref());
             if ready >= desired {
-                Decision::default().then(Stage::AwaitPromotion)
+                DeployDecision::default().then(Stage::AwaitPromotion)
             } else {
-                Decision::default().wait(format!("preview pods ready: {ready}/{desired}"))
+                DeployDecision::default().wait(format!("preview pods ready: {ready}/{desired}"))
             }
         }
         (
@@ -294,21 +315,24 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
         ) => {
             let auto = auto_promotion_seconds.is_some_and(|s| elapsed_s(p, now_ms) >= i64::from(s));
             if p.promote || auto {
-                let d = Decision::act(vec![Action::Active(Some(new.clone()))]);
+                let d = DeployDecision::act(vec![Action::Active(Some(new.clone()))]);
                 if seen.active_version.as_deref() == Some(new.as_str()) {
                     d.then(Stage::ScaleDownDelay)
                 } else {
                     d.wait("switching the active Service")
                 }
             } else {
-                let why = match auto_promotion_seconds {
-                    Some(s) => format!(
-                        "preview ready; promotes by itself in {} s, or promote now",
-                        (i64::from(*s) - elapsed_s(p, now_ms)).max(0)
-                    ),
-                    None => "preview ready; waiting for someone to promote".into(),
-                };
-                Decision::default().wait(why)
+                match auto_promotion_seconds {
+                    Some(s) => DeployDecision::default()
+                        .wait(format!(
+                            "preview ready; promotes by itself in {} s, or promote now",
+                            (i64::from(*s) - elapsed_s(p, now_ms)).max(0)
+                        ))
+                        .until(after(p, *s)),
+                    None => DeployDecision::default()
+                        .wait("preview ready; waiting for someone to promote")
+                        .on_event(),
+                }
             }
         }
         (
@@ -319,7 +343,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
             },
         ) => {
             let left = i64::from(*scale_down_delay_seconds) - elapsed_s(p, now_ms);
-            let d = Decision::act(vec![Action::Active(Some(new.clone()))]);
+            let d = DeployDecision::act(vec![Action::Active(Some(new.clone()))]);
             if left <= 0 {
                 d.then(Stage::Promote)
             } else {
@@ -327,6 +351,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
                     "old version {} kept {left} s more for instant rollback",
                     plan.previous_version
                 ))
+                .until(after(p, *scale_down_delay_seconds))
             }
         }
         (Stage::Promote, strategy) => {
@@ -348,7 +373,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
                 _ => Vec::new(),
             };
             actions.push(primary_to_new(rollout));
-            let d = Decision::act(actions);
+            let d = DeployDecision::act(actions);
             match &seen.primary {
                 Some(w) if w.version == new && w.rolled_out => match strategy {
                     Strategy::Canary { .. } | Strategy::BlueGreen { .. } => d.then(Stage::Cleanup),
@@ -359,7 +384,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
             }
         }
         (Stage::Cleanup, _) => {
-            let d = Decision::act(vec![
+            let d = DeployDecision::act(vec![
                 Action::Active(None),
                 Action::RemoveSecondary,
                 Action::RemovePreview,
@@ -371,7 +396,7 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
             }
         }
         (Stage::Aborting, _) => {
-            let d = Decision::act(vec![
+            let d = DeployDecision::act(vec![
                 Action::ScalePrimary(desired),
                 Action::Active(None),
                 Action::RemoveSecondary,
@@ -383,23 +408,23 @@ pub fn decide(plan: &Plan, p: &Progress, seen: &Observed, now_ms: i64) -> Decisi
                 d.wait("removing the new version")
             }
         }
-        (Stage::Done(_), _) => Decision::default(),
+        (Stage::Done(_), _) => DeployDecision::default(),
         // A stage that does not belong to the strategy (a plan edited under a running
         // deployment): finish by promoting, the one stage every strategy has.
-        _ => Decision::default().then(Stage::Promote),
+        _ => DeployDecision::default().then(Stage::Promote),
     }
 }
 
 fn canary_step(
-    plan: &Plan,
+    plan: &DeploySpec,
     p: &Progress,
     seen: &Observed,
     steps: &[CanaryStep],
     i: usize,
     now_ms: i64,
-) -> Decision {
+) -> DeployDecision {
     if p.promote || i >= steps.len() {
-        return Decision::default().then(Stage::Promote);
+        return DeployDecision::default().then(Stage::Promote);
     }
     let weight = match &steps[i] {
         CanaryStep::SetWeight(w) => *w,
@@ -407,7 +432,7 @@ fn canary_step(
     };
     let (ready, _) = pods(seen.secondary.as_ref());
     let scale = canary_scale(plan.desired, weight, ready);
-    let d = Decision::act(vec![
+    let d = DeployDecision::act(vec![
         Action::Secondary {
             version: plan.version.clone(),
             replicas: scale.canary,
@@ -434,17 +459,24 @@ fn canary_step(
                 d.then(Stage::Step(i + 1))
             } else {
                 d.wait(format!("paused, {left} s left"))
+                    .until(after(p, *secs))
             }
         }
-        CanaryStep::Pause(Pause { duration: None }) => d.wait("paused until someone promotes"),
+        CanaryStep::Pause(Pause { duration: None }) => {
+            d.wait("paused until someone promotes").on_event()
+        }
         CanaryStep::Analysis { templates } => match p.analysis {
             Some(AnalysisPhase::Successful) => d.then(Stage::Step(i + 1)),
-            Some(phase) if phase.is_done() => d.wait(format!(
-                "analysis {} is {}: waiting for a person",
-                templates.join(", "),
-                phase.label().to_lowercase()
-            )),
-            _ => d.wait(format!("analysis {} is measuring", templates.join(", "))),
+            Some(phase) if phase.is_done() => d
+                .wait(format!(
+                    "analysis {} is {}: waiting for a person",
+                    templates.join(", "),
+                    phase.label().to_lowercase()
+                ))
+                .on_event(),
+            _ => d
+                .wait(format!("analysis {} is measuring", templates.join(", ")))
+                .on_event(),
         },
     }
 }

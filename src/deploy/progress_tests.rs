@@ -89,8 +89,8 @@ impl Toy {
     }
 }
 
-fn plan(strategy: Strategy) -> Plan {
-    Plan {
+fn plan(strategy: Strategy) -> DeploySpec {
+    DeploySpec {
         strategy,
         version: "v2".into(),
         previous_version: "v1".into(),
@@ -101,7 +101,7 @@ fn plan(strategy: Strategy) -> Plan {
 /// Runs a deployment to its end; `promote_at` asks for promotion at that tick. Returns the
 /// outcome, the stages passed and the fewest ready pods serving at any point.
 fn run(
-    plan: &Plan,
+    plan: &DeploySpec,
     promote_at: Option<usize>,
     crash_every: Option<usize>,
 ) -> (Stage, Vec<Stage>, u32) {
@@ -393,4 +393,44 @@ fn an_analysis_step_moves_on_only_when_its_run_is_successful() {
     }
     let d = decide(&p, &at(Some(AnalysisPhase::Successful)), &toy.seen, 0);
     assert_eq!(d.next, Some(Stage::Step(2)));
+}
+
+#[test]
+fn a_waiting_deployment_says_when_to_look_again() {
+    let p = plan(canary());
+    let at = |stage, since_ms| Progress {
+        stage,
+        since_ms,
+        promote: false,
+        analysis: None,
+    };
+    let mut toy = Toy::new("v1", 4);
+    toy.apply(&[Action::Secondary {
+        version: "v2".into(),
+        replicas: 2,
+    }]);
+    // Held until a person promotes: nothing but a command can move it.
+    let held = decide(&p, &at(Stage::Step(3), 0), &toy.seen, 1_000_000_000);
+    assert_eq!(held.recheck, Recheck::OnEvent);
+    // Pods still starting for a weight: the cluster converges, so soon.
+    let fresh = Toy::new("v1", 4);
+    let weight = decide(&p, &at(Stage::Step(0), 0), &fresh.seen, 1_000);
+    assert_eq!(weight.next, None);
+    assert_eq!(weight.recheck, Recheck::Soon);
+    // A timed pause ends at a known instant.
+    let timed = plan(Strategy::Canary {
+        steps: vec![CanaryStep::Pause(Pause { duration: Some(30) })],
+    });
+    let d = decide(&timed, &at(Stage::Step(0), 5_000), &toy.seen, 10_000);
+    assert_eq!(d.next, None);
+    assert_eq!(d.recheck, Recheck::At(35_000));
+    // Blue-Green's scale-down delay too.
+    let bg = plan(Strategy::BlueGreen {
+        auto_promotion_seconds: None,
+        scale_down_delay_seconds: 30,
+    });
+    let mut toy = Toy::new("v1", 4);
+    toy.apply(&[Action::Active(Some("v2".into()))]);
+    let d = decide(&bg, &at(Stage::ScaleDownDelay, 1_000), &toy.seen, 2_000);
+    assert_eq!(d.recheck, Recheck::At(31_000));
 }

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 pub use gate::{Gate, JsonExpectation, SmokeRequest};
 pub use run::{
-    Decision, EstimatedStop, Exposure, GateState, Observation, Position, Stop, canary_steps,
-    decide, estimate, hold_step, stop_index, stops,
+    EstimatedStop, Exposure, GateState, GateStatus, Position, Stop, StopDecision, StopObservation,
+    canary_steps, decide, estimate, hold_step, stop_index, stops,
 };
 pub use template::default_plan;
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Gate, GradualStep, Phase, PhaseKind, Plan};
+use crate::Recheck;
 use crate::deploy::CanaryStep;
 use crate::deploy::canary::Pause;
 
@@ -162,9 +163,51 @@ pub enum GateState {
     Inconclusive(String),
 }
 
+/// A gate's result as stored: running until its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateStatus {
+    Running,
+    Passed,
+    Failed,
+    Inconclusive,
+}
+
+impl GateStatus {
+    /// The key it is stored and sent as.
+    pub fn key(self) -> &'static str {
+        match self {
+            GateStatus::Running => "running",
+            GateStatus::Passed => "passed",
+            GateStatus::Failed => "failed",
+            GateStatus::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// Reads a stored key; anything unknown has no verdict.
+    pub fn from_key(key: &str) -> GateStatus {
+        match key {
+            "running" => GateStatus::Running,
+            "passed" => GateStatus::Passed,
+            "failed" => GateStatus::Failed,
+            _ => GateStatus::Inconclusive,
+        }
+    }
+
+    /// What the gate says to the controller, with its summary as the reason.
+    pub fn state(self, summary: &str) -> GateState {
+        match self {
+            GateStatus::Running => GateState::Running,
+            GateStatus::Passed => GateState::Passed,
+            GateStatus::Failed => GateState::Failed(summary.to_owned()),
+            GateStatus::Inconclusive => GateState::Inconclusive(summary.to_owned()),
+        }
+    }
+}
+
 /// What the controller saw before deciding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Observation {
+pub struct StopObservation {
     /// The stop's audience and traffic are in place (and for Preparation, its checks passed).
     pub exposure_applied: bool,
     /// The state of each of the stop's gates, in order.
@@ -175,9 +218,9 @@ pub struct Observation {
 
 /// What to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Nothing yet; why, in words.
-    Wait(String),
+pub enum StopDecision {
+    /// Nothing yet; why, in words, and when to look again.
+    Wait(String, Recheck),
     /// Start these gates (indexes into the stop's gates).
     StartGates(Vec<usize>),
     /// Move on to stop `to`.
@@ -199,22 +242,25 @@ pub fn decide(
     stops: &[Stop<'_>],
     at: usize,
     since_ms: i64,
-    seen: &Observation,
+    seen: &StopObservation,
     now_ms: i64,
-) -> Decision {
+) -> StopDecision {
     let Some(stop) = stops.get(at) else {
-        return Decision::Complete;
+        return StopDecision::Complete;
     };
     if !seen.exposure_applied {
-        return Decision::Wait(format!("{}: putting the audience in place", stop.label()));
+        return StopDecision::Wait(
+            format!("{}: putting the audience in place", stop.label()),
+            Recheck::Soon,
+        );
     }
     for (gate, state) in stop.gates.iter().zip(&seen.gates) {
         match state {
             GateState::Failed(why) => {
-                return Decision::RollBack(format!("{} failed: {why}", gate.describe()));
+                return StopDecision::RollBack(format!("{} failed: {why}", gate.describe()));
             }
             GateState::Inconclusive(why) => {
-                return Decision::Pause(format!("{} has no verdict: {why}", gate.describe()));
+                return StopDecision::Pause(format!("{} has no verdict: {why}", gate.describe()));
             }
             _ => {}
         }
@@ -223,7 +269,7 @@ pub fn decide(
         .filter(|i| matches!(seen.gates.get(*i), None | Some(GateState::Waiting)))
         .collect();
     if !waiting.is_empty() {
-        return Decision::StartGates(waiting);
+        return StopDecision::StartGates(waiting);
     }
     let running: Vec<String> = stop
         .gates
@@ -233,22 +279,32 @@ pub fn decide(
         .map(|(g, _)| g.describe())
         .collect();
     if !running.is_empty() {
-        return Decision::Wait(format!("waiting for {}", running.join("; ")));
+        return StopDecision::Wait(
+            format!("waiting for {}", running.join("; ")),
+            Recheck::OnEvent,
+        );
     }
-    let left_ms = since_ms + i64::from(stop.bake_seconds) * 1000 - now_ms;
+    let baked_at = since_ms + i64::from(stop.bake_seconds) * 1000;
+    let left_ms = baked_at - now_ms;
     if left_ms > 0 {
-        return Decision::Wait(format!(
-            "gates passed; baking for {} more",
-            plural((left_ms + 999) / 1000, "second")
-        ));
+        return StopDecision::Wait(
+            format!(
+                "gates passed; baking for {} more",
+                plural((left_ms + 999) / 1000, "second")
+            ),
+            Recheck::At(baked_at),
+        );
     }
     if at + 1 >= stops.len() {
-        return Decision::Complete;
+        return StopDecision::Complete;
     }
     if stop.auto_advance || seen.advance_requested {
-        Decision::Advance { to: at + 1 }
+        StopDecision::Advance { to: at + 1 }
     } else {
-        Decision::Wait("gates passed; waiting for someone to advance".into())
+        StopDecision::Wait(
+            "gates passed; waiting for someone to advance".into(),
+            Recheck::OnEvent,
+        )
     }
 }
 

@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use super::run::{hold_step, stop_index};
 use super::*;
+use crate::Recheck;
 use crate::deploy::CanaryStep;
 
 fn app_release() -> Release {
@@ -170,8 +171,8 @@ fn gates_name_their_bad_fields() {
     }
 }
 
-fn observation(gates: Vec<GateState>) -> Observation {
-    Observation {
+fn observation(gates: Vec<GateState>) -> StopObservation {
+    StopObservation {
         exposure_applied: true,
         gates,
         advance_requested: false,
@@ -185,22 +186,29 @@ fn a_stop_starts_its_gates_then_bakes_then_advances() {
     let waiting = observation(vec![GateState::Waiting, GateState::Waiting]);
     assert_eq!(
         decide(&stops, 2, 0, &waiting, 10),
-        Decision::StartGates(vec![0, 1])
+        StopDecision::StartGates(vec![0, 1])
     );
     let mut applying = waiting.clone();
     applying.exposure_applied = false;
     assert!(matches!(
         decide(&stops, 2, 0, &applying, 10),
-        Decision::Wait(_)
+        StopDecision::Wait(_, Recheck::Soon)
     ));
     let passed = observation(vec![GateState::Passed, GateState::Passed]);
     match decide(&stops, 2, 0, &passed, 1000) {
-        Decision::Wait(why) => assert!(why.contains("3599 seconds more"), "{why}"),
+        StopDecision::Wait(why, recheck) => {
+            assert!(why.contains("3599 seconds more"), "{why}");
+            assert_eq!(
+                recheck,
+                Recheck::At(3_600_000),
+                "looked at again when the bake ends"
+            );
+        }
         other => panic!("expected to bake, got {other:?}"),
     }
     assert_eq!(
         decide(&stops, 2, 0, &passed, 3_600_000),
-        Decision::Advance { to: 3 }
+        StopDecision::Advance { to: 3 }
     );
 }
 
@@ -213,13 +221,13 @@ fn a_failed_gate_rolls_back_and_one_without_verdict_pauses() {
         GateState::Failed("GET / answered 500".into()),
     ]);
     match decide(&stops, 2, 0, &failed, 10) {
-        Decision::RollBack(why) => assert!(why.contains("Smoke test") && why.contains("500")),
+        StopDecision::RollBack(why) => assert!(why.contains("Smoke test") && why.contains("500")),
         other => panic!("expected a rollback, got {other:?}"),
     }
     let unknown = observation(vec![GateState::Inconclusive("no Prometheus".into())]);
     assert!(matches!(
         decide(&stops, 3, 0, &unknown, 10),
-        Decision::Pause(_)
+        StopDecision::Pause(_)
     ));
 }
 
@@ -229,20 +237,23 @@ fn a_stop_that_does_not_advance_by_itself_waits_for_a_person_and_the_last_comple
     plan.phases[1].auto_advance = false;
     let stops = stops(&plan);
     let none = observation(vec![]);
-    assert!(matches!(decide(&stops, 1, 0, &none, 10), Decision::Wait(_)));
-    let asked = Observation {
+    assert!(matches!(
+        decide(&stops, 1, 0, &none, 10),
+        StopDecision::Wait(_, Recheck::OnEvent)
+    ));
+    let asked = StopObservation {
         advance_requested: true,
         ..none.clone()
     };
     assert_eq!(
         decide(&stops, 1, 0, &asked, 10),
-        Decision::Advance { to: 2 }
+        StopDecision::Advance { to: 2 }
     );
     let last = stops.len() - 1;
     let passed = observation(vec![GateState::Passed, GateState::Passed]);
     assert_eq!(
         decide(&stops, last, 0, &passed, i64::MAX / 2),
-        Decision::Complete
+        StopDecision::Complete
     );
 }
 
@@ -420,5 +431,19 @@ mod audience_rules {
         assert_eq!(t.rules.len(), 1);
         assert_eq!(t.rules[0].rollout, 100);
         assert!(t.rules[0].segments.is_empty());
+    }
+}
+
+#[test]
+fn a_stop_whose_gates_run_is_looked_at_again_when_a_verdict_arrives() {
+    let plan = default_plan();
+    let stops = stops(&plan);
+    let running = observation(vec![GateState::Passed, GateState::Running]);
+    match decide(&stops, 2, 0, &running, 10) {
+        StopDecision::Wait(why, recheck) => {
+            assert!(why.starts_with("waiting for"), "{why}");
+            assert_eq!(recheck, Recheck::OnEvent);
+        }
+        other => panic!("expected to wait for the gate, got {other:?}"),
     }
 }

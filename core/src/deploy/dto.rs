@@ -108,6 +108,8 @@ pub struct DeploymentRecord {
     /// The last error talking to the cluster, retried with back-off.
     pub last_error: Option<String>,
     pub attempts: u32,
+    /// When the controller tries again after an error (ms since the epoch; 0 when not waiting).
+    pub next_attempt_at: i64,
     pub snapshot_id: Option<i64>,
     pub started_by: String,
     pub started_at: i64,
@@ -121,18 +123,6 @@ impl DeploymentRecord {
     pub fn in_progress(&self) -> bool {
         self.finished_at.is_none()
     }
-}
-
-/// One line of a deployment's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct DeploymentEvent {
-    pub id: i64,
-    pub at: i64,
-    /// `info`, `warning` or `error`.
-    pub level: String,
-    pub actor: String,
-    pub message: String,
 }
 
 /// An object a snapshot holds.

@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 
 use super::{
-    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
-    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use crate::accounts::Principal;
 use crate::error::Result;
+use crate::timeline::TimelineEvent;
 
 /// Apps, deployments, snapshots and the sandbox: what the server does with the database and
 /// the clusters.
@@ -36,7 +37,7 @@ pub trait Deployer: Send + Sync + 'static {
         deployment: i64,
         control: Control,
     ) -> Result<DeploymentRecord>;
-    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)>;
+    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<TimelineEvent>)>;
     async fn history(&self, environment: &str, app: &str) -> Result<Vec<DeploymentRecord>>;
     async fn snapshots(&self, environment: &str, app: &str) -> Result<Vec<SnapshotRecord>>;
     async fn rollback(

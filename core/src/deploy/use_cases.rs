@@ -7,12 +7,13 @@ use varai_domain::Role;
 use varai_domain::deploy::names::{check_image, check_object_name, check_version};
 
 use super::{
-    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
-    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use crate::Services;
 use crate::accounts::Principal;
 use crate::error::{AppError, Result};
+use crate::timeline::TimelineEvent;
 
 /// The most requests per second the sandbox simulates for one app.
 pub const MAX_RATE: f64 = 2000.0;
@@ -115,7 +116,7 @@ pub async fn get_deployment(
     services: &Services,
     who: &Principal,
     id: i64,
-) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)> {
+) -> Result<(DeploymentRecord, Vec<TimelineEvent>)> {
     who.require(Role::Viewer)?;
     services.deploy.deployment(id).await
 }

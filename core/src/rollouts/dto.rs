@@ -1,8 +1,9 @@
 //! Rollouts as the UI and the REST API see them: plan templates, rollouts with where they are,
 //! gate results with their evidence, the timeline, and the commands people give.
 
+use crate::timeline::TimelineEvent;
 use serde::{Deserialize, Serialize};
-use varai_domain::plan::{Exposure, Plan, Position, Release};
+use varai_domain::plan::{Exposure, GateStatus, Plan, Position, Release};
 
 /// A saved plan that rollouts are copied from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,24 +173,13 @@ pub struct GateResult {
     /// healthCheck, smokeTest, integrationTest, loadTest, approval or analysis.
     pub kind: String,
     /// running, passed, failed or inconclusive.
-    pub status: String,
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "passed"))]
+    pub status: GateStatus,
     pub summary: String,
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub evidence: serde_json::Value,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-}
-
-/// One line of a rollout's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct RolloutEvent {
-    pub id: i64,
-    pub at: i64,
-    /// info, warning or error.
-    pub level: String,
-    pub actor: String,
-    pub message: String,
 }
 
 /// A rollout with its gate results and timeline.
@@ -199,7 +189,7 @@ pub struct RolloutEvent {
 pub struct RolloutView {
     pub rollout: RolloutRecord,
     pub gates: Vec<GateResult>,
-    pub events: Vec<RolloutEvent>,
+    pub events: Vec<TimelineEvent>,
 }
 
 /// What a person asks a rollout to do.

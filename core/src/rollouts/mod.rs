@@ -2,7 +2,9 @@
 //! Product managers plan and start them; operators steer running ones; an approval gate
 //! names the role it needs.
 
+mod approval;
 mod dto;
+pub use approval::{ApprovalRefusal, WaitingApproval};
 pub use dto::*;
 
 #[cfg(feature = "server")]

@@ -43,11 +43,19 @@ pub trait Rollouts: Send + Sync + 'static {
     ) -> Result<RolloutRecord>;
     async fn rollouts(&self, filter: RolloutFilter) -> Result<Vec<RolloutRecord>>;
     async fn rollout(&self, id: i64) -> Result<RolloutView>;
-    /// Carries out `command`; checks the caller's right to it against the rollout.
+    /// Carries out `command` (any but an approval) if the rollout's state allows it now.
     async fn command(
         &self,
         who: &Principal,
         id: i64,
         command: RolloutCommand,
+    ) -> Result<RolloutRecord>;
+    /// Completes the approval gate `row`, if it still waits (the use case checked who may).
+    async fn approve(
+        &self,
+        who: &Principal,
+        id: i64,
+        row: i64,
+        comment: &str,
     ) -> Result<RolloutRecord>;
 }

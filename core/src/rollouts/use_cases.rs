@@ -9,8 +9,8 @@ use varai_domain::Role;
 use varai_domain::plan::{EstimatedStop, Plan};
 
 use super::{
-    NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutFilter, RolloutRecord,
-    RolloutView,
+    ApprovalRefusal, NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutFilter,
+    RolloutRecord, RolloutStatus, RolloutView,
 };
 use crate::Services;
 use crate::accounts::Principal;
@@ -164,6 +164,8 @@ pub async fn estimate_plan(
     Ok(varai_domain::plan::estimate(plan, &seconds))
 }
 
+/// A person's command to a rollout. Every role rule is here: the command's role first; for an
+/// approval, the waiting gate's own role and four eyes.
 pub async fn command_rollout(
     services: &Services,
     who: &Principal,
@@ -172,5 +174,38 @@ pub async fn command_rollout(
 ) -> Result<RolloutRecord> {
     who.require(command_role(&command))?;
     check_reason(&mut command)?;
-    services.rollouts.command(who, id, command).await
+    let RolloutCommand::Approve { comment } = &command else {
+        return services.rollouts.command(who, id, command).await;
+    };
+    let view = services.rollouts.rollout(id).await?;
+    if view.rollout.status != RolloutStatus::Running {
+        return Err(conflict(format!("rollout #{id} is not running")));
+    }
+    let Some((approval, refusal)) = view.approval_for(&who.actor.name, who.role) else {
+        return Err(conflict(format!(
+            "{} is not waiting for an approval",
+            view.rollout.stop_label
+        )));
+    };
+    match refusal {
+        Some(ApprovalRefusal::Role { needed, actual }) => Err(AppError::Forbidden {
+            required: needed,
+            actual,
+        }),
+        Some(ApprovalRefusal::FourEyes) => Err(conflict(format!(
+            "four eyes: {} started this rollout, so someone else must approve it",
+            who.actor.name
+        ))),
+        None => {
+            let row = approval.row;
+            services.rollouts.approve(who, id, row, comment).await
+        }
+    }
+}
+
+fn conflict(message: String) -> AppError {
+    AppError::Conflict {
+        field: "command".into(),
+        message,
+    }
 }

@@ -1,171 +1,148 @@
-//! The deployment controller: every tick it takes each deployment in progress whose next
-//! attempt is due, observes its app in the cluster, asks the domain what to make true, does
-//! it, and saves where the deployment got to. All state is in the database, so a restarted
-//! server carries on where the last one stopped. Cluster errors are retried with a growing
-//! back-off and shown on the deployment, never swallowed.
+//! The deployment controller, on the shared reconcile loop: it looks at a deployment in
+//! progress when something can have changed (a command, an analysis verdict, a timer, the
+//! cluster still converging), observes its app in the cluster, asks the domain what to make
+//! true, does it, and saves where the deployment got to. All state is in the database, so a
+//! restarted server carries on where the last one stopped. Cluster errors are retried with
+//! the loop's back-off and shown on the deployment, never swallowed.
 
-use std::sync::Arc;
-use std::time::Duration;
 use varai_core::clock::now_ms;
 use varai_core::deploy::DeploymentRecord;
-use varai_domain::deploy::{Plan, Progress, Stage, Strategy, decide};
+use varai_domain::deploy::{DeploySpec, Outcome, Progress, Stage, Strategy, decide};
+use varai_domain::timeline::EventLevel;
 
 use super::DeployService;
-use super::analysis_gate::Gate;
+use super::analysis_check::AnalysisCheck;
 use super::workloads::AppObjects;
-use crate::storage::ProgressUpdate;
+use crate::error::{Context, Result};
+use crate::reconcile::{self, Next, Queue, Reconciler};
+use crate::storage::{Changed, ProgressUpdate};
 
-/// The longest wait between attempts after errors.
-const MAX_BACKOFF_MS: i64 = 30_000;
-
-/// Runs the controller every `tick`, forever.
-pub async fn run(service: Arc<DeployService>, tick: Duration) {
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        interval.tick().await;
-        service.reconcile_all().await;
-    }
+/// One step of a deployment: what to save, and when to look again.
+struct Step {
+    update: Option<(ProgressUpdate, Vec<(EventLevel, String)>)>,
+    next: Next,
 }
 
-fn backoff_ms(attempts: u32) -> i64 {
-    (500_i64 << attempts.min(10)).min(MAX_BACKOFF_MS)
+impl Reconciler for DeployService {
+    type Key = i64;
+
+    fn queue(&self) -> &Queue<i64> {
+        &self.queue
+    }
+
+    async fn active(&self) -> Result<Vec<i64>> {
+        self.store.active_deployments().await
+    }
+
+    async fn heard(&self, change: Changed) {
+        if let Changed::Deployment(id) = change {
+            self.queue.wake(id);
+        }
+    }
+
+    async fn reconcile(&self, id: i64) -> Next {
+        match self.reconcile_deployment(id).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(deployment = id, error = %e.chain(), "could not look at a deployment");
+                Next::At(now_ms() + reconcile::backoff_ms(1))
+            }
+        }
+    }
 }
 
 impl DeployService {
-    /// One pass over every due deployment.
-    pub async fn reconcile_all(&self) {
-        let now = now_ms();
-        match self.store.due_deployments(now).await {
-            Ok(due) => {
-                for d in due {
-                    self.reconcile(d).await;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "the deployment controller could not read its work")
-            }
-        }
-    }
-
-    /// Takes one deployment one decision further.
-    pub async fn reconcile(&self, d: DeploymentRecord) {
+    /// Takes one deployment one decision further, under its app's lock.
+    async fn reconcile_deployment(&self, id: i64) -> Result<Next> {
+        let d = self.store.deployment_by_id(id).await?;
         let _exclusive = self.lock_app(&d.environment, &d.app).await;
         // Read again under the lock: a rollback or a person may have changed it meanwhile.
-        let d = match self.store.deployment_by_id(d.id).await {
-            Ok(fresh) if fresh.in_progress() => fresh,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(deployment = d.id, error = %e, "could not read a deployment");
-                return;
-            }
-        };
+        let d = self.store.deployment_by_id(id).await?;
+        if !d.in_progress() {
+            return Ok(Next::Done);
+        }
         let now = now_ms();
-        let outcome = self.attempt(&d, now).await;
-        let (update, events) = match outcome {
-            Ok(Some((update, events))) => (update, events),
-            Ok(None) => return,
-            Err(message) => {
-                let attempts = d.attempts + 1;
-                let retry = backoff_ms(attempts);
-                let mut events = Vec::new();
-                if d.last_error.as_deref() != Some(message.as_str()) {
-                    events.push((
-                        "error",
-                        format!("{message} (retrying with back-off, next in {} ms)", retry),
-                    ));
-                }
-                tracing::warn!(deployment = d.id, error = %message, attempts, "deployment step failed");
+        if d.next_attempt_at > now {
+            return Ok(Next::At(d.next_attempt_at));
+        }
+        let step = match self.attempt(&d, now).await {
+            Ok(step) => step,
+            Err(e) => {
+                let message = e.chain();
+                tracing::warn!(deployment = d.id, error = %message, "deployment step failed");
+                let retry = reconcile::retry(d.last_error.as_deref(), d.attempts, &message, now);
                 let update = ProgressUpdate {
-                    stage: d.stage,
-                    stage_since: d.stage_since,
-                    waiting: d.waiting.clone(),
                     last_error: Some(message),
-                    attempts,
-                    next_attempt_at: now + retry,
+                    attempts: retry.attempts,
+                    next_attempt_at: retry.next_attempt_at,
+                    ..unchanged(&d)
                 };
-                (update, events)
+                Step {
+                    update: Some((update, retry.event.into_iter().collect())),
+                    next: Next::At(retry.next_attempt_at),
+                }
             }
         };
-        if update == self.unchanged(&d) && events.is_empty() {
-            return;
+        let Some((update, events)) = step.update else {
+            return Ok(step.next);
+        };
+        if update == unchanged(&d) && events.is_empty() {
+            return Ok(step.next);
         }
-        match self.store.save_progress(&d, &update, &events, now).await {
-            Ok(true) => {}
-            Ok(false) => tracing::debug!(
-                deployment = d.id,
-                "changed meanwhile; decided again next tick"
-            ),
-            Err(e) => {
-                tracing::warn!(deployment = d.id, error = %e, "could not save a deployment's progress")
-            }
-        }
-    }
-
-    fn unchanged(&self, d: &DeploymentRecord) -> ProgressUpdate {
-        ProgressUpdate {
-            stage: d.stage,
-            stage_since: d.stage_since,
-            waiting: d.waiting.clone(),
-            last_error: d.last_error.clone(),
-            attempts: d.attempts,
-            next_attempt_at: 0,
+        if self.store.save_progress(&d, &update, &events, now).await? {
+            Ok(step.next)
+        } else {
+            tracing::debug!(deployment = d.id, "changed meanwhile; deciding again");
+            Ok(Next::Now)
         }
     }
 
-    /// Observes, decides and acts; `Ok(None)` when there is nothing to save.
-    async fn attempt(
-        &self,
-        d: &DeploymentRecord,
-        now: i64,
-    ) -> Result<Option<(ProgressUpdate, Vec<(&'static str, String)>)>, String> {
+    /// Observes, decides and acts.
+    async fn attempt(&self, d: &DeploymentRecord, now: i64) -> Result<Step> {
         let app = self
             .store
             .app_named(&d.environment, &d.app)
             .await
-            .map_err(|e| format!("reading the app: {e}"))?;
-        let target = self
-            .clusters
-            .target(&self.store, &d.environment)
-            .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the app")?;
+        let target = self.target(&d.environment).await?;
         let objects = AppObjects::new(&app, &target);
-        let mut events: Vec<(&'static str, String)> = Vec::new();
+        let mut events = Vec::new();
         if d.last_error.is_some() {
-            events.push(("info", "the cluster answers again".to_owned()));
+            events.push((EventLevel::Info, "the cluster answers again".to_owned()));
         }
         if d.paused {
             if matches!(d.strategy, Strategy::Rolling { .. } | Strategy::Recreate) {
                 objects
-                    .deployments
-                    .patch(
-                        &app.deployment,
-                        &kube::api::PatchParams::default(),
-                        &kube::api::Patch::Merge(&serde_json::json!({"spec": {"paused": true}})),
-                    )
+                    .pause_primary()
                     .await
-                    .map_err(|e| format!("pausing {}: {e}", app.deployment))?;
+                    .doing(format!("pausing {}", app.deployment))?;
             }
             let update = ProgressUpdate {
                 waiting: Some("paused by an operator; resume to go on".into()),
                 last_error: None,
                 attempts: 0,
-                ..self.unchanged(d)
+                ..unchanged(d)
             };
-            return Ok(Some((update, events)));
+            return Ok(Step {
+                update: Some((update, events)),
+                next: Next::OnEvent,
+            });
         }
-        let analysis = match self.analysis_gate(d, &target.namespace, now).await? {
-            Gate::Go(phase) => phase,
+        let analysis = match self.analysis_check(d, &target.namespace, now).await? {
+            AnalysisCheck::Go(phase) => phase,
             stop => {
                 self.stop_for_analysis(d, stop).await?;
-                return Ok(None);
+                return Ok(Step {
+                    update: None,
+                    next: Next::Now,
+                });
             }
         };
         let observed = objects
             .observe(&d.strategy)
             .await
-            .map_err(|e| format!("reading {} from the cluster: {e}", app.name))?;
-        let plan = Plan {
+            .doing(format!("reading {} from the cluster", app.name))?;
+        let spec = DeploySpec {
             strategy: d.strategy.clone(),
             version: d.version.clone(),
             previous_version: d.previous_version.clone(),
@@ -177,28 +154,22 @@ impl DeployService {
             promote: d.promote,
             analysis,
         };
-        let decision = decide(&plan, &progress, &observed, now);
+        let decision = decide(&spec, &progress, &observed, now);
         for action in &decision.actions {
             objects
                 .apply(action, &d.strategy, false)
                 .await
-                .map_err(|e| format!("{action:?}: {e}"))?;
+                .doing(format!("{action:?}"))?;
         }
-        let (stage, since) = match decision.next {
-            Some(next) => {
-                let level = match next {
-                    Stage::Done(varai_domain::deploy::Outcome::Failed) => "error",
-                    Stage::Done(varai_domain::deploy::Outcome::Aborted) => "warning",
-                    _ => "info",
-                };
-                let mut message = next.describe(&d.strategy);
-                if let (Stage::Done(_), Some(why)) = (next, &decision.waiting) {
-                    message = format!("{message}: {why}");
-                }
-                events.push((level, message));
-                (next, now)
+        let (stage, since, next) = match decision.next {
+            Some(stage) => {
+                events.push((
+                    level_of(stage),
+                    describe(stage, d, decision.waiting.as_deref()),
+                ));
+                (stage, now, Next::Now)
             }
-            None => (d.stage, d.stage_since),
+            None => (d.stage, d.stage_since, decision.recheck.into()),
         };
         let update = ProgressUpdate {
             stage,
@@ -212,6 +183,38 @@ impl DeployService {
             attempts: 0,
             next_attempt_at: 0,
         };
-        Ok(Some((update, events)))
+        Ok(Step {
+            update: Some((update, events)),
+            next,
+        })
+    }
+}
+
+/// The update that changes nothing.
+fn unchanged(d: &DeploymentRecord) -> ProgressUpdate {
+    ProgressUpdate {
+        stage: d.stage,
+        stage_since: d.stage_since,
+        waiting: d.waiting.clone(),
+        last_error: d.last_error.clone(),
+        attempts: d.attempts,
+        next_attempt_at: 0,
+    }
+}
+
+fn level_of(stage: Stage) -> EventLevel {
+    match stage {
+        Stage::Done(Outcome::Failed) => EventLevel::Error,
+        Stage::Done(Outcome::Aborted) => EventLevel::Warning,
+        _ => EventLevel::Info,
+    }
+}
+
+/// The timeline's line for entering `stage`, with why when it is the end.
+fn describe(stage: Stage, d: &DeploymentRecord, why: Option<&str>) -> String {
+    let message = stage.describe(&d.strategy);
+    match (stage, why) {
+        (Stage::Done(_), Some(why)) => format!("{message}: {why}"),
+        _ => message,
     }
 }

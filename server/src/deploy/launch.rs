@@ -12,6 +12,7 @@ use varai_core::flags::FlagStore;
 
 use super::DeployService;
 use super::clusters::Clusters;
+use crate::reconcile::{self, Locks, Pace, Queue};
 use crate::sandbox::{Running, Sandbox, Timings};
 use crate::storage::SqlxStore;
 
@@ -22,8 +23,8 @@ pub struct Options {
     pub sandbox_file: Option<PathBuf>,
     /// Loopback address for the sandbox's Kubernetes API; `None` for none.
     pub sandbox_addr: Option<SocketAddr>,
-    /// How often the deployment controller looks at deployments in progress.
-    pub controller_tick: Duration,
+    /// How often the deployment controller looks at a deployment waiting for the cluster.
+    pub poll: Duration,
 }
 
 /// The running deployment side; stops when dropped.
@@ -95,11 +96,18 @@ pub async fn launch(
         flags,
         clusters: Clusters::new(Arc::clone(&sandbox)),
         sandbox_port: port,
-        app_locks: Default::default(),
+        locks: Locks::default(),
+        queue: Queue::default(),
     });
-    tasks.push(tokio::spawn(super::controller::run(
+    let pace = Pace {
+        poll: options.poll,
+        ..Pace::default()
+    };
+    let changes = service.store.changes();
+    tasks.push(tokio::spawn(reconcile::run(
         Arc::clone(&service),
-        options.controller_tick,
+        changes,
+        pace,
     )));
     Ok(Launched {
         service,

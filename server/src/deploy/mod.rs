@@ -1,7 +1,7 @@
 //! Deployments against real clusters and the sandbox: the [`Deployer`] port the dashboard and
 //! the REST API use, the controller that carries deployments out, and rollback.
 
-pub mod analysis_gate;
+pub mod analysis_check;
 pub mod clusters;
 pub mod controller;
 pub mod launch;
@@ -18,8 +18,8 @@ use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::deploy::Deployer;
 use varai_core::deploy::{
-    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
-    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use varai_core::error::{AppError, Result};
 use varai_core::flags::FlagStore;
@@ -28,11 +28,9 @@ use varai_domain::AuditAction;
 use clusters::{Clusters, Target};
 use workloads::{AppObjects, MANAGED_BY};
 
-use crate::storage::{NewDeployment, SqlxStore};
-
-/// A lock per app, keyed by (environment, app name).
-pub type AppLocks =
-    std::sync::Mutex<std::collections::HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>;
+use crate::reconcile::{Locks, Queue};
+use crate::storage::{NewDeployment, SqlxStore, Timeline};
+use varai_core::timeline::TimelineEvent;
 
 /// The server's side of deployments.
 pub struct DeployService {
@@ -43,7 +41,9 @@ pub struct DeployService {
     pub sandbox_port: Option<u16>,
     /// One lock per app (environment, name): the controller's steps and a rollback never
     /// interleave, so a step decided before a rollback cannot undo it.
-    pub app_locks: AppLocks,
+    pub locks: Locks<(String, String)>,
+    /// The deployments due for the controller's look.
+    pub queue: Queue<i64>,
 }
 
 fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
@@ -53,14 +53,9 @@ fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
 impl DeployService {
     /// Holds the app's lock until the guard is dropped.
     pub async fn lock_app(&self, environment: &str, app: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = Arc::clone(
-            self.app_locks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry((environment.to_owned(), app.to_owned()))
-                .or_default(),
-        );
-        lock.lock_owned().await
+        self.locks
+            .lock((environment.to_owned(), app.to_owned()))
+            .await
     }
 
     pub(crate) async fn target(&self, environment: &str) -> Result<Target> {
@@ -307,9 +302,9 @@ impl Deployer for DeployService {
             .await?)
     }
 
-    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<DeploymentEvent>)> {
+    async fn deployment(&self, id: i64) -> Result<(DeploymentRecord, Vec<TimelineEvent>)> {
         let d = self.store.deployment_by_id(id).await?;
-        let events = self.store.events_of(id).await?;
+        let events = self.store.timeline(Timeline::Deployment(id)).await?;
         Ok((d, events))
     }
 

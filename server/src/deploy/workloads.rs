@@ -180,6 +180,13 @@ impl<'a> AppObjects<'a> {
             .map(|_| ())
     }
 
+    /// Pauses the primary Deployment's rollout (Rolling and Recreate, paused by an operator).
+    pub async fn pause_primary(&self) -> Result<(), kube::Error> {
+        let patch = serde_json::json!({"spec": {"paused": true}});
+        self.merge(&self.deployments, &self.app.deployment, &patch)
+            .await
+    }
+
     pub async fn delete_if_present<K>(&self, api: &Api<K>, name: &str) -> Result<(), kube::Error>
     where
         K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,

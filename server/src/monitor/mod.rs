@@ -115,11 +115,11 @@ pub async fn observe_with(
     prom: &std::result::Result<(PromMetrics, &'static str), String>,
     query: &str,
     args: &varai_domain::analysis::Args,
-) -> varai_domain::analysis::Observation {
-    use varai_domain::analysis::Observation;
+) -> varai_domain::analysis::Reading {
+    use varai_domain::analysis::Reading;
     match (prom, varai_domain::analysis::render(query, args)) {
-        (Err(why), _) => Observation::Failed(format!("no Prometheus: {why}")),
-        (_, Err(e)) => Observation::Failed(e.to_string()),
+        (Err(why), _) => Reading::Failed(format!("no Prometheus: {why}")),
+        (_, Err(e)) => Reading::Failed(e.to_string()),
         (Ok((p, _)), Ok(q)) => p.observe(&q).await,
     }
 }

@@ -5,7 +5,7 @@ use prometheus_http_query::response::Data;
 use prometheus_http_query::{Client, reqwest};
 use std::collections::HashMap;
 use std::time::Duration;
-use varai_domain::analysis::Observation;
+use varai_domain::analysis::Reading;
 
 /// How long one query may take.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -56,22 +56,22 @@ impl PromMetrics {
     }
 
     /// One number from an instant query: a scalar, or a vector with exactly one series.
-    pub async fn observe(&self, query: &str) -> Observation {
+    pub async fn observe(&self, query: &str) -> Reading {
         let result = match self.client.query(query).get().await {
             Ok(r) => r,
-            Err(e) => return Observation::Failed(self.explain(e)),
+            Err(e) => return Reading::Failed(self.explain(e)),
         };
         match result.data() {
-            Data::Scalar(s) => Observation::Value(s.value()),
+            Data::Scalar(s) => Reading::Value(s.value()),
             Data::Vector(v) if v.is_empty() => {
-                Observation::NoData("the query returned no series (no traffic yet?)".into())
+                Reading::NoData("the query returned no series (no traffic yet?)".into())
             }
-            Data::Vector(v) if v.len() == 1 => Observation::Value(v[0].sample().value()),
-            Data::Vector(v) => Observation::Failed(format!(
+            Data::Vector(v) if v.len() == 1 => Reading::Value(v[0].sample().value()),
+            Data::Vector(v) => Reading::Failed(format!(
                 "the query returned {} series; aggregate it to one number (sum, max, avg)",
                 v.len()
             )),
-            Data::Matrix(_) => Observation::Failed(
+            Data::Matrix(_) => Reading::Failed(
                 "the query returned a range vector; wrap it in a function such as rate()".into(),
             ),
         }
@@ -111,8 +111,8 @@ impl PromMetrics {
     /// Whether Prometheus answers, in words.
     pub async fn check(&self) -> Result<(), String> {
         match self.observe("vector(1)").await {
-            Observation::Value(_) => Ok(()),
-            Observation::NoData(why) | Observation::Failed(why) => Err(why),
+            Reading::Value(_) => Ok(()),
+            Reading::NoData(why) | Reading::Failed(why) => Err(why),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
 use varai_core::monitor::AlertRuleRecord;
-use varai_domain::analysis::{AlertState, Args, Observation, next_alert_state, uses_versions};
+use varai_domain::analysis::{AlertState, Args, Reading, next_alert_state, uses_versions};
 
 use super::MonitorService;
 use crate::storage::{NewAlert, rule_of};
@@ -73,15 +73,15 @@ impl MonitorService {
             environment: rule.environment.clone(),
         };
         let seen = if uses_versions(&rule.query) && in_progress.is_none() {
-            Observation::NoData("measures a deployment's versions; none is in progress".into())
+            Reading::NoData("measures a deployment's versions; none is in progress".into())
         } else {
             let prom = self.prometheus_for(&rule.environment).await;
             super::observe_with(&prom, &rule.query, &args).await
         };
         let next = next_alert_state(&rule, record.state, &seen, now);
         let (value, error) = match &seen {
-            Observation::Value(v) => (Some(*v), None),
-            Observation::NoData(why) | Observation::Failed(why) => (None, Some(why.as_str())),
+            Reading::Value(v) => (Some(*v), None),
+            Reading::NoData(why) | Reading::Failed(why) => (None, Some(why.as_str())),
         };
         self.store
             .set_rule_state(record.id, next, value, error, now)

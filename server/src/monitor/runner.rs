@@ -11,7 +11,8 @@ use varai_domain::analysis::{
 };
 
 use super::MonitorService;
-use crate::storage::{RunState, metric_key};
+use crate::error::{Context, Result};
+use crate::storage::{Changed, RunState, metric_key};
 
 /// Measures due runs and evaluates alert rules every `tick`, forever.
 pub async fn run(monitor: Arc<MonitorService>, tick: Duration) {
@@ -36,18 +37,18 @@ impl MonitorService {
         };
         for run in runs {
             if let Err(e) = self.measure_run(&run).await {
-                tracing::warn!(run = run.id, error = %e, "analysis run not measured");
+                tracing::warn!(run = run.id, error = %e.chain(), "analysis run not measured");
             }
         }
     }
 
-    async fn measure_run(&self, run: &RunState) -> Result<(), String> {
+    async fn measure_run(&self, run: &RunState) -> Result<()> {
         let now = now_ms();
         let d = self
             .store
             .deployment_by_id(run.deployment_id)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the run's deployment")?;
         if !d.in_progress() {
             let (phase, why) = if run.background() {
                 (
@@ -60,17 +61,13 @@ impl MonitorService {
                     "stopped before a verdict: the deployment ended",
                 )
             };
-            return self
-                .store
-                .finish_run(run.id, phase, why, now)
-                .await
-                .map_err(|e| e.to_string());
+            return self.store.finish_run(run.id, phase, why, now).await;
         }
         let mut taken = self
             .store
             .measurements_of(run.id)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the run's measurements")?;
         let prom = self.prometheus_for(&d.environment).await;
         for t in &run.templates {
             for m in &t.metrics {
@@ -87,8 +84,10 @@ impl MonitorService {
                 self.store
                     .record_measurement(run.id, &key, &measured, phase, message.as_deref())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .doing("recording a measurement")?;
                 if phase.is_done() {
+                    // The deployment acts on the verdict at once.
+                    self.store.announce(Changed::Deployment(run.deployment_id));
                     return Ok(());
                 }
             }

@@ -4,25 +4,33 @@
 use std::collections::BTreeMap;
 use varai_core::accounts::Principal;
 use varai_core::clock::now_ms;
+use varai_core::error::AppError;
 use varai_core::flags::FlagChange;
 use varai_core::flags::FlagStore;
 use varai_domain::flags::Targeting;
 use varai_domain::plan::Exposure;
 use varai_domain::plan::audience::exposed_targeting;
 
+use crate::error::{Context, Error, Result};
+
+/// The refusal for a released flag that was deleted meanwhile.
+fn gone(key: &str) -> Error {
+    Error::Refused(AppError::NotFound(format!("flag '{key}'")))
+}
+
 /// Each released flag's targeting in the environment now, to restore later.
 pub async fn snapshot(
     flags: &dyn FlagStore,
     environment: &str,
     keys: &[String],
-) -> Result<BTreeMap<String, Targeting>, String> {
+) -> Result<BTreeMap<String, Targeting>> {
     let mut out = BTreeMap::new();
     for key in keys {
         let flag = flags
             .get_flag(key)
             .await
-            .map_err(|e| format!("reading flag {key}: {e}"))?
-            .ok_or_else(|| format!("flag '{key}' no longer exists"))?;
+            .doing(format!("reading flag {key}"))?
+            .ok_or_else(|| gone(key))?;
         out.insert(key.clone(), flag.targeting(environment));
     }
     Ok(out)
@@ -33,13 +41,13 @@ async fn set(
     who: &Principal,
     environment: &str,
     key: &str,
-    wanted: impl FnOnce(&varai_domain::flags::FlagSpec) -> Result<Targeting, String>,
-) -> Result<bool, String> {
+    wanted: impl FnOnce(&varai_domain::flags::FlagSpec) -> Result<Targeting>,
+) -> Result<bool> {
     let flag = flags
         .get_flag(key)
         .await
-        .map_err(|e| format!("reading flag {key}: {e}"))?
-        .ok_or_else(|| format!("flag '{key}' no longer exists"))?;
+        .doing(format!("reading flag {key}"))?
+        .ok_or_else(|| gone(key))?;
     let target = wanted(&flag.spec)?;
     if flag.targeting(environment) == target {
         return Ok(false);
@@ -51,7 +59,7 @@ async fn set(
     flags
         .update_flag(who, key, change, Some(flag.version), now_ms())
         .await
-        .map_err(|e| format!("updating flag {key}: {e}"))?;
+        .doing(format!("updating flag {key}"))?;
     Ok(true)
 }
 
@@ -63,11 +71,11 @@ pub async fn apply(
     rollout: i64,
     before: &BTreeMap<String, Targeting>,
     exposure: &Exposure,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>> {
     let mut changed = Vec::new();
     for (key, was) in before {
         let wanted = |spec: &varai_domain::flags::FlagSpec| {
-            exposed_targeting(spec, was, rollout, exposure).map_err(|e| e.message)
+            exposed_targeting(spec, was, rollout, exposure).map_err(|e| Error::Refused(e.into()))
         };
         if set(flags, who, environment, key, wanted).await? {
             changed.push(key.clone());
@@ -82,7 +90,7 @@ pub async fn restore(
     who: &Principal,
     environment: &str,
     before: &BTreeMap<String, Targeting>,
-) -> Vec<(String, Result<bool, String>)> {
+) -> Vec<(String, Result<bool>)> {
     let mut out = Vec::new();
     for (key, was) in before {
         let outcome = set(flags, who, environment, key, |_| Ok(was.clone())).await;

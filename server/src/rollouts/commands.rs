@@ -15,10 +15,10 @@ use varai_core::rollouts::{
 use varai_domain::AuditAction;
 use varai_domain::deploy::names::check_version;
 use varai_domain::plan::audience::release_variant;
-use varai_domain::plan::{Gate, Plan, Position, stop_index, stops};
+use varai_domain::plan::{Gate, GateStatus, Plan, Position, stop_index, stops};
 
 use super::RolloutService;
-use crate::storage::{DEFAULT_TEMPLATE, DraftRollout, RolloutUpdate};
+use crate::storage::{DEFAULT_TEMPLATE, DraftRollout, RolloutUpdate, Timeline};
 
 fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
     AppError::Invalid {
@@ -150,63 +150,6 @@ impl RolloutService {
             .await?)
     }
 
-    async fn approve(&self, who: &Principal, r: &RolloutRecord, comment: &str) -> Result<()> {
-        let visit = self.store.rollout_state(r.id).await?.visit;
-        let all = stops(&r.plan);
-        let stop = stop_index(&all, r.position)
-            .and_then(|i| all.get(i))
-            .ok_or_else(|| conflict("the rollout is not at a phase"))?;
-        let waiting = self
-            .store
-            .gate_results(r.id)
-            .await?
-            .into_iter()
-            .filter(|g| {
-                g.status == "running"
-                    && g.kind == "approval"
-                    && g.visit == visit
-                    && Position {
-                        phase: g.phase,
-                        step: g.step,
-                    } == r.position
-            });
-        let mut refusal = None;
-        for row in waiting {
-            let Some(Gate::Approval { role, four_eyes }) = stop.gates.get(row.gate) else {
-                continue;
-            };
-            if !who.role.allows(*role) {
-                refusal = Some(AppError::Forbidden {
-                    required: *role,
-                    actual: who.role,
-                });
-                continue;
-            }
-            if *four_eyes && r.started_by.as_deref() == Some(who.actor.name.as_str()) {
-                refusal = Some(conflict(format!(
-                    "four eyes: {} started this rollout, so someone else must approve it",
-                    who.actor.name
-                )));
-                continue;
-            }
-            let evidence = serde_json::json!({"approver": who.actor.name, "role": who.role,
-                "comment": comment, "at": now_ms()});
-            let summary = format!(
-                "{}: approved by {} ({}): {comment}",
-                stop.label(),
-                who.actor.name,
-                who.role.label().to_lowercase()
-            );
-            self.store
-                .approve_gate(&who.actor, r.id, row.id, &evidence, &summary, now_ms())
-                .await?;
-            return Ok(());
-        }
-        Err(refusal.unwrap_or_else(|| {
-            conflict(format!("{} is not waiting for an approval", stop.label()))
-        }))
-    }
-
     /// The update, audit action and timeline line of a command that changes the row.
     async fn change(
         &self,
@@ -247,7 +190,7 @@ impl RolloutService {
                 let results = self.store.gate_results(r.id).await?;
                 let undecided = results.iter().any(|g| {
                     g.visit == s.visit
-                        && g.status == "inconclusive"
+                        && g.status == GateStatus::Inconclusive
                         && Position {
                             phase: g.phase,
                             step: g.step,
@@ -314,10 +257,8 @@ impl RolloutService {
             )));
         }
         let s = self.store.rollout_state(r.id).await?;
-        self.take_back(&s, status, reason)
-            .await
-            .map_err(AppError::Unavailable)?;
-        let (update, _) = self.ended(&s, status, reason.to_owned());
+        self.take_back(&s, status, reason).await?;
+        let update = self.ended(&s, status, reason.to_owned()).update;
         let (action, verb) = match status {
             RolloutStatus::Aborted => (AuditAction::RolloutAbort, "Aborted"),
             _ => (AuditAction::RolloutRollback, "Rolled back"),
@@ -424,7 +365,7 @@ impl Rollouts for RolloutService {
         Ok(RolloutView {
             rollout: self.store.rollout_by_id(id).await?,
             gates: self.store.gate_results(id).await?,
-            events: self.store.rollout_events(id).await?,
+            events: self.store.timeline(Timeline::Rollout(id)).await?,
         })
     }
 
@@ -438,13 +379,10 @@ impl Rollouts for RolloutService {
         let r = self.store.rollout_by_id(id).await?;
         match &command {
             RolloutCommand::Start => self.start(who, &r).await,
-            RolloutCommand::Approve { comment } => {
-                if r.status != RolloutStatus::Running {
-                    return Err(conflict(format!("rollout #{id} is not running")));
-                }
-                self.approve(who, &r, comment).await?;
-                Ok(self.store.rollout_by_id(id).await?)
-            }
+            RolloutCommand::Approve { .. } => Err(AppError::Invalid {
+                field: "command".into(),
+                message: "an approval names the gate it completes".into(),
+            }),
             RolloutCommand::Abort { reason } => {
                 self.end(who, &r, RolloutStatus::Aborted, reason).await
             }
@@ -464,5 +402,32 @@ impl Rollouts for RolloutService {
                 Ok(changed)
             }
         }
+    }
+
+    async fn approve(
+        &self,
+        who: &Principal,
+        id: i64,
+        row: i64,
+        comment: &str,
+    ) -> Result<RolloutRecord> {
+        let _exclusive = self.lock_rollout(id).await;
+        let r = self.store.rollout_by_id(id).await?;
+        if r.status != RolloutStatus::Running {
+            return Err(conflict(format!("rollout #{id} is not running")));
+        }
+        let now = now_ms();
+        let evidence = serde_json::json!({"approver": who.actor.name, "role": who.role,
+            "comment": comment, "at": now});
+        let summary = format!(
+            "{}: approved by {} ({}): {comment}",
+            r.stop_label,
+            who.actor.name,
+            who.role.label().to_lowercase()
+        );
+        self.store
+            .approve_gate(&who.actor, id, row, &evidence, &summary, now)
+            .await?;
+        Ok(self.store.rollout_by_id(id).await?)
     }
 }

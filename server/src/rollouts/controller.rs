@@ -1,132 +1,117 @@
-//! The rollout controller: every tick it takes each running rollout whose next attempt is due
-//! (and each scheduled one whose time has come), puts the current stop's audience in place,
-//! reads its gates, asks the domain what to do ([`varai_domain::plan::decide`]) and does it.
-//! Everything it knows is in the database, so a restarted server resumes every rollout where it
-//! was; a gate whose task died with the old server is started again.
+//! The rollout controller, on the shared reconcile loop: it looks at a rollout when something
+//! can have changed (a command, a gate's verdict, its deployment moving on, a bake ending, a
+//! scheduled start), puts the current stop's audience in place, reads its gates, asks the
+//! domain what to do ([`varai_domain::plan::decide`]) and does it. Everything it knows is in
+//! the database, so a restarted server resumes every rollout where it was; a gate whose task
+//! died with the old server is started again.
 
 use std::sync::Arc;
-use std::time::Duration;
 use varai_core::clock::now_ms;
-use varai_core::rollouts::{RolloutRecord, RolloutStatus};
-use varai_domain::deploy::{CanaryStep, Outcome, Stage, Strategy};
-use varai_domain::plan::{
-    Decision, GateState, Observation, Stop, decide, hold_step, stop_index, stops,
-};
+use varai_core::rollouts::RolloutStatus;
+use varai_domain::plan::{StopDecision, StopObservation, decide, stop_index, stops};
+use varai_domain::timeline::EventLevel;
 
 use super::RolloutService;
+use super::exposure::Applied;
 use super::gates::running_summary;
-use crate::storage::{NewGate, RolloutState, RolloutUpdate};
+use crate::error::{Error, Result};
+use crate::reconcile::{self, Next, Queue, Reconciler};
+use crate::storage::{Changed, NewGate, RolloutState, RolloutUpdate};
 
-/// The longest wait between attempts after errors.
-const MAX_BACKOFF_MS: i64 = 30_000;
+pub type Events = Vec<(EventLevel, String)>;
 
-pub type Events = Vec<(&'static str, String)>;
-
-/// Runs the controller every `tick`, forever.
-pub async fn run(service: Arc<RolloutService>, tick: Duration) {
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        interval.tick().await;
-        service.reconcile_all().await;
-    }
+/// One step of a rollout: what to write, and when to look again.
+pub(super) struct Step {
+    pub update: RolloutUpdate,
+    pub events: Events,
+    pub next: Next,
 }
 
-fn gate_state(status: &str, summary: &str) -> GateState {
-    match status {
-        "running" => GateState::Running,
-        "passed" => GateState::Passed,
-        "failed" => GateState::Failed(summary.to_owned()),
-        _ => GateState::Inconclusive(summary.to_owned()),
+impl Reconciler for Arc<RolloutService> {
+    type Key = i64;
+
+    fn queue(&self) -> &Queue<i64> {
+        &self.queue
+    }
+
+    async fn active(&self) -> Result<Vec<i64>> {
+        self.store.active_rollouts().await
+    }
+
+    async fn heard(&self, change: Changed) {
+        match change {
+            Changed::Rollout(id) => self.queue.wake(id),
+            Changed::Deployment(d) => {
+                if let Some(id) = self.rollout_of(d) {
+                    self.queue.wake(id);
+                }
+            }
+        }
+    }
+
+    async fn reconcile(&self, id: i64) -> Next {
+        match self.reconcile_rollout(id).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(rollout = id, error = %e.chain(), "could not look at a rollout");
+                Next::At(now_ms() + reconcile::backoff_ms(1))
+            }
+        }
     }
 }
 
 impl RolloutService {
-    /// One pass over every due rollout.
-    pub async fn reconcile_all(self: &Arc<Self>) {
-        match self.store.due_rollouts(now_ms()).await {
-            Ok(due) => {
-                for r in due {
-                    self.reconcile(r.id).await;
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "the rollout controller could not read its work"),
-        }
-    }
-
-    /// Takes one rollout one decision further.
-    pub async fn reconcile(self: &Arc<Self>, id: i64) {
+    /// Takes one rollout one decision further, under its lock.
+    async fn reconcile_rollout(self: &Arc<Self>, id: i64) -> Result<Next> {
         let _exclusive = self.lock_rollout(id).await;
-        let state = match self.store.rollout_state(id).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(rollout = id, error = %e, "could not read a rollout");
-                return;
-            }
-        };
+        let state = self.store.rollout_state(id).await?;
         let r = &state.record;
+        if let Some(d) = r.deployment_id {
+            self.watch_deployment(d, id);
+        }
         let now = now_ms();
-        let (update, events) = match r.status {
-            RolloutStatus::Scheduled if r.start_at.is_none_or(|at| at <= now) => {
-                let update = RolloutUpdate {
-                    status: RolloutStatus::Running,
-                    stop_since: Some(now),
-                    ..state.unchanged()
-                };
-                (
-                    update,
-                    vec![("info", "Started at its scheduled time".to_owned())],
-                )
+        let step = match r.status {
+            RolloutStatus::Scheduled => match r.start_at {
+                Some(at) if at > now => return Ok(Next::At(at)),
+                _ => Step {
+                    update: RolloutUpdate {
+                        status: RolloutStatus::Running,
+                        stop_since: Some(now),
+                        ..state.unchanged()
+                    },
+                    events: vec![(EventLevel::Info, "Started at its scheduled time".into())],
+                    next: Next::Now,
+                },
+            },
+            RolloutStatus::Running if state.next_attempt_at > now => {
+                return Ok(Next::At(state.next_attempt_at));
             }
             RolloutStatus::Running => match self.step(&state, now).await {
-                Ok(done) => done,
-                Err(message) => self.failed_attempt(&state, message, now),
+                Ok(step) => step,
+                Err(e) => failed_attempt(&state, &e, now),
             },
-            _ => return,
+            _ => return Ok(Next::Done),
         };
-        if update == state.unchanged() && events.is_empty() {
-            return;
+        if step.update == state.unchanged() && step.events.is_empty() {
+            return Ok(step.next);
         }
-        match self.store.save_rollout(r, &update, &events, now).await {
-            Ok(true) if update.status.is_over() => {
-                let why = format!("the rollout {}", update.status.label().to_lowercase());
-                self.stop_gates_of(id, &why).await;
-            }
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::debug!(rollout = id, "changed meanwhile; decided again next tick")
-            }
-            Err(e) => tracing::warn!(rollout = id, error = %e, "could not save a rollout"),
+        if !self
+            .store
+            .save_rollout(r, &step.update, &step.events, now)
+            .await?
+        {
+            tracing::debug!(rollout = id, "changed meanwhile; deciding again");
+            return Ok(Next::Now);
         }
+        if step.update.status.is_over() {
+            let why = format!("the rollout {}", step.update.status.label().to_lowercase());
+            self.stop_gates_of(id, &why).await;
+            return Ok(Next::Done);
+        }
+        Ok(step.next)
     }
 
-    fn failed_attempt(
-        &self,
-        s: &RolloutState,
-        message: String,
-        now: i64,
-    ) -> (RolloutUpdate, Events) {
-        let attempts = s.attempts + 1;
-        let retry = (500_i64 << attempts.min(10)).min(MAX_BACKOFF_MS);
-        let mut events = Vec::new();
-        if s.record.last_error.as_deref() != Some(message.as_str()) {
-            events.push(("error", format!("{message} (retrying, next in {retry} ms)")));
-        }
-        tracing::warn!(rollout = s.record.id, error = %message, attempts, "rollout step failed");
-        let update = RolloutUpdate {
-            last_error: Some(message),
-            attempts,
-            next_attempt_at: now + retry,
-            ..s.unchanged()
-        };
-        (update, events)
-    }
-
-    async fn step(
-        self: &Arc<Self>,
-        s: &RolloutState,
-        now: i64,
-    ) -> Result<(RolloutUpdate, Events), String> {
+    async fn step(self: &Arc<Self>, s: &RolloutState, now: i64) -> Result<Step> {
         let r = &s.record;
         let mut u = RolloutUpdate {
             last_error: None,
@@ -135,10 +120,10 @@ impl RolloutService {
         };
         let mut events: Events = Vec::new();
         if r.last_error.is_some() {
-            events.push(("info", "Working again".to_owned()));
+            events.push((EventLevel::Info, "Working again".to_owned()));
         }
         if r.paused {
-            return Ok((u, events));
+            return Ok(waiting(u, events, Next::OnEvent));
         }
         if let Some(why) = self.deployment_ended(r).await? {
             self.take_back(s, RolloutStatus::RolledBack, &why).await?;
@@ -146,10 +131,10 @@ impl RolloutService {
         }
         let all = stops(&r.plan);
         let at = stop_index(&all, r.position).ok_or_else(|| {
-            format!(
+            Error::Unfinished(format!(
                 "the plan has no phase {} step {}",
                 r.position.phase, r.position.step
-            )
+            ))
         })?;
         let stop = &all[at];
         if !s.applied {
@@ -158,11 +143,11 @@ impl RolloutService {
                     u.applied = true;
                     u.stop_since = Some(now);
                     u.waiting = None;
-                    events.push(("info", describe_audience(stop)));
+                    events.push((EventLevel::Info, super::exposure::describe(stop)));
                 }
-                Applied::Waiting(waiting) => {
-                    u.waiting = Some(waiting);
-                    return Ok((u, events));
+                Applied::Waiting(why) => {
+                    u.waiting = Some(why);
+                    return Ok(waiting(u, events, Next::Soon));
                 }
                 Applied::Refused(why) => {
                     let s = RolloutState {
@@ -174,38 +159,18 @@ impl RolloutService {
                 }
             }
         }
-        let results = self
-            .store
-            .gate_results(r.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut gates = Vec::new();
-        for (i, gate) in stop.gates.iter().enumerate() {
-            let row = results.iter().find(|g| {
-                g.phase == r.position.phase
-                    && g.step == r.position.step
-                    && g.gate == i
-                    && g.visit == u.visit
-            });
-            gates.push(match row {
-                None => GateState::Waiting,
-                Some(g) => {
-                    if g.status == "running" && !self.gate_alive(g.id) {
-                        self.spawn_gate(r, g.id, gate);
-                    }
-                    gate_state(&g.status, &g.summary)
-                }
-            });
-        }
-        let seen = Observation {
+        let seen = StopObservation {
             exposure_applied: true,
-            gates,
+            gates: self.gate_states(s, u.visit, stop).await?,
             advance_requested: u.advance,
         };
         let since = u.stop_since.unwrap_or(now);
-        match decide(&all, at, since, &seen, now) {
-            Decision::Wait(why) => u.waiting = Some(why),
-            Decision::StartGates(which) => {
+        let next = match decide(&all, at, since, &seen, now) {
+            StopDecision::Wait(why, recheck) => {
+                u.waiting = Some(why);
+                recheck.into()
+            }
+            StopDecision::StartGates(which) => {
                 for i in which {
                     let gate = stop.gates[i];
                     let summary = running_summary(gate);
@@ -218,18 +183,15 @@ impl RolloutService {
                         kind: gate.kind(),
                         summary: &summary,
                     };
-                    if self
-                        .store
-                        .start_gate(new, now)
-                        .await
-                        .map_err(|e| e.to_string())?
-                    {
-                        events.push(("info", summary));
+                    if self.store.start_gate(new, now).await? {
+                        events.push((EventLevel::Info, summary));
                     }
                 }
                 u.waiting = Some("gates started".into());
+                // The started gates are looked at now; their verdicts wake the rollout.
+                Next::Now
             }
-            Decision::Advance { to } => {
+            StopDecision::Advance { to } => {
                 let next = &all[to];
                 u.position = next.position;
                 u.visit += 1;
@@ -237,70 +199,37 @@ impl RolloutService {
                 u.advance = false;
                 u.stop_since = Some(now);
                 u.waiting = None;
-                events.push((
-                    "info",
-                    format!("{} passed; entering {}", stop.label(), next.label()),
-                ));
+                let line = format!("{} passed; entering {}", stop.label(), next.label());
+                events.push((EventLevel::Info, line));
+                Next::Now
             }
-            Decision::Complete => {
+            StopDecision::Complete => {
                 u.status = RolloutStatus::Succeeded;
                 u.waiting = None;
-                events.push((
-                    "info",
-                    format!("{} passed; the rollout is complete", stop.label()),
-                ));
+                let line = format!("{} passed; the rollout is complete", stop.label());
+                events.push((EventLevel::Info, line));
+                Next::Done
             }
-            Decision::RollBack(why) => {
+            StopDecision::RollBack(why) => {
                 self.take_back(s, RolloutStatus::RolledBack, &why).await?;
                 return Ok(self.ended(s, RolloutStatus::RolledBack, why));
             }
-            Decision::Pause(why) => {
+            StopDecision::Pause(why) => {
                 u.paused = true;
                 u.waiting = Some(format!("paused: {why}; resume to run the gates again"));
-                events.push(("warning", format!("Paused: {why}")));
+                events.push((EventLevel::Warning, format!("Paused: {why}")));
+                Next::OnEvent
             }
-        }
-        Ok((u, events))
-    }
-
-    /// Why the rollout's deployment ended badly by itself (an alert rolled it back, an
-    /// analysis step failed it), if it did.
-    async fn deployment_ended(&self, r: &RolloutRecord) -> Result<Option<String>, String> {
-        let Some(id) = r.deployment_id else {
-            return Ok(None);
         };
-        let d = self
-            .store
-            .deployment_by_id(id)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !matches!(
-            d.stage,
-            Stage::Done(Outcome::RolledBack | Outcome::Aborted | Outcome::Failed)
-        ) {
-            return Ok(None);
-        }
-        let events = self.store.events_of(id).await.map_err(|e| e.to_string())?;
-        let last = events
-            .iter()
-            .rev()
-            .find(|e| e.level != "info" || e.message.contains("olled back"))
-            .or(events.last())
-            .map(|e| e.message.clone())
-            .unwrap_or_default();
-        Ok(Some(format!(
-            "deployment #{id} ended {}: {last}",
-            d.stage_label.to_lowercase()
-        )))
+        Ok(Step {
+            update: u,
+            events,
+            next,
+        })
     }
 
     /// The update that ends the rollout with `status` for `why`.
-    pub(super) fn ended(
-        &self,
-        s: &RolloutState,
-        status: RolloutStatus,
-        why: String,
-    ) -> (RolloutUpdate, Events) {
+    pub(super) fn ended(&self, s: &RolloutState, status: RolloutStatus, why: String) -> Step {
         let update = RolloutUpdate {
             status,
             paused: false,
@@ -311,104 +240,39 @@ impl RolloutService {
             ..s.unchanged()
         };
         let level = if status == RolloutStatus::Succeeded {
-            "info"
+            EventLevel::Info
         } else {
-            "error"
+            EventLevel::Error
         };
-        (update, vec![(level, format!("{}: {why}", status.label()))])
-    }
-
-    /// Puts the stop's audience and traffic in place.
-    async fn apply(
-        self: &Arc<Self>,
-        s: &RolloutState,
-        u: &mut RolloutUpdate,
-        all: &[Stop<'_>],
-        at: usize,
-    ) -> Result<Applied, String> {
-        let stop = &all[at];
-        let preparing = stop.phase.kind == varai_domain::plan::PhaseKind::Preparation;
-        if (preparing || stop.exposes() || stop.exposure.full)
-            && let Err(why) = self.prepare(s, u, all).await?
-        {
-            return Ok(Applied::Refused(why));
-        }
-        if !(stop.exposes() || stop.exposure.full) {
-            return Ok(Applied::Done);
-        }
-        let before = super::flags_before(u)?;
-        let actor = super::rollout_actor(s.record.id);
-        super::audience::apply(
-            self.flags.as_ref(),
-            &actor,
-            &s.record.environment,
-            s.record.id,
-            &before,
-            &stop.exposure,
-        )
-        .await?;
-        let Some(id) = u.deployment_id else {
-            return Ok(Applied::Done);
-        };
-        let d = self
-            .store
-            .deployment_by_id(id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let steps = match &d.strategy {
-            Strategy::Canary { steps } => steps.clone(),
-            _ => Vec::new(),
-        };
-        let held_before =
-            |i: usize| matches!(steps.get(i), Some(CanaryStep::Pause(p)) if p.duration.is_none());
-        let target = hold_step(all, at);
-        match (d.stage, target) {
-            (Stage::Done(Outcome::Succeeded), None) => Ok(Applied::Done),
-            (Stage::Step(i), Some(h)) if i == h => Ok(Applied::Done),
-            (Stage::Step(i), wanted) if held_before(i) && wanted.is_none_or(|h| i < h) => {
-                let why = format!("rollout #{} entering {}", s.record.id, stop.label());
-                self.store
-                    .continue_deployment(id, i, &why, now_ms())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(Applied::Waiting(format!(
-                    "deployment #{id} moving on to {}",
-                    stop.label()
-                )))
-            }
-            _ => Ok(Applied::Waiting(format!(
-                "deployment #{id}: {}",
-                d.waiting.clone().unwrap_or(d.stage_label)
-            ))),
+        Step {
+            update,
+            events: vec![(level, format!("{}: {why}", status.label()))],
+            next: Next::Done,
         }
     }
 }
 
-/// How putting a stop's audience in place went.
-pub enum Applied {
-    Done,
-    /// Not yet; what it waits for.
-    Waiting(String),
-    /// It cannot be done (the release is not valid here): the rollout fails.
-    Refused(String),
+fn waiting(update: RolloutUpdate, events: Events, next: Next) -> Step {
+    Step {
+        update,
+        events,
+        next,
+    }
 }
 
-/// The audience of a stop in words, for the timeline.
-fn describe_audience(stop: &Stop<'_>) -> String {
-    let e = &stop.exposure;
-    if e.full {
-        return format!("{}: everyone has the release", stop.label());
+/// The error policy of the shared loop: count the attempt, back off, say so once.
+fn failed_attempt(s: &RolloutState, e: &Error, now: i64) -> Step {
+    let message = e.chain();
+    tracing::warn!(rollout = s.record.id, error = %message, attempts = s.attempts + 1, "rollout step failed");
+    let retry = reconcile::retry(s.record.last_error.as_deref(), s.attempts, &message, now);
+    Step {
+        update: RolloutUpdate {
+            last_error: Some(message),
+            attempts: retry.attempts,
+            next_attempt_at: retry.next_attempt_at,
+            ..s.unchanged()
+        },
+        events: retry.event.into_iter().collect(),
+        next: Next::At(retry.next_attempt_at),
     }
-    if !stop.exposes() {
-        return format!("{}: started", stop.label());
-    }
-    let mut parts = Vec::new();
-    if !e.segments.is_empty() {
-        parts.push(format!("segments {}", e.segments.join(", ")));
-    }
-    if e.users_percent > 0 {
-        parts.push(format!("{}% of users", e.users_percent));
-    }
-    parts.push(format!("{}% of traffic", e.traffic_percent));
-    format!("{}: audience in place — {}", stop.label(), parts.join("; "))
 }

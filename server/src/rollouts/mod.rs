@@ -5,6 +5,7 @@
 pub mod audience;
 mod commands;
 pub mod controller;
+mod exposure;
 pub mod gates;
 mod prepare;
 
@@ -17,7 +18,9 @@ use varai_core::flags::FlagStore;
 use varai_domain::flags::Targeting;
 
 use crate::deploy::DeployService;
+use crate::error::{Error, Result};
 use crate::monitor::MonitorService;
+use crate::reconcile::{self, Locks, Pace, Queue};
 use crate::storage::{RolloutUpdate, SqlxStore};
 
 /// The server's side of rollouts.
@@ -30,7 +33,11 @@ pub struct RolloutService {
     running: Mutex<HashMap<i64, (i64, tokio::task::AbortHandle)>>,
     /// One lock per rollout: the controller's steps and a person's command never interleave,
     /// so an audience put in place by a step decided earlier cannot follow an abort.
-    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Locks<i64>,
+    /// The rollouts due for the controller's look.
+    queue: Queue<i64>,
+    /// Which rollout drives each deployment, so a deployment moving on wakes its rollout.
+    drivers: Mutex<HashMap<i64, i64>>,
 }
 
 impl RolloutService {
@@ -46,7 +53,9 @@ impl RolloutService {
             monitor,
             flags,
             running: Mutex::default(),
-            locks: Mutex::default(),
+            locks: Locks::default(),
+            queue: Queue::default(),
+            drivers: Mutex::default(),
         }
     }
 }
@@ -54,14 +63,24 @@ impl RolloutService {
 impl RolloutService {
     /// Holds the rollout's lock until the guard is dropped.
     pub async fn lock_rollout(&self, id: i64) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = Arc::clone(
-            self.locks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(id)
-                .or_default(),
-        );
-        lock.lock_owned().await
+        self.locks.lock(id).await
+    }
+
+    /// Notes that `rollout` drives `deployment`.
+    fn watch_deployment(&self, deployment: i64, rollout: i64) {
+        self.drivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(deployment, rollout);
+    }
+
+    /// The rollout that drives `deployment`, if one does.
+    fn rollout_of(&self, deployment: i64) -> Option<i64> {
+        self.drivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&deployment)
+            .copied()
     }
 
     /// Stops every gate task, as a stopping server does; their rows stay `running` for the
@@ -95,10 +114,11 @@ impl RolloutService {
     }
 }
 
-/// Seeds the default plan template and starts the rollout controller.
+/// Seeds the default plan template and starts the rollout controller, which looks at a
+/// rollout waiting for its deployment every `poll`.
 pub async fn launch(
     service: RolloutService,
-    tick: Duration,
+    poll: Duration,
 ) -> anyhow::Result<(Arc<RolloutService>, JoinHandle<()>)> {
     service
         .store
@@ -106,7 +126,16 @@ pub async fn launch(
         .await
         .map_err(|e| anyhow::anyhow!("could not seed the plan templates: {e}"))?;
     let service = Arc::new(service);
-    let task = tokio::spawn(controller::run(Arc::clone(&service), tick));
+    let pace = Pace {
+        poll,
+        ..Pace::default()
+    };
+    let changes = service.store.changes();
+    let task = tokio::spawn(reconcile::run(
+        Arc::new(Arc::clone(&service)),
+        changes,
+        pace,
+    ));
     Ok((service, task))
 }
 
@@ -116,10 +145,12 @@ pub fn rollout_actor(id: i64) -> Principal {
 }
 
 /// The released flags' targeting from before the rollout, as the update holds it.
-fn flags_before(u: &RolloutUpdate) -> Result<BTreeMap<String, Targeting>, String> {
+fn flags_before(u: &RolloutUpdate) -> Result<BTreeMap<String, Targeting>> {
     match &u.flags_before {
         None => Ok(BTreeMap::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| format!("reading the flags' targeting from before the rollout: {e}")),
+        Some(text) => serde_json::from_str(text).map_err(|e| Error::Storage {
+            op: "read the flags' targeting from before the rollout",
+            source: Box::new(e),
+        }),
     }
 }

@@ -13,6 +13,7 @@ use varai_domain::deploy::{Outcome, Stage, Strategy};
 use varai_domain::plan::{Gate, Stop, canary_steps};
 
 use super::{RolloutService, audience, flags_before, rollout_actor};
+use crate::error::{Context, Error, Result};
 use crate::storage::{RolloutState, RolloutUpdate};
 
 fn uses_analysis(all: &[Stop<'_>]) -> bool {
@@ -28,12 +29,12 @@ impl RolloutService {
         s: &RolloutState,
         u: &mut RolloutUpdate,
         all: &[Stop<'_>],
-    ) -> Result<Result<(), String>, String> {
+    ) -> Result<Result<(), String>> {
         let r = &s.record;
         if u.flags_before.is_none() {
             let before = audience::snapshot(self.flags.as_ref(), &r.environment, &r.release.flags)
                 .await
-                .map_err(|e| format!("Preparation: {e}"))?;
+                .doing("Preparation")?;
             u.flags_before = Some(serde_json::to_string(&before).unwrap_or_else(|_| "{}".into()));
         }
         let (Some(app), Some(version)) = (&r.release.app, &r.release.version) else {
@@ -47,12 +48,14 @@ impl RolloutService {
                 .monitor
                 .prometheus_for(&r.environment)
                 .await
-                .map_err(|e| format!("Preparation: the plan analyses metrics, but {e}"))?;
+                .map_err(|e| {
+                    Error::Metrics(format!("Preparation: the plan analyses metrics, but {e}"))
+                })?;
             prom.check().await.map_err(|e| {
-                format!(
+                Error::Metrics(format!(
                     "Preparation: Prometheus at {} does not answer: {e}",
                     prom.url()
-                )
+                ))
             })?;
         }
         let request = DeployRequest {
@@ -73,7 +76,7 @@ impl RolloutService {
                 u.deployment_id = Some(d.id);
                 Ok(Ok(()))
             }
-            Err(AppError::Unavailable(why)) => Err(format!("Preparation: {why}")),
+            Err(e @ AppError::Unavailable(_)) => Err(Error::Refused(e)).doing("Preparation"),
             Err(e) => Ok(Err(format!("Preparation: deploying {app} {version}: {e}"))),
         }
     }
@@ -85,7 +88,7 @@ impl RolloutService {
         s: &RolloutState,
         status: RolloutStatus,
         why: &str,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let r = &s.record;
         let actor = rollout_actor(r.id);
         if let (Some(id), Some(app)) = (r.deployment_id, &r.release.app) {
@@ -94,7 +97,7 @@ impl RolloutService {
                 .store
                 .deployment_by_id(id)
                 .await
-                .map_err(|e| e.to_string())?;
+                .doing("reading the rollout's deployment")?;
             let aborting_canary = status == RolloutStatus::Aborted
                 && d.in_progress()
                 && matches!(d.strategy, Strategy::Canary { .. });
@@ -103,7 +106,7 @@ impl RolloutService {
                     self.store
                         .control_deployment(&actor.actor, id, Control::Abort, Some(why), now_ms())
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .doing(format!("aborting deployment #{id}"))?;
                 }
             } else if d.in_progress() || d.stage == Stage::Done(Outcome::Succeeded) {
                 let request = RollbackRequest {
@@ -113,7 +116,7 @@ impl RolloutService {
                 self.deploy
                     .rollback_held(&actor, &r.environment, app, request)
                     .await
-                    .map_err(|e| format!("rolling back {app}: {e}"))?;
+                    .doing(format!("rolling back {app}"))?;
             }
         }
         let before = flags_before(&s.unchanged())?;
@@ -122,13 +125,16 @@ impl RolloutService {
             audience::restore(self.flags.as_ref(), &actor, &r.environment, &before).await
         {
             if let Err(e) = outcome {
-                problems.push(format!("{key}: {e}"));
+                problems.push(format!("{key}: {}", e.chain()));
             }
         }
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("restoring flags: {}", problems.join("; ")))
+            Err(Error::Unfinished(format!(
+                "restoring flags: {}",
+                problems.join("; ")
+            )))
         }
     }
 }

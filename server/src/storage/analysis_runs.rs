@@ -5,9 +5,11 @@ use varai_core::monitor::{AnalysisRunRecord, MetricResult};
 use varai_domain::analysis::{
     AnalysisPhase, AnalysisTemplate, Args, Measurement, metric_phase, render,
 };
+use varai_domain::timeline::EventLevel;
 
 use super::analysis::corrupt;
 use super::audit::state_json;
+use super::timeline::{Timeline, add_event};
 use super::{SqlxStore, backend_error};
 use crate::error::{Error, Result};
 
@@ -112,8 +114,15 @@ impl SqlxStore {
             _ => format!("Analysis of step {}", r.step.map_or(0, |s| s + 1)),
         };
         let message = format!("{what} #{id} started: {}", names.join(", "));
-        super::deploy::add_event(&mut tx, r.deployment_id, "info", "analysis", &message, now)
-            .await?;
+        add_event(
+            &mut tx,
+            Timeline::Deployment(r.deployment_id),
+            EventLevel::Info,
+            "analysis",
+            &message,
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))?;
         Ok(id)
     }

@@ -4,13 +4,15 @@
 
 use sqlx::{Any, FromRow, Transaction};
 use varai_core::accounts::Actor;
-use varai_core::deploy::{AppRecord, Control, DeploymentEvent, DeploymentRecord};
+use varai_core::deploy::{AppRecord, Control, DeploymentRecord};
 use varai_domain::AuditAction;
 use varai_domain::deploy::{Controlled, Outcome, Stage, Strategy, decide_control};
 
 use super::audit::{NewEvent, commit_with_event};
-use super::{SqlxStore, backend_error};
+use super::timeline::{Timeline, add_event};
+use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
+use varai_domain::timeline::EventLevel;
 
 #[derive(FromRow)]
 struct DeploymentRow {
@@ -29,6 +31,7 @@ struct DeploymentRow {
     waiting: Option<String>,
     last_error: Option<String>,
     attempts: i64,
+    next_attempt_at: i64,
     snapshot_id: Option<i64>,
     started_by: String,
     started_at: i64,
@@ -64,6 +67,7 @@ impl TryFrom<DeploymentRow> for DeploymentRecord {
             waiting: r.waiting,
             last_error: r.last_error,
             attempts: u32::try_from(r.attempts).unwrap_or(0),
+            next_attempt_at: r.next_attempt_at,
             snapshot_id: r.snapshot_id,
             started_by: r.started_by,
             started_at: r.started_at,
@@ -76,7 +80,7 @@ impl TryFrom<DeploymentRow> for DeploymentRecord {
 
 const DEPLOYMENT_SELECT: &str = "SELECT d.id, a.name AS app, e.key AS environment, d.version, \
      d.previous_version, d.strategy, d.desired, d.schema_version, d.stage, d.stage_since, d.promote, \
-     d.paused, d.waiting, d.last_error, d.attempts, \
+     d.paused, d.waiting, d.last_error, d.attempts, d.next_attempt_at, \
      (SELECT MAX(s.id) FROM snapshots s WHERE s.deployment_id = d.id) AS snapshot_id, \
      d.started_by, d.started_at, d.finished_at, d.revision, d.background_analysis \
      FROM deployments d JOIN apps a ON a.id = d.app_id JOIN environments e ON e.id = a.environment_id";
@@ -112,28 +116,6 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-pub(crate) async fn add_event(
-    tx: &mut Transaction<'_, Any>,
-    deployment: i64,
-    level: &str,
-    actor: &str,
-    message: &str,
-    at: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO deployment_events (deployment_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(deployment)
-    .bind(at)
-    .bind(level)
-    .bind(actor)
-    .bind(message)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend_error("record a deployment event"))?;
-    Ok(())
-}
-
 impl SqlxStore {
     async fn deployment_where(&self, condition: &str, id: i64) -> Result<Vec<DeploymentRecord>> {
         let rows: Vec<DeploymentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -166,9 +148,12 @@ impl SqlxStore {
     }
 
     /// Every deployment in progress whose next attempt is due.
-    pub(crate) async fn due_deployments(&self, now: i64) -> Result<Vec<DeploymentRecord>> {
-        self.deployment_where("d.in_progress = 1 AND d.next_attempt_at <= $1", now)
+    /// The ids of every deployment in progress, for the controller.
+    pub(crate) async fn active_deployments(&self) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT id FROM deployments WHERE in_progress = 1 ORDER BY id")
+            .fetch_all(self.pool())
             .await
+            .map_err(backend_error("list deployments in progress"))
     }
 
     /// Writes the snapshot and the deployment with its first event and audit record.
@@ -250,7 +235,15 @@ impl SqlxStore {
             d.strategy.name(),
             d.previous_version
         );
-        add_event(&mut tx, id, "info", &actor.name, &message, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Deployment(id),
+            EventLevel::Info,
+            &actor.name,
+            &message,
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::DeploymentStart,
@@ -262,6 +255,7 @@ impl SqlxStore {
             at: now,
         };
         commit_with_event(tx, event).await?;
+        self.announce(Changed::Deployment(id));
         self.deployment_by_id(id).await
     }
 
@@ -305,8 +299,8 @@ impl SqlxStore {
         .map_err(backend_error("control a deployment"))?;
         add_event(
             &mut tx,
-            id,
-            "info",
+            Timeline::Deployment(id),
+            EventLevel::Info,
             &actor.name,
             &match why {
                 Some(why) => format!("{} by {}: {why}", capitalise(effect.verb), actor.name),
@@ -326,6 +320,7 @@ impl SqlxStore {
             at: now,
         };
         commit_with_event(tx, event).await?;
+        self.announce(Changed::Deployment(id));
         self.deployment_by_id(id).await
     }
 
@@ -335,7 +330,7 @@ impl SqlxStore {
         &self,
         d: &DeploymentRecord,
         update: &ProgressUpdate,
-        events: &[(&str, String)],
+        events: &[(EventLevel, String)],
         now: i64,
     ) -> Result<bool> {
         let finished = match update.stage {
@@ -366,9 +361,20 @@ impl SqlxStore {
             return Ok(false);
         }
         for (level, message) in events {
-            add_event(&mut tx, d.id, level, "controller", message, now).await?;
+            add_event(
+                &mut tx,
+                Timeline::Deployment(d.id),
+                *level,
+                "controller",
+                message,
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(backend_error("commit"))?;
+        if update.stage != d.stage || !events.is_empty() {
+            self.announce(Changed::Deployment(d.id));
+        }
         Ok(true)
     }
 
@@ -389,26 +395,6 @@ impl SqlxStore {
         .await
         .map_err(backend_error("finish a rolled-back deployment"))?;
         Ok(())
-    }
-
-    pub(crate) async fn events_of(&self, deployment: i64) -> Result<Vec<DeploymentEvent>> {
-        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, at, level, actor, message FROM deployment_events WHERE deployment_id = $1 ORDER BY id",
-        )
-        .bind(deployment)
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_error("read a deployment's timeline"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, level, actor, message)| DeploymentEvent {
-                id,
-                at,
-                level,
-                actor,
-                message,
-            })
-            .collect())
     }
 }
 
@@ -445,8 +431,17 @@ impl SqlxStore {
         if changed == 0 {
             return Ok(false);
         }
-        add_event(&mut tx, id, "info", "controller", why, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Deployment(id),
+            EventLevel::Info,
+            "controller",
+            why,
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))?;
+        self.announce(Changed::Deployment(id));
         Ok(true)
     }
 }

@@ -18,6 +18,7 @@ mod sdk_keys;
 mod segments;
 mod sessions;
 mod snapshots;
+mod timeline;
 mod tokens;
 
 pub use alerting::{NewAlert, rule_of};
@@ -28,6 +29,7 @@ pub use plans::{DEFAULT_TEMPLATE, NewGate};
 pub use rollouts::{DraftRollout, RolloutState, RolloutUpdate};
 pub use sessions::SqlxSessionStore;
 pub use snapshots::{NewRollback, StoredSnapshot, summarise};
+pub use timeline::Timeline;
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -37,7 +39,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -84,6 +86,14 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// An object a controller looks after, changed by a committed write: the controllers look at
+/// it again at once instead of waiting for a tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Deployment(i64),
+    Rollout(i64),
+}
+
 /// The adapter for every port that keeps state in the database.
 #[derive(Debug, Clone)]
 pub struct SqlxStore {
@@ -91,6 +101,8 @@ pub struct SqlxStore {
     backend: Backend,
     /// Signalled after every committed change to the flag configuration.
     config_changed: Arc<Notify>,
+    /// Every committed change to a deployment or a rollout.
+    changes: broadcast::Sender<Changed>,
 }
 
 impl SqlxStore {
@@ -133,6 +145,7 @@ impl SqlxStore {
             pool,
             backend,
             config_changed: Arc::new(Notify::new()),
+            changes: broadcast::channel(1024).0,
         })
     }
 
@@ -143,6 +156,17 @@ impl SqlxStore {
     /// Signalled (one stored permit) after each change to the flag configuration.
     pub fn config_changed(&self) -> &Arc<Notify> {
         &self.config_changed
+    }
+
+    /// Hears every committed change to a deployment or a rollout from now on.
+    pub fn changes(&self) -> broadcast::Receiver<Changed> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the controllers that `what` changed (after the change committed).
+    pub(crate) fn announce(&self, what: Changed) {
+        // Nobody listening (a command-line run) is not an error.
+        let _ = self.changes.send(what);
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -1,16 +1,18 @@
 //! Plan templates (the default one seeded once), and each rollout's gate results and
 //! timeline.
 
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::FromRow;
 use varai_core::accounts::Actor;
-use varai_core::rollouts::{GateResult, PlanTemplate, RolloutEvent};
+use varai_core::rollouts::{GateResult, PlanTemplate};
 use varai_domain::AuditAction;
-use varai_domain::plan::{Plan, default_plan};
+use varai_domain::plan::{GateStatus, Plan, default_plan};
 
 use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
-use super::{SqlxStore, backend_error};
+use super::timeline::{Timeline, add_event};
+use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
+use varai_domain::timeline::EventLevel;
 
 /// The name of the seeded template.
 pub const DEFAULT_TEMPLATE: &str = "default";
@@ -65,7 +67,7 @@ impl From<GateRow> for GateResult {
             gate: index(r.gate),
             visit: r.visit,
             kind: r.kind,
-            status: r.status,
+            status: GateStatus::from_key(&r.status),
             summary: r.summary,
             evidence: serde_json::from_str(&r.evidence).unwrap_or(serde_json::Value::Null),
             started_at: r.started_at,
@@ -87,28 +89,6 @@ pub struct NewGate<'a> {
 
 fn int(v: usize) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-pub(crate) async fn add_rollout_event(
-    tx: &mut Transaction<'_, Any>,
-    rollout: i64,
-    level: &str,
-    actor: &str,
-    message: &str,
-    at: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO rollout_events (rollout_id, at, level, actor, message) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(rollout)
-    .bind(at)
-    .bind(level)
-    .bind(actor)
-    .bind(message)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend_error("record a rollout event"))?;
-    Ok(())
 }
 
 impl SqlxStore {
@@ -268,7 +248,7 @@ impl SqlxStore {
         &self,
         rollout: i64,
         gate: i64,
-        status: &str,
+        status: GateStatus,
         summary: &str,
         evidence: &serde_json::Value,
         now: i64,
@@ -278,7 +258,7 @@ impl SqlxStore {
             "UPDATE gate_results SET status = $1, summary = $2, evidence = $3, finished_at = $4 \
              WHERE id = $5 AND status = 'running'",
         )
-        .bind(status)
+        .bind(status.key())
         .bind(summary)
         .bind(evidence.to_string())
         .bind(now)
@@ -291,12 +271,21 @@ impl SqlxStore {
             return Ok(false);
         }
         let level = match status {
-            "passed" => "info",
-            "failed" => "error",
-            _ => "warning",
+            GateStatus::Passed => EventLevel::Info,
+            GateStatus::Failed => EventLevel::Error,
+            GateStatus::Running | GateStatus::Inconclusive => EventLevel::Warning,
         };
-        add_rollout_event(&mut tx, rollout, level, "controller", summary, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(rollout),
+            level,
+            "controller",
+            summary,
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(backend_error("commit"))?;
+        self.announce(Changed::Rollout(rollout));
         Ok(true)
     }
 
@@ -313,25 +302,5 @@ impl SqlxStore {
         .await
         .map_err(backend_error("stop a rollout's gates"))?;
         Ok(())
-    }
-
-    pub(crate) async fn rollout_events(&self, rollout: i64) -> Result<Vec<RolloutEvent>> {
-        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, at, level, actor, message FROM rollout_events WHERE rollout_id = $1 ORDER BY id",
-        )
-        .bind(rollout)
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_error("read a rollout's timeline"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, level, actor, message)| RolloutEvent {
-                id,
-                at,
-                level,
-                actor,
-                message,
-            })
-            .collect())
     }
 }

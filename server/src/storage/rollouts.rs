@@ -9,12 +9,13 @@ use varai_core::error::AppError;
 use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 use varai_domain::plan::claim::{self, Claim, Holder};
 use varai_domain::plan::{Exposure, Plan, Position, Release, stop_index, stops};
+use varai_domain::timeline::EventLevel;
 use varai_domain::{AuditAction, InvalidInput};
 
 use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
-use super::plans::add_rollout_event;
-use super::{SqlxStore, backend_error};
+use super::timeline::{Timeline, add_event};
+use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
 
 #[derive(FromRow)]
@@ -51,6 +52,8 @@ pub struct RolloutState {
     pub applied: bool,
     pub advance: bool,
     pub attempts: u32,
+    /// When the controller tries again after an error (0 when not waiting).
+    pub next_attempt_at: i64,
     /// Each released flag's targeting before the rollout changed it (JSON).
     pub flags_before: Option<String>,
 }
@@ -197,14 +200,15 @@ impl SqlxStore {
     /// A rollout with the controller's own columns.
     pub(crate) async fn rollout_state(&self, id: i64) -> Result<RolloutState> {
         let record = self.rollout_by_id(id).await?;
-        let (visit, applied, advance, attempts, flags_before): (
+        let (visit, applied, advance, attempts, next_attempt_at, flags_before): (
+            i64,
             i64,
             i64,
             i64,
             i64,
             Option<String>,
         ) = sqlx::query_as(
-            "SELECT visit, applied, advance, attempts, flags_before FROM rollouts WHERE id = $1",
+            "SELECT visit, applied, advance, attempts, next_attempt_at, flags_before FROM rollouts WHERE id = $1",
         )
         .bind(id)
         .fetch_one(self.pool())
@@ -216,6 +220,7 @@ impl SqlxStore {
             applied: applied != 0,
             advance: advance != 0,
             attempts: u32::try_from(attempts).unwrap_or(0),
+            next_attempt_at,
             flags_before,
         })
     }
@@ -242,13 +247,14 @@ impl SqlxStore {
     }
 
     /// Running rollouts whose next attempt is due, and scheduled ones whose time has come.
-    pub(crate) async fn due_rollouts(&self, now: i64) -> Result<Vec<RolloutRecord>> {
-        self.rollouts_where(
-            "((r.status = 'running' AND r.next_attempt_at <= $1) \
-             OR (r.status = 'scheduled' AND r.start_at <= $1))",
-            now,
+    /// The ids of every running or scheduled rollout, for the controller.
+    pub(crate) async fn active_rollouts(&self) -> Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT id FROM rollouts WHERE status IN ('running', 'scheduled') ORDER BY id",
         )
+        .fetch_all(self.pool())
         .await
+        .map_err(backend_error("list active rollouts"))
     }
 
     pub(crate) async fn insert_rollout(
@@ -275,7 +281,15 @@ impl SqlxStore {
         .await
         .map_err(backend_error("create a rollout"))?;
         let message = format!("Planned by {}: {}", actor.name, d.title);
-        add_rollout_event(&mut tx, id, "info", &actor.name, &message, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(id),
+            EventLevel::Info,
+            &actor.name,
+            &message,
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutCreate,
@@ -321,7 +335,15 @@ impl SqlxStore {
                 ),
             });
         }
-        add_rollout_event(&mut tx, id, "info", &actor.name, "Plan edited", now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(id),
+            EventLevel::Info,
+            &actor.name,
+            "Plan edited",
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutUpdate,
@@ -384,7 +406,15 @@ impl SqlxStore {
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
         }
-        add_rollout_event(&mut tx, r.id, "info", &actor.name, &message, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(r.id),
+            EventLevel::Info,
+            &actor.name,
+            &message,
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutStart,
@@ -394,6 +424,7 @@ impl SqlxStore {
             at: now,
         };
         commit_with_event(tx, event).await?;
+        self.announce(Changed::Rollout(r.id));
         self.rollout_by_id(r.id).await
     }
 
@@ -402,7 +433,7 @@ impl SqlxStore {
         &self,
         r: &RolloutRecord,
         u: &RolloutUpdate,
-        events: &[(&str, String)],
+        events: &[(EventLevel, String)],
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
@@ -411,7 +442,15 @@ impl SqlxStore {
             return Ok(false);
         }
         for (level, message) in events {
-            add_rollout_event(&mut tx, r.id, level, "controller", message, now).await?;
+            add_event(
+                &mut tx,
+                Timeline::Rollout(r.id),
+                *level,
+                "controller",
+                message,
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(backend_error("commit"))?;
         Ok(true)
@@ -434,7 +473,15 @@ impl SqlxStore {
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
         }
-        add_rollout_event(&mut tx, r.id, "info", &actor.name, message, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(r.id),
+            EventLevel::Info,
+            &actor.name,
+            message,
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action,
@@ -448,6 +495,7 @@ impl SqlxStore {
             at: now,
         };
         commit_with_event(tx, event).await?;
+        self.announce(Changed::Rollout(r.id));
         self.rollout_by_id(r.id).await
     }
 
@@ -464,12 +512,13 @@ impl SqlxStore {
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let changed = sqlx::query(
             "UPDATE gate_results SET status = 'passed', summary = $1, evidence = $2, finished_at = $3 \
-             WHERE id = $4 AND status = 'running'",
+             WHERE id = $4 AND rollout_id = $5 AND status = 'running' AND kind = 'approval'",
         )
         .bind(summary)
         .bind(evidence.to_string())
         .bind(now)
         .bind(gate)
+        .bind(rollout)
         .execute(&mut *tx)
         .await
         .map_err(backend_error("approve"))?
@@ -487,7 +536,15 @@ impl SqlxStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error("approve"))?;
-        add_rollout_event(&mut tx, rollout, "info", &actor.name, summary, now).await?;
+        add_event(
+            &mut tx,
+            Timeline::Rollout(rollout),
+            EventLevel::Info,
+            &actor.name,
+            summary,
+            now,
+        )
+        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutApprove,
@@ -496,7 +553,9 @@ impl SqlxStore {
             after: Some(evidence.to_string()),
             at: now,
         };
-        commit_with_event(tx, event).await
+        commit_with_event(tx, event).await?;
+        self.announce(Changed::Rollout(rollout));
+        Ok(())
     }
 }
 

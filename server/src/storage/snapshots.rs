@@ -7,9 +7,11 @@ use sqlx::FromRow;
 use varai_core::accounts::Actor;
 use varai_core::deploy::{ObjectResult, RollbackRecord, SnapshotObject, SnapshotRecord};
 use varai_domain::AuditAction;
+use varai_domain::timeline::EventLevel;
 
 use super::audit::{NewEvent, commit_with_event};
-use super::{SqlxStore, backend_error};
+use super::timeline::{Timeline, add_event};
+use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
 
 #[derive(FromRow)]
@@ -175,9 +177,20 @@ impl SqlxStore {
                 },
                 r.reason
             );
-            let level = if failed == 0 { "warning" } else { "error" };
-            super::deploy::add_event(&mut tx, deployment, level, &actor.name, &message, now)
-                .await?;
+            let level = if failed == 0 {
+                EventLevel::Warning
+            } else {
+                EventLevel::Error
+            };
+            add_event(
+                &mut tx,
+                Timeline::Deployment(deployment),
+                level,
+                &actor.name,
+                &message,
+                now,
+            )
+            .await?;
         }
         let event = NewEvent {
             actor,
@@ -191,6 +204,9 @@ impl SqlxStore {
             at: now,
         };
         commit_with_event(tx, event).await?;
+        if let Some(deployment) = r.deployment_id {
+            self.announce(Changed::Deployment(deployment));
+        }
         Ok(RollbackRecord {
             id,
             snapshot_id: r.snapshot_id,

@@ -152,7 +152,7 @@ impl TestApp {
                 timings: varai_server::sandbox::Timings::fast(),
                 sandbox_file: None,
                 sandbox_addr: None,
-                controller_tick: std::time::Duration::from_millis(25),
+                poll: std::time::Duration::from_millis(25),
             },
         )
         .await

@@ -10,7 +10,7 @@ use varai_server::monitor::own::{OwnConfig, OwnPrometheus, find_binary, free_loo
 use varai_server::monitor::prom::PromMetrics;
 
 use super::{AbortOnDrop, TestApp};
-use varai_domain::analysis::Observation;
+use varai_domain::analysis::Reading;
 
 /// A Prometheus scraping a served test app, and the folder it keeps its data in.
 pub struct Scraped {
@@ -52,7 +52,7 @@ pub async fn prometheus_scraping(target: SocketAddr) -> Scraped {
     let client = PromMetrics::new(&prometheus.url).expect("a client");
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        if let Observation::Value(v) = client.observe("count(http_requests_total)").await
+        if let Reading::Value(v) = client.observe("count(http_requests_total)").await
             && v > 0.0
         {
             break;

@@ -7,7 +7,8 @@ use varai_domain::deploy::{CanaryStep, Stage, Strategy};
 
 use super::{Actions, AppNow};
 use crate::components::{ActionResult, Timestamp};
-use varai_core::deploy::{Control, DeploymentEvent, DeploymentRecord, VersionLive};
+use varai_core::deploy::{Control, DeploymentRecord, VersionLive};
+use varai_core::timeline::TimelineEvent;
 
 #[component]
 pub fn AppNowView(now: AppNow, can_operate: bool, actions: Actions) -> impl IntoView {
@@ -181,7 +182,7 @@ fn Progress(d: DeploymentRecord, can_operate: bool, actions: Actions) -> impl In
 }
 
 #[component]
-fn Timeline(events: Vec<DeploymentEvent>) -> impl IntoView {
+fn Timeline(events: Vec<TimelineEvent>) -> impl IntoView {
     if events.is_empty() {
         return None;
     }
@@ -191,7 +192,7 @@ fn Timeline(events: Vec<DeploymentEvent>) -> impl IntoView {
         .take(12)
         .map(|e| {
             view! {
-                <li class=format!("event {}", e.level)>
+                <li class=format!("event {}", e.level.key())>
                     <Timestamp ms=e.at/>" · "<span class="small muted">{e.actor.clone()}</span>
                     <div>{e.message.clone()}</div>
                 </li>

@@ -18,11 +18,12 @@ use varai_domain::Role;
 
 use crate::components::ErrorNote;
 use varai_core::deploy::{
-    AppRecord, Control, DeployRequest, DeploymentEvent, DeploymentRecord, NewApp, RollbackRecord,
-    RollbackRequest, SnapshotRecord, VersionLive,
+    AppRecord, Control, DeployRequest, DeploymentRecord, NewApp, RollbackRecord, RollbackRequest,
+    SnapshotRecord, VersionLive,
 };
 use varai_core::error::AppError;
 use varai_core::flags::Environment;
+use varai_core::timeline::TimelineEvent;
 
 /// The apps of one environment, for the page's frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +43,7 @@ pub struct AppNow {
     pub cluster_error: Option<String>,
     /// The deployment in progress, or else the latest one.
     pub deployment: Option<DeploymentRecord>,
-    pub events: Vec<DeploymentEvent>,
+    pub events: Vec<TimelineEvent>,
     /// The deployment's analysis runs, newest first.
     pub runs: Vec<varai_core::monitor::AnalysisRunRecord>,
 }

@@ -176,63 +176,10 @@ pub struct ApprovalAsk {
 
 /// The approval the rollout waits for now, if any, and whether `me` with `role` may give it.
 pub fn approval_waiting(v: &RolloutView, me: &str, role: Role) -> Option<ApprovalAsk> {
-    use varai_domain::plan::{Gate, Position, stop_index, stops};
-    let r = &v.rollout;
-    if r.status != RolloutStatus::Running {
-        return None;
-    }
-    let all = stops(&r.plan);
-    let stop = stop_index(&all, r.position).and_then(|i| all.get(i))?;
-    let visit = v
-        .gates
-        .iter()
-        .filter(|g| {
-            Position {
-                phase: g.phase,
-                step: g.step,
-            } == r.position
-        })
-        .map(|g| g.visit)
-        .max()?;
-    let mut first = None;
-    for g in v.gates.iter().filter(|g| {
-        g.visit == visit
-            && g.status == "running"
-            && g.kind == "approval"
-            && Position {
-                phase: g.phase,
-                step: g.step,
-            } == r.position
-    }) {
-        let Some(
-            gate @ Gate::Approval {
-                role: needed,
-                four_eyes,
-            },
-        ) = stop.gates.get(g.gate)
-        else {
-            continue;
-        };
-        let refusal = if !role.allows(*needed) {
-            Some(format!(
-                "Waiting for approval by {} or above.",
-                varai_domain::plan::gate::with_article(needed.label())
-            ))
-        } else if *four_eyes && r.started_by.as_deref() == Some(me) {
-            Some("Waiting for approval by someone other than you: you started this rollout (four eyes).".into())
-        } else {
-            None
-        };
-        let ask = ApprovalAsk {
-            gate: format!("{}: {}", stop.label(), gate.describe()),
-            refusal,
-        };
-        if ask.refusal.is_none() {
-            return Some(ask);
-        }
-        first.get_or_insert(ask);
-    }
-    first
+    v.approval_for(me, role).map(|(a, refusal)| ApprovalAsk {
+        gate: a.describe,
+        refusal: refusal.map(|r| r.explain()),
+    })
 }
 
 /// A status as a badge with words, never colour alone.

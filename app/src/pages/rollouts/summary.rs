@@ -9,6 +9,7 @@ use super::StatusBadge;
 use crate::components::Timestamp;
 use varai_core::error::AppError;
 use varai_core::rollouts::{RolloutRecord, RolloutStatus};
+use varai_domain::plan::GateStatus;
 
 /// A rollout in progress, as the Overview lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +51,7 @@ pub async fn load_rollouts_overview() -> Result<RolloutsOverview, AppError> {
         let failing = view
             .gates
             .iter()
-            .any(|g| g.status == "failed" || g.status == "inconclusive");
+            .any(|g| matches!(g.status, GateStatus::Failed | GateStatus::Inconclusive));
         let (healthy, health) = match (&r.last_error, r.paused, failing) {
             (Some(e), _, _) => (false, format!("retrying: {e}")),
             (None, true, _) => (false, r.waiting.clone().unwrap_or_else(|| "paused".into())),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use varai_domain::Role;
-use varai_domain::plan::{Gate, Position, Stop, stop_index, stops};
+use varai_domain::plan::{Gate, GateStatus, Position, Stop, stop_index, stops};
 
 use super::evidence::Evidence;
 use super::{CommandRollout, RolloutNow, StatusBadge, read_rollout_now, release_text};
@@ -124,7 +124,7 @@ fn Live(now: RolloutNow) -> impl IntoView {
             <h2 id="log-h">"Timeline"</h2>
             <ul class="events" data-testid="rollout-events">
                 {move || events.get().into_iter().rev().map(|e| view! {
-                    <li class=format!("level-{}", e.level)><Timestamp ms=e.at/> " — " <strong>{e.actor}</strong> " " {e.message}</li>
+                    <li class=format!("level-{}", e.level.key())><Timestamp ms=e.at/> " — " <strong>{e.actor}</strong> " " {e.message}</li>
                 }).collect_view()}
             </ul>
         </section>
@@ -299,12 +299,12 @@ fn GateList(planned: Vec<Gate>, results: Vec<GateResult>) -> impl IntoView {
         .map(|(i, gate)| {
             let result = results.iter().find(|g| g.gate == i).cloned();
             let approval = matches!(gate, Gate::Approval { .. });
-            let (class, badge) = match result.as_ref().map(|g| g.status.as_str()) {
-                Some("passed") => ("gate-passed", "✓ passed"),
-                Some("failed") => ("gate-failed", "✗ failed"),
-                Some("inconclusive") => ("gate-inconclusive", "? no verdict"),
-                Some(_) if approval => ("gate-running", "… waiting for approval"),
-                Some(_) => ("gate-running", "… running"),
+            let (class, badge) = match result.as_ref().map(|g| g.status) {
+                Some(GateStatus::Passed) => ("gate-passed", "✓ passed"),
+                Some(GateStatus::Failed) => ("gate-failed", "✗ failed"),
+                Some(GateStatus::Inconclusive) => ("gate-inconclusive", "? no verdict"),
+                Some(GateStatus::Running) if approval => ("gate-running", "… waiting for approval"),
+                Some(GateStatus::Running) => ("gate-running", "… running"),
                 None => ("gate-pending", "○ not run yet"),
             };
             view! {

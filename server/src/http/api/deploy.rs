@@ -12,12 +12,13 @@ use utoipa::OpenApi;
 use varai_core::Services;
 use varai_core::deploy;
 use varai_core::deploy::{
-    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentEvent, DeploymentRecord,
-    NewApp, RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
+    AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
+    RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 
 use super::{ApiResult, SignedIn};
 use crate::http::error::{ApiJson, ApiPath, ErrorBody};
+use varai_core::timeline::TimelineEvent;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,7 +51,7 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     paths(get_cluster, bind_cluster, list_apps, register_app, get_app, list_deployments, start_deployment, list_snapshots,
           roll_back, get_deployment, control_deployment, sandbox, set_profile, set_rate),
-    components(schemas(ClusterBinding, AppLive, AppRecord, NewApp, DeployRequest, DeploymentRecord, DeploymentEvent,
+    components(schemas(ClusterBinding, AppLive, AppRecord, NewApp, DeployRequest, DeploymentRecord, TimelineEvent,
                        DeploymentDetail, SnapshotRecord, RollbackRequest, RollbackRecord, SandboxView,
                        SandboxProfile, RateChange)),
     tags((name = "deployments", description = "Apps, deployments (Canary, Blue-Green, Rolling, Recreate), snapshots, rollback and the sandbox cluster"))
@@ -187,7 +188,7 @@ async fn roll_back(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeploymentDetail {
     deployment: DeploymentRecord,
-    events: Vec<DeploymentEvent>,
+    events: Vec<TimelineEvent>,
 }
 
 /// A deployment and its timeline.

@@ -16,13 +16,14 @@ use varai_core::accounts::Principal;
 use varai_core::error::AppError;
 use varai_core::rollouts::{self, RolloutFilter};
 use varai_core::rollouts::{
-    GateResult, NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutEvent,
-    RolloutRecord, RolloutStatus, RolloutView,
+    GateResult, NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutRecord,
+    RolloutStatus, RolloutView,
 };
 use varai_domain::plan::{EstimatedStop, Plan};
 
 use super::{ApiResult, SignedIn};
 use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use varai_core::timeline::TimelineEvent;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -54,7 +55,7 @@ pub fn router() -> Router<AppState> {
           get_rollout, update_rollout, list_gates, timeline, wait, start, approve, advance, pause,
           resume, skip, abort, roll_back),
     components(schemas(PlanTemplate, NewPlanTemplate, NewRollout, RolloutRecord, RolloutStatus,
-                       RolloutView, GateResult, RolloutEvent, Reason, Approval)),
+                       RolloutView, GateResult, TimelineEvent, Reason, Approval)),
     tags((name = "rollouts", description = "Plan templates, rollouts run phase by phase, their gates, approvals and timeline"))
 )]
 pub struct RolloutApiDoc;
@@ -204,12 +205,12 @@ async fn list_gates(
 
 /// A rollout's timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}/timeline", tag = "rollouts", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<RolloutEvent>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TimelineEvent>), (status = 404, body = ErrorBody)))]
 async fn timeline(
     State(services): State<Services>,
     SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<RolloutEvent>>> {
+) -> ApiResult<Json<Vec<TimelineEvent>>> {
     Ok(Json(
         rollouts::get_rollout(&services, &who, id).await?.events,
     ))

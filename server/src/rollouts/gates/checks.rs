@@ -302,6 +302,7 @@ fn judge_load(load: &Load, samples: &[Sample], skipped: u64, elapsed: f64) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use varai_domain::plan::GateStatus;
 
     #[test]
     fn the_95th_percentile_is_the_value_below_which_95_percent_fall() {
@@ -321,12 +322,12 @@ mod tests {
             max_p95_ms: 100,
         };
         let good: Vec<Sample> = (0..10).map(|i| (0.1 * f64::from(i), 20.0, None)).collect();
-        assert_eq!(judge_load(&load, &good, 0, 1.0).status, "passed");
+        assert_eq!(judge_load(&load, &good, 0, 1.0).status, GateStatus::Passed);
         let mut slow = good.clone();
         slow.iter_mut().for_each(|s| s.1 = 400.0);
         let v = judge_load(&load, &slow, 0, 1.0);
         assert!(
-            v.status == "failed" && v.summary.contains("p95 400 ms > 100 ms"),
+            v.status == GateStatus::Failed && v.summary.contains("p95 400 ms > 100 ms"),
             "{}",
             v.summary
         );

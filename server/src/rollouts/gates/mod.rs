@@ -14,16 +14,18 @@ use std::time::Duration;
 use varai_core::clock::now_ms;
 use varai_core::rollouts::RolloutRecord;
 use varai_domain::analysis::Args;
-use varai_domain::plan::Gate;
+use varai_domain::plan::{Gate, GateState, GateStatus, Stop};
 
 use super::RolloutService;
+use crate::error::{Context, Error, Result};
+use crate::storage::RolloutState;
 use target::Target;
 
 /// A gate's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
-    /// passed, failed or inconclusive.
-    pub status: &'static str,
+    /// Passed, failed or inconclusive.
+    pub status: GateStatus,
     pub summary: String,
     pub evidence: Value,
 }
@@ -31,21 +33,21 @@ pub struct Verdict {
 impl Verdict {
     pub fn passed(summary: String, evidence: Value) -> Verdict {
         Verdict {
-            status: "passed",
+            status: GateStatus::Passed,
             summary,
             evidence,
         }
     }
     pub fn failed(summary: String, evidence: Value) -> Verdict {
         Verdict {
-            status: "failed",
+            status: GateStatus::Failed,
             summary,
             evidence,
         }
     }
     pub fn inconclusive(summary: String, evidence: Value) -> Verdict {
         Verdict {
-            status: "inconclusive",
+            status: GateStatus::Inconclusive,
             summary,
             evidence,
         }
@@ -61,6 +63,37 @@ pub fn running_summary(gate: &Gate) -> String {
 }
 
 impl RolloutService {
+    /// Each of the stop's gates as the controller sees them; a gate still running with no task
+    /// behind it (the server restarted) is started again.
+    pub(super) async fn gate_states(
+        self: &Arc<Self>,
+        s: &RolloutState,
+        visit: i64,
+        stop: &Stop<'_>,
+    ) -> Result<Vec<GateState>> {
+        let r = &s.record;
+        let results = self.store.gate_results(r.id).await?;
+        let mut gates = Vec::new();
+        for (i, gate) in stop.gates.iter().enumerate() {
+            let row = results.iter().find(|g| {
+                g.phase == r.position.phase
+                    && g.step == r.position.step
+                    && g.gate == i
+                    && g.visit == visit
+            });
+            gates.push(match row {
+                None => GateState::Waiting,
+                Some(g) => {
+                    if g.status == GateStatus::Running && !self.gate_alive(g.id) {
+                        self.spawn_gate(r, g.id, gate);
+                    }
+                    g.status.state(&g.summary)
+                }
+            });
+        }
+        Ok(gates)
+    }
+
     /// Starts the task that runs `gate` for the row `row`, unless one is running.
     pub(super) fn spawn_gate(self: &Arc<Self>, r: &RolloutRecord, row: i64, gate: &Gate) {
         if matches!(gate, Gate::Approval { .. }) {
@@ -104,20 +137,16 @@ impl RolloutService {
             .contains_key(&row)
     }
 
-    async fn target(&self, r: &RolloutRecord) -> Result<Target, String> {
+    async fn target(&self, r: &RolloutRecord) -> Result<Target> {
         let (Some(app), Some(version)) = (&r.release.app, &r.release.version) else {
-            return Err("this release has no app to check".into());
+            return Err(Error::Unfinished("this release has no app to check".into()));
         };
         let app = self
             .store
             .app_named(&r.environment, app)
             .await
-            .map_err(|e| format!("reading app {app}: {e}"))?;
-        let t = self
-            .deploy
-            .target(&r.environment)
-            .await
-            .map_err(|e| e.to_string())?;
+            .doing(format!("reading app {app}"))?;
+        let t = self.deploy.target(&r.environment).await?;
         Ok(Target {
             client: t.client,
             namespace: t.namespace,
@@ -131,7 +160,10 @@ impl RolloutService {
             match self.target(r).await {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    return Verdict::inconclusive(format!("{}: {e}", gate.describe()), Value::Null);
+                    return Verdict::inconclusive(
+                        format!("{}: {}", gate.describe(), e.chain()),
+                        Value::Null,
+                    );
                 }
             }
         } else {

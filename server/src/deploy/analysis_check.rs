@@ -10,11 +10,12 @@ use varai_domain::analysis::{AnalysisPhase, AnalysisTemplate, Args, Measurement}
 use varai_domain::deploy::{CanaryStep, Stage, Strategy};
 
 use super::DeployService;
+use crate::error::{Context, Result};
 use crate::storage::{NewRun, RunState, metric_key};
 
 /// What analysis lets the controller do now.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Gate {
+pub enum AnalysisCheck {
     /// Go on; the current step's analysis is in this phase (if the step is one).
     Go(Option<AnalysisPhase>),
     /// Abort and roll back, for this reason; `run` is the analysis run that decided it.
@@ -139,7 +140,7 @@ impl DeployService {
         step: Option<u32>,
         namespace: &str,
         now: i64,
-    ) -> Result<Result<(), String>, String> {
+    ) -> Result<Result<(), String>> {
         let mut templates: Vec<AnalysisTemplate> = Vec::new();
         for name in names {
             match self.store.template_named(name).await {
@@ -149,7 +150,7 @@ impl DeployService {
                         "analysis template '{name}' does not exist (any more); create it, or promote or abort"
                     )));
                 }
-                Err(e) => return Err(format!("reading analysis template {name}: {e}")),
+                Err(e) => return Err(e).doing(format!("reading analysis template {name}")),
             }
         }
         let args = Args {
@@ -169,19 +170,19 @@ impl DeployService {
         self.store
             .insert_run(run, now)
             .await
-            .map_err(|e| format!("starting an analysis run: {e}"))?;
+            .doing("starting an analysis run")?;
         Ok(Ok(()))
     }
 
     /// What a finished run calls for: Failed rolls back, Inconclusive or Error pauses. The
     /// run is marked as acted on once that is done.
-    async fn verdict(&self, run: &RunState) -> Result<Option<Gate>, String> {
+    async fn verdict(&self, run: &RunState) -> Result<Option<AnalysisCheck>> {
         Ok(match run.phase {
-            AnalysisPhase::Failed => Some(Gate::RollBack {
+            AnalysisPhase::Failed => Some(AnalysisCheck::RollBack {
                 run: Some(run.id),
                 reason: self.explain(run).await,
             }),
-            AnalysisPhase::Error | AnalysisPhase::Inconclusive => Some(Gate::Pause {
+            AnalysisPhase::Error | AnalysisPhase::Inconclusive => Some(AnalysisCheck::Pause {
                 run: Some(run.id),
                 reason: format!(
                     "{} — resume to measure again, or abort (promote, then resume, to go on without it)",
@@ -193,20 +194,20 @@ impl DeployService {
     }
 
     /// Starts the runs `d` needs and reads their verdicts.
-    pub(super) async fn analysis_gate(
+    pub(super) async fn analysis_check(
         &self,
         d: &DeploymentRecord,
         namespace: &str,
         now: i64,
-    ) -> Result<Gate, String> {
+    ) -> Result<AnalysisCheck> {
         if d.stage.is_done() || d.stage == Stage::Aborting {
-            return Ok(Gate::Go(None));
+            return Ok(AnalysisCheck::Go(None));
         }
         let runs = self
             .store
             .runs_of(d.id)
             .await
-            .map_err(|e| format!("reading analysis runs: {e}"))?;
+            .doing("reading analysis runs")?;
         if !d.background_analysis.is_empty() {
             let latest = runs.iter().find(|r| r.background());
             let rerun = latest.is_some_and(|r| r.acted && r.phase != AnalysisPhase::Failed);
@@ -222,7 +223,7 @@ impl DeployService {
                     )
                     .await?;
                 if let Err(reason) = started {
-                    return Ok(Gate::Pause { run: None, reason });
+                    return Ok(AnalysisCheck::Pause { run: None, reason });
                 }
             } else if let Some(r) = latest.filter(|r| !r.acted)
                 && let Some(gate) = self.verdict(r).await?
@@ -231,7 +232,7 @@ impl DeployService {
             }
         }
         let Some((step, names)) = step_templates(d) else {
-            return Ok(Gate::Go(None));
+            return Ok(AnalysisCheck::Go(None));
         };
         let latest = runs
             .iter()
@@ -239,22 +240,22 @@ impl DeployService {
         match latest {
             Some(r) if !r.acted && r.phase.is_done() => match self.verdict(r).await? {
                 Some(gate) => Ok(gate),
-                None => Ok(Gate::Go(Some(r.phase))),
+                None => Ok(AnalysisCheck::Go(Some(r.phase))),
             },
             // Not finished, passed, or failed with its rollback under way: nothing to start.
             Some(r)
                 if !r.acted
                     || matches!(r.phase, AnalysisPhase::Successful | AnalysisPhase::Failed) =>
             {
-                Ok(Gate::Go(Some(r.phase)))
+                Ok(AnalysisCheck::Go(Some(r.phase)))
             }
             // None yet, or resumed after an Inconclusive or Error verdict: measure again.
             _ => match self
                 .start_run(d, names, "step", Some(step), namespace, now)
                 .await?
             {
-                Ok(()) => Ok(Gate::Go(Some(AnalysisPhase::Pending))),
-                Err(reason) => Ok(Gate::Pause { run: None, reason }),
+                Ok(()) => Ok(AnalysisCheck::Go(Some(AnalysisPhase::Pending))),
+                Err(reason) => Ok(AnalysisCheck::Pause { run: None, reason }),
             },
         }
     }
@@ -264,11 +265,11 @@ impl DeployService {
     pub(super) async fn stop_for_analysis(
         &self,
         d: &DeploymentRecord,
-        gate: Gate,
-    ) -> Result<(), String> {
+        gate: AnalysisCheck,
+    ) -> Result<()> {
         let actor = analysis_actor();
         let run = match gate {
-            Gate::RollBack { run, reason } => {
+            AnalysisCheck::RollBack { run, reason } => {
                 tracing::warn!(deployment = d.id, %reason, "analysis failed: rolling back");
                 let request = RollbackRequest {
                     snapshot_id: d.snapshot_id,
@@ -276,25 +277,25 @@ impl DeployService {
                 };
                 self.rollback_held(&actor, &d.environment, &d.app, request)
                     .await
-                    .map_err(|e| format!("rolling back after a failed analysis: {e}"))?;
+                    .doing("rolling back after a failed analysis")?;
                 run
             }
-            Gate::Pause { run, reason } => {
+            AnalysisCheck::Pause { run, reason } => {
                 tracing::warn!(deployment = d.id, %reason, "analysis needs a person: pausing");
                 let now = varai_core::clock::now_ms();
                 self.store
                     .control_deployment(&actor.actor, d.id, Control::Pause, Some(&reason), now)
                     .await
-                    .map_err(|e| format!("pausing after an analysis verdict: {e}"))?;
+                    .doing("pausing after an analysis verdict")?;
                 run
             }
-            Gate::Go(_) => None,
+            AnalysisCheck::Go(_) => None,
         };
         if let Some(run) = run {
             self.store
                 .mark_run_acted(run)
                 .await
-                .map_err(|e| format!("noting an analysis verdict: {e}"))?;
+                .doing("noting an analysis verdict")?;
         }
         Ok(())
     }
