@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod deploy;
+pub mod engine;
 pub mod error;
 pub mod flags;
 pub mod http;
@@ -19,11 +20,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use varai_core::Services;
 use varai_core::accounts::bootstrap_admin;
 use varai_core::clock::now_ms;
 
 use config::ServeArgs;
+use engine::{Engine, EngineOptions};
 use flags::FlagCache;
 use storage::{SqlxSessionStore, SqlxStore};
 
@@ -46,14 +47,8 @@ pub struct Server {
     pub flag_cache: Arc<FlagCache>,
     pub sessions: SqlxSessionStore,
     pub store: SqlxStore,
-    /// The sandbox, the deployment controller and the sandbox's loopback API.
-    pub deploy: deploy::launch::Launched,
-    /// Prometheus, analysis and alerts.
-    pub monitor: Arc<monitor::MonitorService>,
-    /// The analysis runner and rule evaluator.
-    pub monitor_task: tokio::task::JoinHandle<()>,
-    /// The rollout controller.
-    pub rollouts_task: tokio::task::JoinHandle<()>,
+    /// The sandbox, the controllers and monitoring.
+    pub engine: Engine,
 }
 
 /// Connects the database, creates the first admin when there are no users, and builds the state.
@@ -69,24 +64,12 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
     {
         announce_first_admin(args, &name, &password);
     }
-    let flags: Arc<dyn varai_core::flags::FlagStore> = Arc::new(store.clone());
     let timings = sandbox::Timings {
         pod_ready: Duration::from_millis(args.sandbox_pod_ready_ms),
         pod_start: Duration::from_millis(args.sandbox_pod_ready_ms * 2 / 5),
         ..sandbox::Timings::default()
     };
-    let deploy = deploy::launch::launch(
-        store.clone(),
-        Arc::clone(&flags),
-        deploy::launch::Options {
-            timings,
-            sandbox_file: Some(args.storage.data_dir.join("sandbox.json")),
-            sandbox_addr: args.sandbox_addr.0,
-            poll: Duration::from_millis(200),
-        },
-    )
-    .await?;
-    let server_prometheus = match (&args.prometheus_url, args.prometheus_addr) {
+    let prometheus = match (&args.prometheus_url, args.prometheus_addr) {
         (Some(url), _) => {
             monitor::ServerPrometheus::Configured(url.trim_end_matches('/').to_owned())
         }
@@ -97,34 +80,22 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
             "no Prometheus yet: the server's own is starting".into(),
         ),
     };
-    let (monitor, monitor_task) = monitor::launch::launch(
-        store.clone(),
-        Arc::clone(&deploy.service),
-        server_prometheus,
-        args.scrape_seconds,
-        Duration::from_millis(250),
-    )
-    .await?;
-    let (rollouts, rollouts_task) = rollouts::launch(
-        rollouts::RolloutService::new(
-            store.clone(),
-            Arc::clone(&deploy.service),
-            Arc::clone(&monitor),
-            Arc::clone(&flags),
-        ),
-        Duration::from_millis(200),
-    )
-    .await?;
+    let options = EngineOptions {
+        deploy: deploy::launch::Options {
+            timings,
+            sandbox_file: Some(args.storage.data_dir.join("sandbox.json")),
+            sandbox_addr: args.sandbox_addr.0,
+            poll: Duration::from_millis(200),
+        },
+        prometheus,
+        scrape_seconds: args.scrape_seconds,
+        monitor_tick: Duration::from_millis(250),
+        rollout_poll: Duration::from_millis(200),
+    };
+    let engine = Engine::start(&store, options).await?;
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
-        services: Services {
-            accounts: Arc::new(store.clone()),
-            flags,
-            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_core::deploy::Deployer>,
-            monitor: Arc::clone(&monitor) as Arc<dyn varai_core::monitor::Monitor>,
-            rollouts: rollouts as Arc<dyn varai_core::rollouts::Rollouts>,
-            storage: store.backend().label(),
-        },
+        services: engine.services.clone(),
     };
     let flag_cache = FlagCache::load(Arc::clone(&state.services.flags))
         .await
@@ -134,10 +105,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         sessions: SqlxSessionStore::new(&store),
         state,
         store,
-        deploy,
-        monitor,
-        monitor_task,
-        rollouts_task,
+        engine,
     })
 }
 
@@ -181,7 +149,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("VARAI_ADDR: could not listen on {}", args.addr))?;
-    let own_prometheus = start_own_prometheus(&args, &listener, &server.monitor);
+    let own_prometheus = start_own_prometheus(&args, &listener, &server.engine.monitor);
     let sweeper = tokio::spawn(sweep_sessions(server.sessions.clone()));
     let watcher = server
         .flag_cache
@@ -201,7 +169,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         server.sessions,
         cookies,
         server.flag_cache,
-        Arc::clone(&server.deploy.sandbox),
+        Arc::clone(&server.engine.deploy.sandbox),
     );
     tracing::info!("VARAi Rollout is listening on http://{}", args.addr);
     axum::serve(listener, app)
@@ -210,8 +178,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the HTTP server failed")?;
     sweeper.abort();
     watcher.abort();
-    server.monitor_task.abort();
-    server.rollouts_task.abort();
+    drop(server.engine);
     if let Some(p) = own_prometheus {
         p.shutdown().await;
     }

@@ -421,7 +421,7 @@ async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
     let t = TestApp::new(backend).await;
     let dev = Client::new(&t, "developer").await;
     app_ready(&dev, "v1").await;
-    let store = &t.deploy.sandbox.store;
+    let store = &t.engine.deploy.sandbox.store;
     let kind = varai_server::sandbox::Kind::Deployment;
     let id = start(
         &dev,
@@ -548,7 +548,8 @@ async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(
-        t.deploy
+        t.engine
+            .deploy
             .sandbox
             .store
             .get(
@@ -626,7 +627,7 @@ async fn apps_are_registered_from_existing_objects_or_generated(backend: Backend
         "create": {"version": "1.0.0", "port": 9000, "replicas": 2, "cpu": "50m", "memory": "64Mi"}});
     let (status, body) = ops.call(Method::POST, APPS, Some(generated)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let store = &t.deploy.sandbox.store;
+    let store = &t.engine.deploy.sandbox.store;
     let d = store
         .get(
             varai_server::sandbox::Kind::Deployment,

@@ -20,13 +20,15 @@ async fn observed() -> (TestApp, common::AbortOnDrop, common::observe::Scraped) 
     let t = TestApp::new(Backend::Sqlite).await;
     let (addr, server) = t.serve();
     let scraped = prometheus_scraping(addr).await;
-    t.monitor
+    t.engine
+        .monitor
         .set_server_prometheus(ServerPrometheus::Own(scraped.prometheus.url.clone()));
     let good = Behaviour {
         error_rate: 0.0,
         ..varai_domain::sandbox::seeded_behaviour("v2")
     };
-    t.deploy
+    t.engine
+        .deploy
         .sandbox
         .simulation
         .set_behaviour("production", "storefront", "v2", good);

@@ -28,9 +28,10 @@ async fn observed() -> (TestApp, AbortOnDrop, common::observe::Scraped) {
     let t = TestApp::new(Backend::Sqlite).await;
     let (addr, server) = t.serve();
     let scraped = prometheus_scraping(addr).await;
-    t.monitor
+    t.engine
+        .monitor
         .set_server_prometheus(ServerPrometheus::Own(scraped.prometheus.url.clone()));
-    let sim = &t.deploy.sandbox.simulation;
+    let sim = &t.engine.deploy.sandbox.simulation;
     for v in ["v1", "v2"] {
         sim.set_behaviour("production", "storefront", v, steady(v));
     }
@@ -210,7 +211,8 @@ async fn a_version_turning_bad_in_beta_is_rolled_back_with_its_flag_and_deployme
         error_rate: 0.5,
         ..steady("v2")
     };
-    t.deploy
+    t.engine
+        .deploy
         .sandbox
         .simulation
         .set_behaviour("production", "storefront", "v2", bad);

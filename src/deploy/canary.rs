@@ -5,8 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::progress::{
+    Action, DeployDecision, DeploySpec, Observed, Progress, after, elapsed_s, pods,
+};
+use super::stage::Stage;
 use super::strategy::MAX_WAIT_SECONDS;
 use crate::InvalidInput;
+use crate::analysis::AnalysisPhase;
 
 /// How long a pause holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +99,73 @@ pub fn canary_scale(desired: u32, weight: u32, canary_ready: u32) -> CanaryScale
         .saturating_sub(canary_ready.min(canary))
         .max(stable_floor);
     CanaryScale { stable, canary }
+}
+
+/// A canary deployment at step `i`: the replicas for its weight, then the step's own wait.
+pub(super) fn canary_step(
+    plan: &DeploySpec,
+    p: &Progress,
+    seen: &Observed,
+    steps: &[CanaryStep],
+    i: usize,
+    now_ms: i64,
+) -> DeployDecision {
+    if p.promote || i >= steps.len() {
+        return DeployDecision::default().then(Stage::Promote);
+    }
+    let weight = match &steps[i] {
+        CanaryStep::SetWeight(w) => *w,
+        _ => weight_before(steps, i),
+    };
+    let (ready, _) = pods(seen.secondary.as_ref());
+    let scale = canary_scale(plan.desired, weight, ready);
+    let d = DeployDecision::act(vec![
+        Action::Secondary {
+            version: plan.version.clone(),
+            replicas: scale.canary,
+        },
+        Action::ScalePrimary(scale.stable),
+    ]);
+    match &steps[i] {
+        CanaryStep::SetWeight(w) => {
+            let stable = seen.primary.as_ref().map_or(0, |w| w.replicas);
+            if ready >= scale.canary && stable == scale.stable {
+                d.then(Stage::Step(i + 1))
+            } else {
+                d.wait(format!(
+                    "weight {w}%: canary pods ready {ready}/{}",
+                    scale.canary
+                ))
+            }
+        }
+        CanaryStep::Pause(Pause {
+            duration: Some(secs),
+        }) => {
+            let left = i64::from(*secs) - elapsed_s(p, now_ms);
+            if left <= 0 {
+                d.then(Stage::Step(i + 1))
+            } else {
+                d.wait(format!("paused, {left} s left"))
+                    .until(after(p, *secs))
+            }
+        }
+        CanaryStep::Pause(Pause { duration: None }) => {
+            d.wait("paused until someone promotes").on_event()
+        }
+        CanaryStep::Analysis { templates } => match p.analysis {
+            Some(AnalysisPhase::Successful) => d.then(Stage::Step(i + 1)),
+            Some(phase) if phase.is_done() => d
+                .wait(format!(
+                    "analysis {} is {}: waiting for a person",
+                    templates.join(", "),
+                    phase.label().to_lowercase()
+                ))
+                .on_event(),
+            _ => d
+                .wait(format!("analysis {} is measuring", templates.join(", ")))
+                .on_event(),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod names;
 pub mod progress;
 pub mod rolling;
 pub mod selector;
+pub mod stage;
 pub mod strategy;
 
 pub use canary::{CanaryScale, CanaryStep, canary_scale};

@@ -7,96 +7,11 @@
 //! add a *secondary* Deployment (the canary, or the preview) running the new version; Blue-Green
 //! also a *preview* Service. At the end the primary runs the new version and the extras are gone.
 
-use serde::{Deserialize, Serialize};
-
-use super::canary::{CanaryStep, Pause, canary_scale, weight_before};
+use super::canary::canary_step;
+pub use super::stage::{Outcome, Stage};
 use super::strategy::{IntOrPercent, Strategy};
 use crate::Recheck;
 use crate::analysis::AnalysisPhase;
-
-/// Where a deployment is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "stage", content = "step")]
-pub enum Stage {
-    /// Canary and Blue-Green: create the secondary (and the preview Service).
-    Prepare,
-    /// Canary: carrying out step N.
-    Step(usize),
-    /// Blue-Green: waiting for the preview to be ready.
-    AwaitPreview,
-    /// Blue-Green: ready, waiting for a promotion (or the auto-promotion time).
-    AwaitPromotion,
-    /// Blue-Green: the active Service now selects the new version; the old one stays for the
-    /// scale-down delay.
-    ScaleDownDelay,
-    /// The primary Deployment takes the new version (Rolling and Recreate start here).
-    Promote,
-    /// Remove the secondary and the preview Service.
-    Cleanup,
-    /// Undo: the secondary goes, the primary takes back all traffic.
-    Aborting,
-    Done(Outcome),
-}
-
-impl Stage {
-    pub fn is_done(self) -> bool {
-        matches!(self, Stage::Done(_))
-    }
-
-    /// The stage a deployment with `strategy` starts in.
-    pub fn first(strategy: &Strategy) -> Stage {
-        match strategy {
-            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => Stage::Prepare,
-            Strategy::Rolling { .. } | Strategy::Recreate => Stage::Promote,
-        }
-    }
-
-    /// In words, for the progress view.
-    pub fn describe(self, strategy: &Strategy) -> String {
-        match self {
-            Stage::Prepare => "Preparing".into(),
-            Stage::Step(i) => match strategy {
-                Strategy::Canary { steps } => match steps.get(i) {
-                    Some(s) => format!("Step {} of {}: {}", i + 1, steps.len(), s.describe()),
-                    None => "Steps done".into(),
-                },
-                _ => format!("Step {}", i + 1),
-            },
-            Stage::AwaitPreview => "Starting the preview".into(),
-            Stage::AwaitPromotion => "Preview ready: waiting for promotion".into(),
-            Stage::ScaleDownDelay => "Promoted: old version kept for instant rollback".into(),
-            Stage::Promote => match strategy {
-                Strategy::Rolling { .. } => "Rolling update".into(),
-                Strategy::Recreate => "Recreating".into(),
-                _ => "Promoting: primary takes the new version".into(),
-            },
-            Stage::Cleanup => "Cleaning up".into(),
-            Stage::Aborting => "Aborting".into(),
-            Stage::Done(o) => o.label().into(),
-        }
-    }
-}
-
-/// How a deployment ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Succeeded,
-    Aborted,
-    Failed,
-    RolledBack,
-}
-
-impl Outcome {
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "Succeeded",
-            Outcome::Aborted => "Aborted",
-            Outcome::Failed => "Failed",
-            Outcome::RolledBack => "Rolled back",
-        }
-    }
-}
 
 /// What is being deployed.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,31 +96,31 @@ pub struct DeployDecision {
 }
 
 impl DeployDecision {
-    fn act(actions: Vec<Action>) -> DeployDecision {
+    pub(super) fn act(actions: Vec<Action>) -> DeployDecision {
         DeployDecision {
             actions,
             ..DeployDecision::default()
         }
     }
 
-    fn then(mut self, next: Stage) -> DeployDecision {
+    pub(super) fn then(mut self, next: Stage) -> DeployDecision {
         self.next = Some(next);
         self
     }
 
-    fn wait(mut self, why: impl Into<String>) -> DeployDecision {
+    pub(super) fn wait(mut self, why: impl Into<String>) -> DeployDecision {
         self.waiting = Some(why.into());
         self
     }
 
     /// Nothing changes before `at` (ms since the epoch) but a person's command.
-    fn until(mut self, at: i64) -> DeployDecision {
+    pub(super) fn until(mut self, at: i64) -> DeployDecision {
         self.recheck = Recheck::At(at);
         self
     }
 
     /// Only a person's command or a verdict moves it on.
-    fn on_event(mut self) -> DeployDecision {
+    pub(super) fn on_event(mut self) -> DeployDecision {
         self.recheck = Recheck::OnEvent;
         self
     }
@@ -228,16 +143,16 @@ const SAFE_ROLLOUT: Rollout = Rollout::Rolling {
     max_unavailable: IntOrPercent::Count(0),
 };
 
-fn elapsed_s(p: &Progress, now_ms: i64) -> i64 {
+pub(super) fn elapsed_s(p: &Progress, now_ms: i64) -> i64 {
     (now_ms - p.since_ms).max(0) / 1000
 }
 
 /// When `seconds` whole seconds will have passed in the current stage.
-fn after(p: &Progress, seconds: u32) -> i64 {
+pub(super) fn after(p: &Progress, seconds: u32) -> i64 {
     p.since_ms + i64::from(seconds) * 1000
 }
 
-fn pods(w: Option<&Workload>) -> (u32, u32) {
+pub(super) fn pods(w: Option<&Workload>) -> (u32, u32) {
     w.map_or((0, 0), |w| (w.ready, w.replicas))
 }
 
@@ -245,11 +160,6 @@ fn pods(w: Option<&Workload>) -> (u32, u32) {
 pub fn decide(plan: &DeploySpec, p: &Progress, seen: &Observed, now_ms: i64) -> DeployDecision {
     let new = plan.version.clone();
     let desired = plan.desired;
-    let primary_to_new = |rollout| Action::Primary {
-        version: new.clone(),
-        replicas: desired,
-        rollout,
-    };
     if let Some(stalled) = [&seen.primary, &seen.secondary]
         .into_iter()
         .flatten()
@@ -312,77 +222,15 @@ pub fn decide(plan: &DeploySpec, p: &Progress, seen: &Observed, now_ms: i64) -> 
                 auto_promotion_seconds,
                 ..
             },
-        ) => {
-            let auto = auto_promotion_seconds.is_some_and(|s| elapsed_s(p, now_ms) >= i64::from(s));
-            if p.promote || auto {
-                let d = DeployDecision::act(vec![Action::Active(Some(new.clone()))]);
-                if seen.active_version.as_deref() == Some(new.as_str()) {
-                    d.then(Stage::ScaleDownDelay)
-                } else {
-                    d.wait("switching the active Service")
-                }
-            } else {
-                match auto_promotion_seconds {
-                    Some(s) => DeployDecision::default()
-                        .wait(format!(
-                            "preview ready; promotes by itself in {} s, or promote now",
-                            (i64::from(*s) - elapsed_s(p, now_ms)).max(0)
-                        ))
-                        .until(after(p, *s)),
-                    None => DeployDecision::default()
-                        .wait("preview ready; waiting for someone to promote")
-                        .on_event(),
-                }
-            }
-        }
+        ) => await_promotion(plan, p, seen, *auto_promotion_seconds, now_ms),
         (
             Stage::ScaleDownDelay,
             Strategy::BlueGreen {
                 scale_down_delay_seconds,
                 ..
             },
-        ) => {
-            let left = i64::from(*scale_down_delay_seconds) - elapsed_s(p, now_ms);
-            let d = DeployDecision::act(vec![Action::Active(Some(new.clone()))]);
-            if left <= 0 {
-                d.then(Stage::Promote)
-            } else {
-                d.wait(format!(
-                    "old version {} kept {left} s more for instant rollback",
-                    plan.previous_version
-                ))
-                .until(after(p, *scale_down_delay_seconds))
-            }
-        }
-        (Stage::Promote, strategy) => {
-            let rollout = match strategy {
-                Strategy::Rolling {
-                    max_surge,
-                    max_unavailable,
-                } => Rollout::Rolling {
-                    max_surge: *max_surge,
-                    max_unavailable: *max_unavailable,
-                },
-                Strategy::Recreate => Rollout::Recreate,
-                _ => SAFE_ROLLOUT,
-            };
-            // Rolling and Recreate move the primary under the Service, so it must select the
-            // whole app (a rollback may have pinned it to one version).
-            let mut actions = match strategy {
-                Strategy::Rolling { .. } | Strategy::Recreate => vec![Action::Active(None)],
-                _ => Vec::new(),
-            };
-            actions.push(primary_to_new(rollout));
-            let d = DeployDecision::act(actions);
-            match &seen.primary {
-                Some(w) if w.version == new && w.rolled_out => match strategy {
-                    Strategy::Canary { .. } | Strategy::BlueGreen { .. } => d.then(Stage::Cleanup),
-                    _ => d.then(Stage::Done(Outcome::Succeeded)),
-                },
-                Some(w) => d.wait(format!("primary pods ready: {}/{}", w.ready, desired)),
-                None => d.wait("the primary Deployment is missing"),
-            }
-        }
+        ) => scale_down_delay(plan, p, *scale_down_delay_seconds, now_ms),
+        (Stage::Promote, strategy) => promote(plan, seen, strategy),
         (Stage::Cleanup, _) => {
             let d = DeployDecision::act(vec![
                 Action::Active(None),
@@ -415,69 +263,93 @@ pub fn decide(plan: &DeploySpec, p: &Progress, seen: &Observed, now_ms: i64) -> 
     }
 }
 
-fn canary_step(
+/// Blue-Green, preview ready: switch the active Service on a promotion or at the
+/// auto-promotion time.
+fn await_promotion(
     plan: &DeploySpec,
     p: &Progress,
     seen: &Observed,
-    steps: &[CanaryStep],
-    i: usize,
+    auto_promotion_seconds: Option<u32>,
     now_ms: i64,
 ) -> DeployDecision {
-    if p.promote || i >= steps.len() {
-        return DeployDecision::default().then(Stage::Promote);
-    }
-    let weight = match &steps[i] {
-        CanaryStep::SetWeight(w) => *w,
-        _ => weight_before(steps, i),
-    };
-    let (ready, _) = pods(seen.secondary.as_ref());
-    let scale = canary_scale(plan.desired, weight, ready);
-    let d = DeployDecision::act(vec![
-        Action::Secondary {
-            version: plan.version.clone(),
-            replicas: scale.canary,
-        },
-        Action::ScalePrimary(scale.stable),
-    ]);
-    match &steps[i] {
-        CanaryStep::SetWeight(w) => {
-            let stable = seen.primary.as_ref().map_or(0, |w| w.replicas);
-            if ready >= scale.canary && stable == scale.stable {
-                d.then(Stage::Step(i + 1))
-            } else {
-                d.wait(format!(
-                    "weight {w}%: canary pods ready {ready}/{}",
-                    scale.canary
-                ))
-            }
+    let new = plan.version.clone();
+    let auto = auto_promotion_seconds.is_some_and(|s| elapsed_s(p, now_ms) >= i64::from(s));
+    if p.promote || auto {
+        let d = DeployDecision::act(vec![Action::Active(Some(new.clone()))]);
+        if seen.active_version.as_deref() == Some(new.as_str()) {
+            d.then(Stage::ScaleDownDelay)
+        } else {
+            d.wait("switching the active Service")
         }
-        CanaryStep::Pause(Pause {
-            duration: Some(secs),
-        }) => {
-            let left = i64::from(*secs) - elapsed_s(p, now_ms);
-            if left <= 0 {
-                d.then(Stage::Step(i + 1))
-            } else {
-                d.wait(format!("paused, {left} s left"))
-                    .until(after(p, *secs))
-            }
-        }
-        CanaryStep::Pause(Pause { duration: None }) => {
-            d.wait("paused until someone promotes").on_event()
-        }
-        CanaryStep::Analysis { templates } => match p.analysis {
-            Some(AnalysisPhase::Successful) => d.then(Stage::Step(i + 1)),
-            Some(phase) if phase.is_done() => d
+    } else {
+        match auto_promotion_seconds {
+            Some(s) => DeployDecision::default()
                 .wait(format!(
-                    "analysis {} is {}: waiting for a person",
-                    templates.join(", "),
-                    phase.label().to_lowercase()
+                    "preview ready; promotes by itself in {} s, or promote now",
+                    (i64::from(s) - elapsed_s(p, now_ms)).max(0)
                 ))
+                .until(after(p, s)),
+            None => DeployDecision::default()
+                .wait("preview ready; waiting for someone to promote")
                 .on_event(),
-            _ => d
-                .wait(format!("analysis {} is measuring", templates.join(", ")))
-                .on_event(),
+        }
+    }
+}
+
+/// Blue-Green, promoted: keep the old version for the delay, then move the primary.
+fn scale_down_delay(
+    plan: &DeploySpec,
+    p: &Progress,
+    scale_down_delay_seconds: u32,
+    now_ms: i64,
+) -> DeployDecision {
+    let left = i64::from(scale_down_delay_seconds) - elapsed_s(p, now_ms);
+    let d = DeployDecision::act(vec![Action::Active(Some(plan.version.clone()))]);
+    if left <= 0 {
+        d.then(Stage::Promote)
+    } else {
+        d.wait(format!(
+            "old version {} kept {left} s more for instant rollback",
+            plan.previous_version
+        ))
+        .until(after(p, scale_down_delay_seconds))
+    }
+}
+
+/// The primary takes the new version, the way the strategy moves it.
+fn promote(plan: &DeploySpec, seen: &Observed, strategy: &Strategy) -> DeployDecision {
+    let new = plan.version.clone();
+    let desired = plan.desired;
+    let rollout = match strategy {
+        Strategy::Rolling {
+            max_surge,
+            max_unavailable,
+        } => Rollout::Rolling {
+            max_surge: *max_surge,
+            max_unavailable: *max_unavailable,
         },
+        Strategy::Recreate => Rollout::Recreate,
+        _ => SAFE_ROLLOUT,
+    };
+    // Rolling and Recreate move the primary under the Service, so it must select the
+    // whole app (a rollback may have pinned it to one version).
+    let mut actions = match strategy {
+        Strategy::Rolling { .. } | Strategy::Recreate => vec![Action::Active(None)],
+        _ => Vec::new(),
+    };
+    actions.push(Action::Primary {
+        version: new.clone(),
+        replicas: desired,
+        rollout,
+    });
+    let d = DeployDecision::act(actions);
+    match &seen.primary {
+        Some(w) if w.version == new && w.rolled_out => match strategy {
+            Strategy::Canary { .. } | Strategy::BlueGreen { .. } => d.then(Stage::Cleanup),
+            _ => d.then(Stage::Done(Outcome::Succeeded)),
+        },
+        Some(w) => d.wait(format!("primary pods ready: {}/{}", w.ready, desired)),
+        None => d.wait("the primary Deployment is missing"),
     }
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::deploy::canary::Pause;
+use crate::deploy::canary::{CanaryStep, Pause};
 
 /// A toy cluster that carries out actions, with pods becoming ready one per tick.
 #[derive(Debug, Clone)]

@@ -13,6 +13,10 @@ use super::context::{Context, Sticky};
 use super::model::{FlagKind, FlagSpec, Payload, Segment, Serve, Targeting};
 use super::murmur::VARIANT_SEED;
 
+#[path = "compile.rs"]
+mod compile;
+use compile::compile_flag;
+
 /// Why a flag served what it served: OFREP's reason codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
@@ -359,79 +363,4 @@ impl CompiledFlag {
     pub fn enabled(&self) -> bool {
         self.enabled
     }
-}
-
-fn compile_flag(
-    spec: FlagSpec,
-    targeting: Targeting,
-    segments: &HashMap<String, usize>,
-) -> Option<CompiledFlag> {
-    let find = |name: &str| spec.variants.iter().position(|v| v.name == name);
-    let first = if spec.variants.is_empty() {
-        return None;
-    } else {
-        0
-    };
-    let default = find(&targeting.default_variant).unwrap_or(first);
-    let off = find(&targeting.off_variant).unwrap_or(default);
-    let rules = targeting
-        .rules
-        .iter()
-        .filter_map(|r| {
-            let serve = match &r.serve {
-                Serve::Variant(name) => CompiledServe::Variant(find(name)?),
-                Serve::Split(s) => {
-                    let variants: Vec<(usize, u32)> = s
-                        .variants
-                        .iter()
-                        .filter_map(|w| Some((find(&w.variant)?, w.weight)))
-                        .collect();
-                    // Weights are summed without overflow; a total beyond u32 is capped.
-                    let total: u64 = variants.iter().map(|(_, w)| u64::from(*w)).sum();
-                    CompiledServe::Split {
-                        total: u32::try_from(total).unwrap_or(u32::MAX),
-                        variants,
-                        stickiness: s.stickiness.clone(),
-                        group: s.group_id.clone(),
-                        overrides: s
-                            .overrides
-                            .iter()
-                            .filter_map(|o| {
-                                Some((find(&o.variant)?, o.context_name.clone(), o.values.clone()))
-                            })
-                            .collect(),
-                    }
-                }
-            };
-            Some(CompiledRule {
-                segments: r
-                    .segments
-                    .iter()
-                    .map(|k| segments.get(k).copied())
-                    .collect(),
-                matchers: r.constraints.iter().map(|c| c.compile_lenient()).collect(),
-                rollout: r.rollout.min(100),
-                stickiness: r.stickiness.clone(),
-                group: r.group_id.clone(),
-                serve,
-            })
-        })
-        .collect();
-    let prerequisites = targeting
-        .prerequisites
-        .iter()
-        .map(|p| CompiledPrerequisite {
-            flag: p.flag.clone(),
-            enabled: p.enabled,
-            variants: p.variants.clone(),
-        })
-        .collect();
-    Some(CompiledFlag {
-        enabled: targeting.enabled,
-        rules,
-        default,
-        off,
-        prerequisites,
-        spec,
-    })
 }

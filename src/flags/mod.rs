@@ -8,16 +8,18 @@ pub mod context;
 pub mod evaluate;
 pub mod model;
 pub mod murmur;
+pub mod operator;
 pub mod unleash;
 pub mod validate;
 
-pub use constraint::{Constraint, Operator};
+pub use constraint::Constraint;
 pub use context::Context;
 pub use evaluate::{Evaluation, FlagSet, Reason, segment_matches};
 pub use model::{
     FlagKind, FlagSpec, Override, Payload, Prerequisite, Rule, Segment, Serve, Split, Targeting,
     ValueType, Variant, WeightedVariant,
 };
+pub use operator::Operator;
 
 #[cfg(test)]
 mod tests;

@@ -3,13 +3,13 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::constraint::{Constraint, Operator};
 use super::context::Context;
 use super::evaluate::{FlagSet, Reason};
 use super::model::*;
 use super::murmur::normalized_hash;
 use super::unleash::read_document;
 use super::validate::{check_segment, check_targeting, prerequisite_cycle};
+use super::{constraint::Constraint, operator::Operator};
 
 fn attrs(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()

@@ -97,6 +97,79 @@ fn within(field: String, value: u32, low: u32, high: u32, unit: &str) -> Result<
     }
 }
 
+/// A smoke test's requests: 1 to 50, each with a path, an HTTP status and a JSON pointer.
+fn check_smoke(field: &str, requests: &[SmokeRequest]) -> Result<(), InvalidInput> {
+    if requests.is_empty() || requests.len() > 50 {
+        return Err(InvalidInput::new(
+            format!("{field}.requests"),
+            "list 1 to 50 requests",
+        ));
+    }
+    for (i, r) in requests.iter().enumerate() {
+        let at = format!("{field}.requests[{i}]");
+        check_path(format!("{at}.path"), &r.path)?;
+        within(
+            format!("{at}.status"),
+            u32::from(r.status),
+            100,
+            599,
+            "(an HTTP status)",
+        )?;
+        if let Some(j) = &r.json
+            && !(j.pointer.is_empty() || j.pointer.starts_with('/'))
+        {
+            return Err(InvalidInput::new(
+                format!("{at}.json.pointer"),
+                "a JSON pointer such as /status (empty for the whole body)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A load test's rate, concurrency and duration, and the limits it is judged by.
+fn check_load(
+    field: &str,
+    (rate, concurrency, duration_seconds): (u32, u32, u32),
+    max_error_percent: f64,
+    max_p95_ms: u32,
+) -> Result<(), InvalidInput> {
+    within(
+        format!("{field}.rate"),
+        rate,
+        1,
+        1000,
+        "requests per second",
+    )?;
+    within(
+        format!("{field}.concurrency"),
+        concurrency,
+        1,
+        200,
+        "requests in flight",
+    )?;
+    within(
+        format!("{field}.durationSeconds"),
+        duration_seconds,
+        1,
+        600,
+        "seconds",
+    )?;
+    if !max_error_percent.is_finite() || !(0.0..=100.0).contains(&max_error_percent) {
+        return Err(InvalidInput::new(
+            format!("{field}.maxErrorPercent"),
+            "a share of failed requests between 0 and 100 percent",
+        ));
+    }
+    within(
+        format!("{field}.maxP95Ms"),
+        max_p95_ms,
+        1,
+        60_000,
+        "milliseconds",
+    )
+}
+
 fn check_path(field: String, path: &str) -> Result<(), InvalidInput> {
     if !path.starts_with('/') || path.len() > 500 || path.chars().any(char::is_whitespace) {
         return Err(InvalidInput::new(
@@ -154,34 +227,7 @@ impl Gate {
                     "seconds",
                 )
             }
-            Gate::SmokeTest { requests } => {
-                if requests.is_empty() || requests.len() > 50 {
-                    return Err(InvalidInput::new(
-                        format!("{field}.requests"),
-                        "list 1 to 50 requests",
-                    ));
-                }
-                for (i, r) in requests.iter().enumerate() {
-                    let at = format!("{field}.requests[{i}]");
-                    check_path(format!("{at}.path"), &r.path)?;
-                    within(
-                        format!("{at}.status"),
-                        u32::from(r.status),
-                        100,
-                        599,
-                        "(an HTTP status)",
-                    )?;
-                    if let Some(j) = &r.json
-                        && !(j.pointer.is_empty() || j.pointer.starts_with('/'))
-                    {
-                        return Err(InvalidInput::new(
-                            format!("{at}.json.pointer"),
-                            "a JSON pointer such as /status (empty for the whole body)",
-                        ));
-                    }
-                }
-                Ok(())
-            }
+            Gate::SmokeTest { requests } => check_smoke(field, requests),
             Gate::IntegrationTest {
                 image,
                 command,
@@ -217,40 +263,8 @@ impl Gate {
                 max_error_percent,
                 max_p95_ms,
             } => {
-                within(
-                    format!("{field}.rate"),
-                    *rate,
-                    1,
-                    1000,
-                    "requests per second",
-                )?;
-                within(
-                    format!("{field}.concurrency"),
-                    *concurrency,
-                    1,
-                    200,
-                    "requests in flight",
-                )?;
-                within(
-                    format!("{field}.durationSeconds"),
-                    *duration_seconds,
-                    1,
-                    600,
-                    "seconds",
-                )?;
-                if !max_error_percent.is_finite() || !(0.0..=100.0).contains(max_error_percent) {
-                    return Err(InvalidInput::new(
-                        format!("{field}.maxErrorPercent"),
-                        "a share of failed requests between 0 and 100 percent",
-                    ));
-                }
-                within(
-                    format!("{field}.maxP95Ms"),
-                    *max_p95_ms,
-                    1,
-                    60_000,
-                    "milliseconds",
-                )
+                let limits = (*rate, *concurrency, *duration_seconds);
+                check_load(field, limits, *max_error_percent, *max_p95_ms)
             }
             Gate::Approval { role, .. } => {
                 if *role == Role::Viewer {

@@ -13,19 +13,10 @@ use varai_core::rollouts::{
     RolloutView,
 };
 use varai_domain::AuditAction;
-use varai_domain::deploy::names::check_version;
-use varai_domain::plan::audience::release_variant;
-use varai_domain::plan::{Gate, GateStatus, Plan, Position, stop_index, stops};
+use varai_domain::plan::{GateStatus, Position, stop_index, stops};
 
 use super::RolloutService;
-use crate::storage::{DEFAULT_TEMPLATE, DraftRollout, RolloutUpdate, Timeline};
-
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+use crate::storage::{DraftRollout, RolloutUpdate, Timeline};
 
 fn conflict(message: impl Into<String>) -> AppError {
     AppError::Conflict {
@@ -35,106 +26,6 @@ fn conflict(message: impl Into<String>) -> AppError {
 }
 
 impl RolloutService {
-    /// The plan a rollout runs (its own, or its template's), checked against the release and
-    /// against what exists in the environment.
-    async fn checked(&self, environment: &str, new: &NewRollout) -> Result<(Option<String>, Plan)> {
-        self.store.environment(environment).await?;
-        let (template, plan) = match &new.plan {
-            Some(p) => (new.template.clone(), p.clone()),
-            None => {
-                let name = new
-                    .template
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
-                let plan = self
-                    .store
-                    .plan_template(&name)
-                    .await
-                    .map_err(|_| {
-                        invalid("template", format!("there is no plan template '{name}'"))
-                    })?
-                    .plan;
-                (Some(name), plan)
-            }
-        };
-        new.release.check()?;
-        plan.check(&new.release)?;
-        if let (Some(app), Some(version)) = (&new.release.app, &new.release.version) {
-            check_version("release.version", version)?;
-            self.store
-                .app_named(environment, app)
-                .await
-                .map_err(|_| invalid("release.app", format!("{environment} has no app '{app}'")))?;
-        }
-        for (i, key) in new.release.flags.iter().enumerate() {
-            let field = format!("release.flags[{i}]");
-            let flag = self
-                .flags
-                .get_flag(key)
-                .await?
-                .filter(|f| f.archived_at.is_none())
-                .ok_or_else(|| invalid(&field, format!("there is no flag '{key}'")))?;
-            release_variant(&flag.spec, &flag.targeting(environment))
-                .map_err(|e| invalid(&field, e.message))?;
-        }
-        self.check_references(&plan).await?;
-        if let Some(at) = new.start_at
-            && at < now_ms() - 60_000
-        {
-            return Err(invalid("startAt", "a start time in the future"));
-        }
-        Ok((template, plan))
-    }
-
-    /// Every segment and analysis template the plan names exists.
-    async fn check_references(&self, plan: &Plan) -> Result<()> {
-        let segments: Vec<String> = self
-            .flags
-            .list_segments()
-            .await?
-            .into_iter()
-            .map(|s| s.segment.key)
-            .collect();
-        let templates: Vec<String> = self
-            .store
-            .templates()
-            .await?
-            .into_iter()
-            .map(|t| t.template.name)
-            .collect();
-        for (i, p) in plan.phases.iter().enumerate() {
-            for (j, s) in p.audience.segments.iter().enumerate() {
-                if !segments.contains(s) {
-                    return Err(invalid(
-                        format!("phases[{i}].audience.segments[{j}]"),
-                        format!("there is no segment '{s}'"),
-                    ));
-                }
-            }
-            let gates =
-                p.gates
-                    .iter()
-                    .enumerate()
-                    .map(|(g, gate)| (format!("phases[{i}].gates[{g}]"), gate))
-                    .chain(p.steps.iter().enumerate().flat_map(|(k, st)| {
-                        st.gates.iter().enumerate().map(move |(g, gate)| {
-                            (format!("phases[{i}].steps[{k}].gates[{g}]"), gate)
-                        })
-                    }));
-            for (field, gate) in gates {
-                if let Gate::Analysis { templates: names } = gate
-                    && let Some(missing) = names.iter().find(|n| !templates.contains(n))
-                {
-                    return Err(invalid(
-                        format!("{field}.templates"),
-                        format!("there is no analysis template '{missing}'"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     async fn start(&self, who: &Principal, r: &RolloutRecord) -> Result<RolloutRecord> {
         if r.status != RolloutStatus::Draft {
             return Err(conflict(format!(

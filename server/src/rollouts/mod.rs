@@ -8,6 +8,7 @@ pub mod controller;
 mod exposure;
 pub mod gates;
 mod prepare;
+mod references;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

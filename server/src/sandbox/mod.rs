@@ -9,12 +9,14 @@ pub mod discovery;
 pub mod kind;
 pub mod objects;
 pub mod patch;
+mod refusal;
 pub mod simulation;
 pub mod store;
 pub mod table;
 pub mod traffic;
+mod watch;
 
 pub use cluster::{Running, Sandbox};
 pub use kind::Kind;
 pub use simulation::{Simulation, Timings};
-pub use store::{ObjectStore, Part, StoreError, WatchEvent};
+pub use store::{ObjectStore, Part, Refusal, WatchEvent};

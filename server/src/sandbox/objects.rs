@@ -111,3 +111,23 @@ pub fn pod_ready(pod: &Value) -> bool {
             })
         })
 }
+
+pub(super) fn meta(obj: &Value, field: &str) -> Option<String> {
+    obj.pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The object's labels as a map (missing or malformed labels count as none).
+pub fn labels(obj: &Value) -> BTreeMap<String, String> {
+    string_map(obj, "/metadata/labels")
+}
+
+/// Sets `metadata.{field}`, making `metadata` an object first if it is not one. `obj` must
+/// be an object (checked by every caller).
+pub(super) fn set_meta(obj: &mut Value, field: &str, value: Value) {
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    obj["metadata"][field] = value;
+}

@@ -10,48 +10,11 @@ use tokio::sync::broadcast;
 use varai_domain::deploy::LabelSelector;
 
 use super::kind::Kind;
+pub use super::objects::labels;
+use super::objects::{meta, set_meta};
 use super::patch::merge;
 pub use super::patch::{PatchType, merge_patch};
-
-/// Why a store operation was refused, in the terms of Kubernetes' `Status` reasons.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("{kind} \"{name}\" not found")]
-    NotFound { kind: &'static str, name: String },
-    #[error("{kind} \"{name}\" already exists")]
-    AlreadyExists { kind: &'static str, name: String },
-    #[error(
-        "Operation cannot be fulfilled on {kind} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
-    )]
-    Conflict { kind: &'static str, name: String },
-    #[error("{kind} is invalid: {message}")]
-    Invalid { kind: &'static str, message: String },
-    #[error("too old resource version: {asked} ({oldest})")]
-    Gone { asked: u64, oldest: u64 },
-}
-
-impl StoreError {
-    /// The HTTP status Kubernetes answers with.
-    pub fn code(&self) -> u16 {
-        match self {
-            StoreError::NotFound { .. } => 404,
-            StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } => 409,
-            StoreError::Invalid { .. } => 422,
-            StoreError::Gone { .. } => 410,
-        }
-    }
-
-    /// The `reason` of a Kubernetes `Status`.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            StoreError::NotFound { .. } => "NotFound",
-            StoreError::AlreadyExists { .. } => "AlreadyExists",
-            StoreError::Conflict { .. } => "Conflict",
-            StoreError::Invalid { .. } => "Invalid",
-            StoreError::Gone { .. } => "Expired",
-        }
-    }
-}
+pub use super::refusal::Refusal;
 
 /// A change, as a Kubernetes watch reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,38 +85,11 @@ impl Default for ObjectStore {
     }
 }
 
-fn meta(obj: &Value, field: &str) -> Option<String> {
-    obj.pointer(&format!("/metadata/{field}"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-/// The object's labels as a map (missing or malformed labels count as none).
-pub fn labels(obj: &Value) -> BTreeMap<String, String> {
-    obj.pointer("/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Sets `metadata.{field}`, making `metadata` an object first if it is not one. `obj` must
-/// be an object (checked by every caller).
-fn set_meta(obj: &mut Value, field: &str, value: Value) {
-    if !obj.get("metadata").is_some_and(Value::is_object) {
-        obj["metadata"] = json!({});
-    }
-    obj["metadata"][field] = value;
-}
-
-fn require_object(kind: Kind, obj: &Value) -> Result<(), StoreError> {
+fn require_object(kind: Kind, obj: &Value) -> Result<(), Refusal> {
     if obj.is_object() {
         Ok(())
     } else {
-        Err(StoreError::Invalid {
+        Err(Refusal::Invalid {
             kind: kind.name(),
             message: "the body must be a JSON object".into(),
         })
@@ -167,12 +103,12 @@ impl ObjectStore {
     }
 
     /// Starts a watch: the changes after resourceVersion `since` (refused with
-    /// [`StoreError::Gone`] when they are no longer kept), or, without `since`, every current
+    /// [`Refusal::Gone`] when they are no longer kept), or, without `since`, every current
     /// object as `ADDED`; then a receiver of the changes still to come.
     pub fn watch(
         &self,
         since: Option<u64>,
-    ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<WatchEvent>), StoreError> {
+    ) -> Result<(Vec<WatchEvent>, broadcast::Receiver<WatchEvent>), Refusal> {
         let inner = self.lock();
         let past = match since {
             None => inner
@@ -187,7 +123,7 @@ impl ObjectStore {
             Some(asked) => {
                 let oldest = inner.history.front().map_or(inner.version, |(v, _)| *v);
                 if asked + 1 < oldest && asked < inner.version {
-                    return Err(StoreError::Gone { asked, oldest });
+                    return Err(Refusal::Gone { asked, oldest });
                 }
                 inner
                     .history
@@ -213,7 +149,7 @@ impl ObjectStore {
         namespace: &str,
         mut obj: Value,
         now: &str,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Value, Refusal> {
         require_object(kind, &obj)?;
         let mut inner = self.lock();
         inner.next_uid += 1;
@@ -222,7 +158,7 @@ impl ObjectStore {
             (Some(n), _) if !n.is_empty() => n,
             (_, Some(prefix)) => format!("{prefix}{uid:05x}"),
             _ => {
-                return Err(StoreError::Invalid {
+                return Err(Refusal::Invalid {
                     kind: kind.name(),
                     message: "metadata.name: Required value".into(),
                 });
@@ -230,7 +166,7 @@ impl ObjectStore {
         };
         let key = (kind, namespace.to_owned(), name.clone());
         if inner.objects.contains_key(&key) {
-            return Err(StoreError::AlreadyExists {
+            return Err(Refusal::AlreadyExists {
                 kind: kind.name(),
                 name,
             });
@@ -260,12 +196,12 @@ impl ObjectStore {
         Ok(obj)
     }
 
-    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, Refusal> {
         self.lock()
             .objects
             .get(&(kind, namespace.to_owned(), name.to_owned()))
             .cloned()
-            .ok_or_else(|| StoreError::NotFound {
+            .ok_or_else(|| Refusal::NotFound {
                 kind: kind.name(),
                 name: name.to_owned(),
             })
@@ -300,7 +236,7 @@ impl ObjectStore {
         name: &str,
         mut obj: Value,
         part: Part,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Value, Refusal> {
         require_object(kind, &obj)?;
         let mut inner = self.lock();
         let key = (kind, namespace.to_owned(), name.to_owned());
@@ -308,14 +244,14 @@ impl ObjectStore {
             .objects
             .get(&key)
             .cloned()
-            .ok_or_else(|| StoreError::NotFound {
+            .ok_or_else(|| Refusal::NotFound {
                 kind: kind.name(),
                 name: name.to_owned(),
             })?;
         if let Some(v) = meta(&obj, "resourceVersion")
             && Some(&v) != meta(&current, "resourceVersion").as_ref()
         {
-            return Err(StoreError::Conflict {
+            return Err(Refusal::Conflict {
                 kind: kind.name(),
                 name: name.to_owned(),
             });
@@ -368,7 +304,7 @@ impl ObjectStore {
         name: &str,
         patch: &Value,
         part: Part,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Value, Refusal> {
         self.patch_as(kind, namespace, name, patch, part, PatchType::Merge)
     }
 
@@ -381,7 +317,7 @@ impl ObjectStore {
         patch: &Value,
         part: Part,
         how: PatchType,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Value, Refusal> {
         let mut obj = self.get(kind, namespace, name)?;
         let current = obj.pointer("/metadata/resourceVersion").cloned();
         merge(&mut obj, patch, how);
@@ -432,12 +368,12 @@ impl ObjectStore {
     }
 
     /// Deletes the object and returns it as it was, with the resourceVersion of its deletion.
-    pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, StoreError> {
+    pub fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value, Refusal> {
         let mut inner = self.lock();
         let mut removed = inner
             .objects
             .remove(&(kind, namespace.to_owned(), name.to_owned()))
-            .ok_or_else(|| StoreError::NotFound {
+            .ok_or_else(|| Refusal::NotFound {
                 kind: kind.name(),
                 name: name.to_owned(),
             })?;

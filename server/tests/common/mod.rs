@@ -16,9 +16,11 @@ use tower::ServiceExt;
 use varai_core::Services;
 use varai_core::accounts::Actor;
 use varai_core::accounts::{bootstrap_admin, issue_token};
+use varai_server::engine::{Engine, EngineOptions};
 use varai_server::flags::FlagCache;
 use varai_server::http::AppState;
 use varai_server::http::{CookiePolicy, SESSION_COOKIE, router};
+use varai_server::monitor::ServerPrometheus;
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -118,14 +120,9 @@ pub struct TestApp {
     pub services: Services,
     /// The OFREP cache, watching the store as the server's does.
     pub flag_cache: Arc<FlagCache>,
-    /// The sandbox and the deployment controller, with test timings.
-    pub deploy: varai_server::deploy::launch::Launched,
-    /// Prometheus, analysis and alerts; no Prometheus unless a test gives it one.
-    pub monitor: Arc<varai_server::monitor::MonitorService>,
-    _monitor_task: AbortOnDrop,
-    /// The rollout controller.
-    pub rollouts: Arc<varai_server::rollouts::RolloutService>,
-    _rollouts_task: AbortOnDrop,
+    /// The sandbox, the controllers and monitoring, with test timings; no Prometheus unless a
+    /// test gives it one.
+    pub engine: Engine,
     _watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -138,53 +135,31 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// How often the rollout controller looks at a rollout waiting for its deployment in tests.
+const ROLLOUT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let db = TestDb::new(backend).await;
         bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into()))
             .await
             .expect("first admin");
-        let flags: Arc<dyn varai_core::flags::FlagStore> = Arc::new(db.store.clone());
-        let deploy = varai_server::deploy::launch::launch(
-            db.store.clone(),
-            Arc::clone(&flags),
-            varai_server::deploy::launch::Options {
+        let options = EngineOptions {
+            deploy: varai_server::deploy::launch::Options {
                 timings: varai_server::sandbox::Timings::fast(),
                 sandbox_file: None,
                 sandbox_addr: None,
                 poll: std::time::Duration::from_millis(25),
             },
-        )
-        .await
-        .expect("the deployment side starts");
-        let (monitor, monitor_task) = varai_server::monitor::launch::launch(
-            db.store.clone(),
-            Arc::clone(&deploy.service),
-            varai_server::monitor::ServerPrometheus::Missing("no Prometheus in this test".into()),
-            1,
-            std::time::Duration::from_millis(250),
-        )
-        .await
-        .expect("the monitoring side starts");
-        let (rollouts, rollouts_task) = varai_server::rollouts::launch(
-            varai_server::rollouts::RolloutService::new(
-                db.store.clone(),
-                Arc::clone(&deploy.service),
-                Arc::clone(&monitor),
-                Arc::clone(&flags),
-            ),
-            std::time::Duration::from_millis(50),
-        )
-        .await
-        .expect("the rollout side starts");
-        let services = Services {
-            accounts: Arc::new(db.store.clone()),
-            flags,
-            deploy: Arc::clone(&deploy.service) as Arc<dyn varai_core::deploy::Deployer>,
-            monitor: Arc::clone(&monitor) as Arc<dyn varai_core::monitor::Monitor>,
-            rollouts: Arc::clone(&rollouts) as Arc<dyn varai_core::rollouts::Rollouts>,
-            storage: db.store.backend().label(),
+            prometheus: ServerPrometheus::Missing("no Prometheus in this test".into()),
+            scrape_seconds: 1,
+            monitor_tick: std::time::Duration::from_millis(250),
+            rollout_poll: ROLLOUT_POLL,
         };
+        let engine = Engine::start(&db.store, options)
+            .await
+            .expect("the engine starts");
+        let services = engine.services.clone();
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             services: services.clone(),
@@ -198,18 +173,14 @@ impl TestApp {
             SqlxSessionStore::new(&db.store),
             CookiePolicy { secure: false },
             Arc::clone(&flag_cache),
-            Arc::clone(&deploy.sandbox),
+            Arc::clone(&engine.deploy.sandbox),
         );
         TestApp {
             db,
             app,
             services,
             flag_cache,
-            deploy,
-            monitor,
-            _monitor_task: AbortOnDrop(monitor_task),
-            rollouts,
-            _rollouts_task: AbortOnDrop(rollouts_task),
+            engine,
             _watcher: watcher,
         }
     }
@@ -217,21 +188,10 @@ impl TestApp {
     /// Stops the rollout controller and its gate tasks, as a stopping server does, and starts a
     /// new one over the same database, as the next server would.
     pub async fn restart_rollouts(&mut self) {
-        self.rollouts.stop_gates();
-        self._rollouts_task.0.abort();
-        let (rollouts, task) = varai_server::rollouts::launch(
-            varai_server::rollouts::RolloutService::new(
-                self.db.store.clone(),
-                Arc::clone(&self.deploy.service),
-                Arc::clone(&self.monitor),
-                Arc::clone(&self.services.flags),
-            ),
-            std::time::Duration::from_millis(50),
-        )
-        .await
-        .expect("the rollout side starts again");
-        self.rollouts = rollouts;
-        self._rollouts_task = AbortOnDrop(task);
+        self.engine
+            .restart_rollouts(ROLLOUT_POLL)
+            .await
+            .expect("the rollout side starts again");
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {

@@ -62,9 +62,9 @@ pub async fn app_ready(c: &Client<'_>, version: &str) -> Value {
 pub async fn served_by(t: &TestApp, service: &str, n: usize) -> Vec<String> {
     let mut versions = Vec::new();
     for _ in 0..n {
-        let answer = t.deploy.sandbox.traffic.answer(
-            &t.deploy.sandbox.store,
-            &t.deploy.sandbox.simulation,
+        let answer = t.engine.deploy.sandbox.traffic.answer(
+            &t.engine.deploy.sandbox.store,
+            &t.engine.deploy.sandbox.simulation,
             "production",
             service,
             "/healthz",

@@ -9,7 +9,6 @@ use super::StatusBadge;
 use crate::components::Timestamp;
 use varai_core::error::AppError;
 use varai_core::rollouts::{RolloutRecord, RolloutStatus};
-use varai_domain::plan::GateStatus;
 
 /// A rollout in progress, as the Overview lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +38,7 @@ pub struct RolloutsOverview {
 #[leptos::server(prefix = "/rpc", endpoint = "rollouts/overview")]
 pub async fn load_rollouts_overview() -> Result<RolloutsOverview, AppError> {
     use varai_core::rollouts::{RolloutFilter, get_rollout, list_rollouts};
+    use varai_domain::plan::GateStatus;
     let (services, who) = crate::server::signed_in().await?;
     let all = list_rollouts(&services, &who, RolloutFilter::default()).await?;
     let mut in_progress = Vec::new();

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use super::kind::Kind;
 use super::objects::{controller_uid, name, namespace, uid};
 use super::simulation::{Simulation, Timings};
-use super::store::{ObjectStore, Part, StoreError};
+use super::store::{ObjectStore, Part, Refusal};
 use varai_domain::deploy::LabelSelector;
 
 /// What every controller works with.
@@ -52,7 +52,7 @@ impl Cluster<'_> {
     }
 
     /// A write that lost a race with a client is retried on the next tick; nothing else fails.
-    pub fn report(&self, result: Result<Value, StoreError>) {
+    pub fn report(&self, result: Result<Value, Refusal>) {
         if let Err(e) = result {
             tracing::debug!(error = %e, "sandbox controller write deferred");
         }

@@ -8,7 +8,7 @@ use super::Cluster;
 use crate::sandbox::kind::Kind;
 use crate::sandbox::objects::{CREATED_MS, annotation, created_ms, name, namespace, owned_by, uid};
 use crate::sandbox::simulation::app_and_version;
-use crate::sandbox::store::StoreError;
+use crate::sandbox::store::Refusal;
 
 /// Annotation on a Job's pod: `succeed` or `fail`, decided when it is created.
 pub const OUTCOME: &str = "sandbox.varai.dev/outcome";
@@ -22,7 +22,7 @@ pub fn create(
     template: &Value,
     labels: &Value,
     annotations: &Value,
-) -> Result<Value, StoreError> {
+) -> Result<Value, Refusal> {
     let mut meta = template.get("metadata").cloned().unwrap_or(json!({}));
     crate::sandbox::store::merge_patch(
         &mut meta,

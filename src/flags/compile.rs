@@ -1,0 +1,79 @@
+//! Compiling one flag's definition and targeting for evaluation: variant names resolved to
+//! indexes, segments to their compiled position, constraints to matchers.
+
+use super::*;
+
+pub(super) fn compile_flag(
+    spec: FlagSpec,
+    targeting: Targeting,
+    segments: &HashMap<String, usize>,
+) -> Option<CompiledFlag> {
+    let find = |name: &str| spec.variants.iter().position(|v| v.name == name);
+    let first = if spec.variants.is_empty() {
+        return None;
+    } else {
+        0
+    };
+    let default = find(&targeting.default_variant).unwrap_or(first);
+    let off = find(&targeting.off_variant).unwrap_or(default);
+    let rules = targeting
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let serve = match &r.serve {
+                Serve::Variant(name) => CompiledServe::Variant(find(name)?),
+                Serve::Split(s) => {
+                    let variants: Vec<(usize, u32)> = s
+                        .variants
+                        .iter()
+                        .filter_map(|w| Some((find(&w.variant)?, w.weight)))
+                        .collect();
+                    // Weights are summed without overflow; a total beyond u32 is capped.
+                    let total: u64 = variants.iter().map(|(_, w)| u64::from(*w)).sum();
+                    CompiledServe::Split {
+                        total: u32::try_from(total).unwrap_or(u32::MAX),
+                        variants,
+                        stickiness: s.stickiness.clone(),
+                        group: s.group_id.clone(),
+                        overrides: s
+                            .overrides
+                            .iter()
+                            .filter_map(|o| {
+                                Some((find(&o.variant)?, o.context_name.clone(), o.values.clone()))
+                            })
+                            .collect(),
+                    }
+                }
+            };
+            Some(CompiledRule {
+                segments: r
+                    .segments
+                    .iter()
+                    .map(|k| segments.get(k).copied())
+                    .collect(),
+                matchers: r.constraints.iter().map(|c| c.compile_lenient()).collect(),
+                rollout: r.rollout.min(100),
+                stickiness: r.stickiness.clone(),
+                group: r.group_id.clone(),
+                serve,
+            })
+        })
+        .collect();
+    let prerequisites = targeting
+        .prerequisites
+        .iter()
+        .map(|p| CompiledPrerequisite {
+            flag: p.flag.clone(),
+            enabled: p.enabled,
+            variants: p.variants.clone(),
+        })
+        .collect();
+    Some(CompiledFlag {
+        enabled: targeting.enabled,
+        rules,
+        default,
+        off,
+        prerequisites,
+        spec,
+    })
+}
