@@ -19,7 +19,8 @@ lint() {
   step "clippy, server build (ssr)" cargo clippy --workspace --all-targets --locked -- -D warnings
   step "clippy, browser build (hydrate, wasm32)" \
     cargo clippy -p varai-app --lib --target wasm32-unknown-unknown --features hydrate --locked -- -D warnings
-  step "domain crate builds for wasm32" cargo build -p varai-domain --target wasm32-unknown-unknown --locked
+  step "domain and core crates build for wasm32" \
+    cargo build -p varai-domain -p varai-core --target wasm32-unknown-unknown --locked
 }
 
 unit() {

@@ -91,27 +91,51 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
 
 impl From<Error> for AppError {
     fn from(e: Error) -> Self {
-        let chain = e.chain();
-        match e {
-            Error::Refused(e) => e,
-            Error::While { source, .. } => match AppError::from(*source) {
-                // A refusal keeps its own words; a cluster or Prometheus that did not answer
-                // is told with what was being done.
-                AppError::Unavailable(_) => AppError::Unavailable(chain),
-                other => other,
-            },
-            Error::NotFound(what) => AppError::NotFound(what.to_owned()),
-            Error::Conflict { field, message } => AppError::Conflict {
-                field: field.to_owned(),
-                message,
-            },
-            Error::Cluster(_) | Error::Metrics(_) | Error::Unfinished(_) => {
-                AppError::Unavailable(chain)
-            }
-            _ => {
+        let (chain, public) = (e.chain(), e.public());
+        match e.into_refusal() {
+            Ok(refused) => refused,
+            Err(Unrefused::Unavailable) => AppError::Unavailable(public),
+            Err(Unrefused::Internal) => {
                 tracing::error!(error = %chain, "internal error");
                 AppError::Internal
             }
+        }
+    }
+}
+
+/// What an error that is not a refusal means to a caller.
+enum Unrefused {
+    /// Something we depend on did not answer: worth saying what.
+    Unavailable,
+    /// Our own failure: the details go to the log.
+    Internal,
+}
+
+impl Error {
+    /// The refusal a caller can act on, or what kind of failure this is.
+    fn into_refusal(self) -> std::result::Result<AppError, Unrefused> {
+        match self {
+            Error::Refused(e) => Ok(e),
+            Error::NotFound(what) => Ok(AppError::NotFound(what.to_owned())),
+            Error::Conflict { field, message } => Ok(AppError::Conflict {
+                field: field.to_owned(),
+                message,
+            }),
+            Error::While { source, .. } => source.into_refusal(),
+            Error::Cluster(_) | Error::Metrics(_) | Error::Unfinished(_) => {
+                Err(Unrefused::Unavailable)
+            }
+            _ => Err(Unrefused::Internal),
+        }
+    }
+
+    /// The error for people who may not see the server's internals (a deployment's or a
+    /// rollout's timeline): the chain, but a storage failure says only what it was doing.
+    pub fn public(&self) -> String {
+        match self {
+            Error::While { doing, source } => format!("{doing}: {}", source.public()),
+            Error::Storage { .. } => self.to_string(),
+            other => other.chain(),
         }
     }
 }

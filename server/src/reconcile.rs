@@ -93,8 +93,10 @@ pub trait Reconciler: Send + Sync + 'static {
     /// Wakes the objects a committed change concerns.
     fn heard(&self, change: Changed) -> impl Future<Output = ()> + Send;
 
-    /// Takes one object one decision further and says when to look at it again.
-    fn reconcile(&self, key: Self::Key) -> impl Future<Output = Next> + Send;
+    /// Takes one object one decision further and says when to look at it again. An error
+    /// here is the loop's to handle (the object could not even be read): it is retried with
+    /// the back-off; errors of the object's own work are the reconciler's, recorded on it.
+    fn reconcile(&self, key: Self::Key) -> impl Future<Output = Result<Next>> + Send;
 }
 
 /// The objects due for a look, each at its earliest due time.
@@ -203,20 +205,38 @@ pub async fn run<R: Reconciler>(
 ) {
     let queue = reconciler.queue();
     let mut resync_at = 0;
+    let mut resync_failures = 0;
+    let mut failures: HashMap<R::Key, u32> = HashMap::new();
     let mut listening = true;
     loop {
         let now = now_ms();
         if now >= resync_at {
             match reconciler.active().await {
-                Ok(keys) => keys.into_iter().for_each(|k| queue.wake(k)),
+                Ok(keys) => {
+                    keys.into_iter().for_each(|k| queue.wake(k));
+                    resync_failures = 0;
+                    resync_at = now + millis(pace.resync);
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e.chain(), "a controller could not read its work")
+                    resync_failures += 1;
+                    tracing::warn!(error = %e.chain(), "a controller could not read its work");
+                    resync_at = now + backoff_ms(resync_failures);
                 }
             }
-            resync_at = now + millis(pace.resync);
         }
         for key in queue.take_due(now) {
-            let next = reconciler.reconcile(key).await;
+            let next = match reconciler.reconcile(key).await {
+                Ok(next) => {
+                    failures.remove(&key);
+                    next
+                }
+                Err(e) => {
+                    let n = failures.entry(key).or_insert(0);
+                    *n += 1;
+                    tracing::warn!(?key, attempts = *n, error = %e.chain(), "could not look at an object");
+                    Next::At(now_ms() + backoff_ms(*n))
+                }
+            };
             let now = now_ms();
             match next {
                 Next::Now => queue.wake(key),

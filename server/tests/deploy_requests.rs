@@ -17,7 +17,7 @@ use varai_core::deploy::AppRecord;
 use varai_domain::deploy::{
     Action, DeploySpec, IntOrPercent, Observed, Progress, Stage, Strategy, Workload, decide,
 };
-use varai_server::deploy::clusters::Target;
+use varai_server::deploy::clusters::ClusterTarget;
 use varai_server::deploy::rollback::restore_objects;
 use varai_server::deploy::workloads::AppObjects;
 use varai_server::sandbox::{Sandbox, Timings};
@@ -90,8 +90,8 @@ fn storefront() -> AppRecord {
 struct Rig {
     sandbox: Arc<Sandbox>,
     _running: varai_server::sandbox::Running,
-    plain: Target,
-    recorded: Target,
+    plain: ClusterTarget,
+    recorded: ClusterTarget,
     calls: Arc<Mutex<Vec<Call>>>,
 }
 
@@ -104,7 +104,7 @@ async fn rig() -> Rig {
         api: sandbox.api(),
         calls: Arc::clone(&calls),
     };
-    let target = |client| Target {
+    let target = |client| ClusterTarget {
         client,
         namespace: "production".into(),
         sandbox: true,

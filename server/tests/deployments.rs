@@ -5,7 +5,9 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::rollouts::{APP, app_ready, outcome, served_by, served_only, stage, start, wait_for};
+use common::deployments::{
+    APP, app_ready, outcome, served_by, served_only, stage, start, wait_for,
+};
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -81,6 +83,83 @@ async fn a_canary_walks_its_steps_is_promoted_and_the_new_version_serves(backend
     }
 }
 
+/// The snapshot taken before v2 holds v1's Deployment and Service and the flag's state.
+async fn snapshot_holds_v1_with_its_flag_and_objects(ops: &Client<'_>) {
+    let (status, snapshots) = ops
+        .call(Method::GET, &format!("{APP}/snapshots"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(snapshots[0]["version"], "v1");
+    assert_eq!(snapshots[0]["schemaVersion"], "42");
+    assert_eq!(snapshots[0]["flags"], json!(["new-checkout: off"]));
+    let held: Vec<String> = snapshots[0]["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}: {}",
+                o["kind"].as_str().unwrap_or(""),
+                o["name"].as_str().unwrap_or(""),
+                o["summary"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            "Deployment storefront: 3 × registry.sandbox.local/storefront:v1",
+            "Service storefront: selects app=storefront"
+        ]
+    );
+}
+
+/// The rollback's answer lists every object it put back, in order.
+fn rollback_restored_every_object(rollback: &Value) {
+    let results: Vec<(String, String, bool)> = rollback["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {}",
+                    r["kind"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or("")
+                ),
+                r["message"].as_str().unwrap_or("").to_owned(),
+                r["ok"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (
+                "Service storefront".into(),
+                "selects app=storefront,version=v1".into(),
+                true
+            ),
+            (
+                "Deployment storefront".into(),
+                "restored to 3 × registry.sandbox.local/storefront:v1".into(),
+                true
+            ),
+            (
+                "Deployment storefront-preview".into(),
+                "deleted".into(),
+                true
+            ),
+            ("Service storefront-preview".into(), "deleted".into(), true),
+            (
+                "Flag new-checkout".into(),
+                "switched off again".into(),
+                true
+            ),
+        ]
+    );
+}
+
 async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_delay(
     backend: Backend,
 ) {
@@ -124,33 +203,7 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
     wait_for(&ops, id, "the switch", |d| stage(d) == "scaleDownDelay").await;
     served_only(&t, "storefront", "v2", "the switch is whole").await;
 
-    let (status, snapshots) = ops
-        .call(Method::GET, &format!("{APP}/snapshots"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(snapshots[0]["version"], "v1");
-    assert_eq!(snapshots[0]["schemaVersion"], "42");
-    assert_eq!(snapshots[0]["flags"], json!(["new-checkout: off"]));
-    let held: Vec<String> = snapshots[0]["objects"]
-        .as_array()
-        .expect("objects")
-        .iter()
-        .map(|o| {
-            format!(
-                "{} {}: {}",
-                o["kind"].as_str().unwrap_or(""),
-                o["name"].as_str().unwrap_or(""),
-                o["summary"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    assert_eq!(
-        held,
-        [
-            "Deployment storefront: 3 × registry.sandbox.local/storefront:v1",
-            "Service storefront: selects app=storefront"
-        ]
-    );
+    snapshot_holds_v1_with_its_flag_and_objects(&ops).await;
 
     let (status, rollback) = ops
         .call(
@@ -162,48 +215,7 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
     assert_eq!(status, StatusCode::OK, "{rollback}");
     // The Service's selector is back when the rollback answers.
     served_only(&t, "storefront", "v1", "after the rollback").await;
-    let results: Vec<(String, String, bool)> = rollback["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| {
-            (
-                format!(
-                    "{} {}",
-                    r["kind"].as_str().unwrap_or(""),
-                    r["name"].as_str().unwrap_or("")
-                ),
-                r["message"].as_str().unwrap_or("").to_owned(),
-                r["ok"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect();
-    assert_eq!(
-        results,
-        [
-            (
-                "Service storefront".into(),
-                "selects app=storefront,version=v1".into(),
-                true
-            ),
-            (
-                "Deployment storefront".into(),
-                "restored to 3 × registry.sandbox.local/storefront:v1".into(),
-                true
-            ),
-            (
-                "Deployment storefront-preview".into(),
-                "deleted".into(),
-                true
-            ),
-            ("Service storefront-preview".into(), "deleted".into(), true),
-            (
-                "Flag new-checkout".into(),
-                "switched off again".into(),
-                true
-            ),
-        ]
-    );
+    rollback_restored_every_object(&rollback);
     let (_, flag) = ops
         .call(Method::GET, "/api/v1/flags/new-checkout", None)
         .await;
@@ -263,13 +275,8 @@ async fn rolling_and_recreate_update_the_app_in_place(backend: Backend) {
     assert_eq!(versions, ["v3", "v2"], "newest first");
 }
 
-async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: Backend) {
-    let t = TestApp::new(backend).await;
-    let ops = Client::new(&t, "operator").await;
-    let dev = Client::new(&t, "developer").await;
-    let viewer = Client::new(&t, "viewer").await;
-    app_ready(&ops, "v1").await;
-
+/// Bad deployment requests are refused naming the field at fault; a viewer may not deploy.
+async fn bad_requests_are_refused_by_field(dev: &Client<'_>, viewer: &Client<'_>) {
     for (body, field) in [
         (
             json!({"version": "-bad", "strategy": {"type": "recreate"}}),
@@ -305,6 +312,16 @@ async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: B
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    let ops = Client::new(&t, "operator").await;
+    let dev = Client::new(&t, "developer").await;
+    let viewer = Client::new(&t, "viewer").await;
+    app_ready(&ops, "v1").await;
+
+    bad_requests_are_refused_by_field(&dev, &viewer).await;
 
     let id = start(
         &dev,

@@ -6,8 +6,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use common::deployments::{APP, app_ready, outcome, served_by, stage, start, wait_within};
 use common::observe::{alertmanager, prometheus_scraping};
-use common::rollouts::{APP, app_ready, outcome, served_by, stage, start, wait_within};
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -65,38 +65,9 @@ async fn rolled_back_by_itself(c: &Client<'_>, id: i64, what: &str) -> Value {
     done
 }
 
-#[tokio::test]
-async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off() {
-    let (t, _server, _prom) = observed().await;
-    let ops = Client::new(&t, "operator").await;
-    app_ready(&ops, "v1").await;
-    let steps = json!({"type": "canary", "steps": [{"setWeight": 50}, {"pause": {}}]});
-    let id = start(&ops, "v2", steps).await;
-    wait_within(&ops, id, "the pause", 20, |d| {
-        d["waiting"] == "paused until someone promotes"
-    })
-    .await;
-    // Both versions need a few scrapes of traffic.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let charts = loop {
-        let (status, body) = ops
-            .call(Method::GET, &format!("{APP}/metrics?range=5m"), None)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let requests = &body["charts"][0];
-        let versions: Vec<&str> = requests["series"]
-            .as_array()
-            .map(|s| s.iter().filter_map(|x| x["version"].as_str()).collect())
-            .unwrap_or_default();
-        if versions == ["v1", "v2"] {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no per-version request rates: {body:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+/// The charts: every metric in order, request rates for both versions, latency percentiles
+/// per version, and no error.
+fn every_metric_is_charted_per_version(charts: &Value) {
     let keys: Vec<&str> = charts["charts"]
         .as_array()
         .expect("charts")
@@ -145,6 +116,41 @@ async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off
         "{}",
         charts["charts"][1]
     );
+}
+
+#[tokio::test]
+async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off() {
+    let (t, _server, _prom) = observed().await;
+    let ops = Client::new(&t, "operator").await;
+    app_ready(&ops, "v1").await;
+    let steps = json!({"type": "canary", "steps": [{"setWeight": 50}, {"pause": {}}]});
+    let id = start(&ops, "v2", steps).await;
+    wait_within(&ops, id, "the pause", 20, |d| {
+        d["waiting"] == "paused until someone promotes"
+    })
+    .await;
+    // Both versions need a few scrapes of traffic.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let charts = loop {
+        let (status, body) = ops
+            .call(Method::GET, &format!("{APP}/metrics?range=5m"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let requests = &body["charts"][0];
+        let versions: Vec<&str> = requests["series"]
+            .as_array()
+            .map(|s| s.iter().filter_map(|x| x["version"].as_str()).collect())
+            .unwrap_or_default();
+        if versions == ["v1", "v2"] {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no per-version request rates: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    every_metric_is_charted_per_version(&charts);
 
     // A live update asks only for what came after the last point.
     let end = charts["end"].as_f64().expect("end");

@@ -7,12 +7,62 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::rollouts::{APP, app_ready, wait_within};
+use common::deployments::{APP, app_ready, wait_within};
 use common::{Backend, Client, TestApp, body_json};
 use serde_json::{Value, json};
 
 fn field(body: &Value) -> &str {
     body["error"]["field"].as_str().unwrap_or("")
+}
+
+/// A template with a bad interval, query or condition, or saved under another name, is
+/// refused naming the field.
+async fn bad_templates_are_refused_by_field(ops: &Client<'_>, quick: &Value) {
+    let mut bad = quick.clone();
+    bad["metrics"][0]["interval"] = json!(0);
+    let (status, body) = ops
+        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
+        .await;
+    assert_eq!(
+        (status, field(&body)),
+        (StatusCode::BAD_REQUEST, "metrics[0].interval"),
+        "{body}"
+    );
+    let mut bad = quick.clone();
+    bad["metrics"][0]["query"] = json!("up{job=\"{{job}}\"}");
+    let (status, body) = ops
+        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
+        .await;
+    assert_eq!(
+        (status, field(&body)),
+        (StatusCode::BAD_REQUEST, "metrics[0].query"),
+        "{body}"
+    );
+    let mut bad = quick.clone();
+    bad["metrics"][0]["successCondition"] = json!("result about 1");
+    let (status, body) = ops
+        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("comparison"),
+        "{body}"
+    );
+    let (status, body) = ops
+        .call(
+            Method::PUT,
+            "/api/v1/analysis-templates/other",
+            Some(quick.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, field(&body)),
+        (StatusCode::BAD_REQUEST, "name"),
+        "{body}"
+    );
 }
 
 async fn templates_are_seeded_edited_and_checked(backend: Backend) {
@@ -63,47 +113,7 @@ async fn templates_are_seeded_edited_and_checked(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["template"]["metrics"][0]["consecutiveErrorLimit"], 4);
 
-    let mut bad = quick.clone();
-    bad["metrics"][0]["interval"] = json!(0);
-    let (status, body) = ops
-        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
-        .await;
-    assert_eq!(
-        (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "metrics[0].interval"),
-        "{body}"
-    );
-    let mut bad = quick.clone();
-    bad["metrics"][0]["query"] = json!("up{job=\"{{job}}\"}");
-    let (status, body) = ops
-        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
-        .await;
-    assert_eq!(
-        (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "metrics[0].query"),
-        "{body}"
-    );
-    let mut bad = quick.clone();
-    bad["metrics"][0]["successCondition"] = json!("result about 1");
-    let (status, body) = ops
-        .call(Method::PUT, "/api/v1/analysis-templates/quick", Some(bad))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("comparison"),
-        "{body}"
-    );
-    let (status, body) = ops
-        .call(Method::PUT, "/api/v1/analysis-templates/other", Some(quick))
-        .await;
-    assert_eq!(
-        (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "name"),
-        "{body}"
-    );
+    bad_templates_are_refused_by_field(&ops, &quick).await;
 
     // A deployment naming a template that does not exist is refused by field.
     app_ready(&ops, "v1").await;

@@ -6,9 +6,9 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use common::deployments::{app_ready, served_only};
 use common::observe::prometheus_scraping;
-use common::plans::{finished, flag_targeting, gates_of, release_flag, timeline, wait_rollout};
-use common::rollouts::{app_ready, served_only};
+use common::rollouts::{finished, flag_targeting, gates_of, release_flag, timeline, wait_rollout};
 use common::{AbortOnDrop, Backend, Client, TestApp};
 use serde_json::{Value, json};
 use varai_domain::sandbox::{Behaviour, seeded_behaviour};

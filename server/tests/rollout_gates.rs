@@ -6,11 +6,11 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::plans::{
+use common::deployments::{app_ready, served_only};
+use common::rollouts::{
     canary_plan, finished, flag_targeting, gates_of, release_flag, start_rollout, timeline,
     wait_rollout,
 };
-use common::rollouts::{app_ready, served_only};
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
 

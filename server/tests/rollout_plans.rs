@@ -6,11 +6,11 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::plans::{
+use common::deployments::{app_ready, served_only};
+use common::rollouts::{
     canary_plan, finished, flag_targeting, gates_of, release_flag, start_rollout, timeline,
     wait_rollout,
 };
-use common::rollouts::{app_ready, served_only};
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
 
@@ -31,22 +31,9 @@ async fn create(c: &Client<'_>, body: Value) -> (StatusCode, Value) {
     .await
 }
 
-async fn plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refused(
-    backend: Backend,
-) {
-    let t = TestApp::new(backend).await;
-    let pm = Client::new(&t, "product-manager").await;
-    let dev = Client::new(&t, "developer").await;
-    app_ready(&pm, "v1").await;
-    release_flag(&pm).await;
-    let release = json!({"app": "storefront", "version": "v2", "flags": ["new-checkout"]});
-
-    let (s, body) = create(&dev, json!({"title": "t", "release": release})).await;
-    assert_eq!(
-        s,
-        StatusCode::FORBIDDEN,
-        "developers do not plan rollouts: {body}"
-    );
+/// Plans out of order, unknown templates, titles, flags, apps and segments are refused,
+/// each naming the field as the planning form labels it.
+async fn bad_plans_are_refused_by_field(pm: &Client<'_>, release: &Value) {
     let mut out_of_order = canary_plan(json!([]));
     out_of_order["phases"]
         .as_array_mut()
@@ -77,7 +64,7 @@ async fn plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refus
         ),
     ];
     for (body, expected) in cases {
-        let (s, answer) = create(&pm, body).await;
+        let (s, answer) = create(pm, body).await;
         assert_eq!(
             (s, field(&answer)),
             (StatusCode::BAD_REQUEST, expected),
@@ -87,7 +74,7 @@ async fn plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refus
     let mut unknown_segment = canary_plan(json!([]));
     unknown_segment["phases"][1]["audience"]["segments"] = json!(["internal", "martians"]);
     let (s, answer) = create(
-        &pm,
+        pm,
         json!({"title": "t", "release": release, "plan": unknown_segment}),
     )
     .await;
@@ -96,6 +83,25 @@ async fn plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refus
         (StatusCode::BAD_REQUEST, "phases[1].audience.segments[1]"),
         "{answer}"
     );
+}
+
+async fn plans_are_checked_and_a_second_rollout_of_the_same_app_or_flag_is_refused(
+    backend: Backend,
+) {
+    let t = TestApp::new(backend).await;
+    let pm = Client::new(&t, "product-manager").await;
+    let dev = Client::new(&t, "developer").await;
+    app_ready(&pm, "v1").await;
+    release_flag(&pm).await;
+    let release = json!({"app": "storefront", "version": "v2", "flags": ["new-checkout"]});
+
+    let (s, body) = create(&dev, json!({"title": "t", "release": release})).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "developers do not plan rollouts: {body}"
+    );
+    bad_plans_are_refused_by_field(&pm, &release).await;
 
     let first = start_rollout(&pm, "v2", canary_plan(json!([approval()]))).await;
     let (s, answer) = create(

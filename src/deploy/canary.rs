@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::countdown;
 use super::progress::{
     Action, DeployDecision, DeploySpec, Observed, Progress, after, elapsed_s, pods,
 };
@@ -145,8 +146,9 @@ pub(super) fn canary_step(
             if left <= 0 {
                 d.then(Stage::Step(i + 1))
             } else {
-                d.wait(format!("paused, {left} s left"))
-                    .until(after(p, *secs))
+                let why =
+                    countdown::describe(&plan.strategy, p.stage, &plan.previous_version, left);
+                d.wait(why.unwrap_or_default()).until(after(p, *secs))
             }
         }
         CanaryStep::Pause(Pause { duration: None }) => {

@@ -4,6 +4,7 @@
 
 pub mod canary;
 pub mod control;
+pub mod countdown;
 pub mod names;
 pub mod progress;
 pub mod rolling;

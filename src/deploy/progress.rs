@@ -8,6 +8,7 @@
 //! also a *preview* Service. At the end the primary runs the new version and the extras are gone.
 
 use super::canary::canary_step;
+use super::countdown;
 pub use super::stage::{Outcome, Stage};
 use super::strategy::{IntOrPercent, Strategy};
 use crate::Recheck;
@@ -283,12 +284,14 @@ fn await_promotion(
         }
     } else {
         match auto_promotion_seconds {
-            Some(s) => DeployDecision::default()
-                .wait(format!(
-                    "preview ready; promotes by itself in {} s, or promote now",
-                    (i64::from(s) - elapsed_s(p, now_ms)).max(0)
-                ))
-                .until(after(p, s)),
+            Some(s) => {
+                let left = i64::from(s) - elapsed_s(p, now_ms);
+                let why =
+                    countdown::describe(&plan.strategy, p.stage, &plan.previous_version, left);
+                DeployDecision::default()
+                    .wait(why.unwrap_or_default())
+                    .until(after(p, s))
+            }
             None => DeployDecision::default()
                 .wait("preview ready; waiting for someone to promote")
                 .on_event(),
@@ -308,11 +311,9 @@ fn scale_down_delay(
     if left <= 0 {
         d.then(Stage::Promote)
     } else {
-        d.wait(format!(
-            "old version {} kept {left} s more for instant rollback",
-            plan.previous_version
-        ))
-        .until(after(p, scale_down_delay_seconds))
+        let why = countdown::describe(&plan.strategy, p.stage, &plan.previous_version, left);
+        d.wait(why.unwrap_or_default())
+            .until(after(p, scale_down_delay_seconds))
     }
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use gate::{Gate, JsonExpectation, SmokeRequest};
 pub use run::{
     EstimatedStop, Exposure, GateState, GateStatus, Position, Stop, StopDecision, StopObservation,
-    canary_steps, decide, estimate, hold_step, stop_index, stops,
+    baking, canary_steps, decide, estimate, hold_step, stop_index, stops,
 };
 pub use template::default_plan;
 

@@ -233,6 +233,14 @@ pub enum StopDecision {
     Pause(String),
 }
 
+/// The words for a stop whose gates passed and that bakes `left_ms` more.
+pub fn baking(left_ms: i64) -> String {
+    format!(
+        "gates passed; baking for {} more",
+        plural((left_ms.max(0) + 999) / 1000, "second")
+    )
+}
+
 fn plural(n: i64, unit: &str) -> String {
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
@@ -287,13 +295,7 @@ pub fn decide(
     let baked_at = since_ms + i64::from(stop.bake_seconds) * 1000;
     let left_ms = baked_at - now_ms;
     if left_ms > 0 {
-        return StopDecision::Wait(
-            format!(
-                "gates passed; baking for {} more",
-                plural((left_ms + 999) / 1000, "second")
-            ),
-            Recheck::At(baked_at),
-        );
+        return StopDecision::Wait(baking(left_ms), Recheck::At(baked_at));
     }
     if at + 1 >= stops.len() {
         return StopDecision::Complete;

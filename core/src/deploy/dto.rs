@@ -123,6 +123,30 @@ impl DeploymentRecord {
     pub fn in_progress(&self) -> bool {
         self.finished_at.is_none()
     }
+
+    /// The deployment with what it waits for as of `now`: a countdown the controller wrote
+    /// when it decided is worked out again.
+    pub fn as_of(mut self, now: i64) -> DeploymentRecord {
+        if self.in_progress() && !self.paused {
+            self.waiting = varai_domain::deploy::countdown::waiting_now(
+                &self.strategy,
+                self.stage,
+                self.stage_since,
+                &self.previous_version,
+                self.waiting.as_deref(),
+                now,
+            );
+        }
+        self
+    }
+}
+
+impl AppLive {
+    /// The app with its deployment in progress as of `now` (see [`DeploymentRecord::as_of`]).
+    pub fn as_of(mut self, now: i64) -> AppLive {
+        self.deployment = self.deployment.map(|d| d.as_of(now));
+        self
+    }
 }
 
 /// An object a snapshot holds.

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::Services;
 use crate::accounts::Principal;
+use crate::clock::now_ms;
 use crate::error::{AppError, Result};
 use crate::timeline::TimelineEvent;
 
@@ -24,7 +25,9 @@ pub async fn list_apps(
     environment: &str,
 ) -> Result<Vec<AppLive>> {
     who.require(Role::Viewer)?;
-    services.deploy.apps(environment).await
+    let now = now_ms();
+    let apps = services.deploy.apps(environment).await?;
+    Ok(apps.into_iter().map(|a| a.as_of(now)).collect())
 }
 
 pub async fn get_app(
@@ -34,7 +37,7 @@ pub async fn get_app(
     app: &str,
 ) -> Result<AppLive> {
     who.require(Role::Viewer)?;
-    services.deploy.app(environment, app).await
+    Ok(services.deploy.app(environment, app).await?.as_of(now_ms()))
 }
 
 pub async fn register_app(
@@ -118,7 +121,8 @@ pub async fn get_deployment(
     id: i64,
 ) -> Result<(DeploymentRecord, Vec<TimelineEvent>)> {
     who.require(Role::Viewer)?;
-    services.deploy.deployment(id).await
+    let (d, events) = services.deploy.deployment(id).await?;
+    Ok((d.as_of(now_ms()), events))
 }
 
 pub async fn deployment_history(
@@ -128,7 +132,9 @@ pub async fn deployment_history(
     app: &str,
 ) -> Result<Vec<DeploymentRecord>> {
     who.require(Role::Viewer)?;
-    services.deploy.history(environment, app).await
+    let now = now_ms();
+    let all = services.deploy.history(environment, app).await?;
+    Ok(all.into_iter().map(|d| d.as_of(now)).collect())
 }
 
 pub async fn list_snapshots(

@@ -18,6 +18,21 @@ pub struct Environment {
     pub created_at: i64,
 }
 
+/// The environment a page shows: the one asked for if it exists, else production, else the
+/// first; `None` when there is no environment at all.
+pub fn pick_environment(environments: &[Environment], asked: Option<&str>) -> Option<String> {
+    asked
+        .filter(|a| environments.iter().any(|e| e.key == *a))
+        .map(str::to_owned)
+        .or_else(|| {
+            environments
+                .iter()
+                .find(|e| e.key == "production")
+                .or(environments.first())
+                .map(|e| e.key.clone())
+        })
+}
+
 /// A segment with its bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

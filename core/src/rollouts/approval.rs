@@ -75,19 +75,10 @@ impl RolloutView {
             return Vec::new();
         };
         let here = |phase, step| Position { phase, step } == r.position;
-        let Some(visit) = self
-            .gates
-            .iter()
-            .filter(|g| here(g.phase, g.step))
-            .map(|g| g.visit)
-            .max()
-        else {
-            return Vec::new();
-        };
         self.gates
             .iter()
             .filter(|g| {
-                g.visit == visit && g.status == GateStatus::Running && here(g.phase, g.step)
+                g.visit == r.visit && g.status == GateStatus::Running && here(g.phase, g.step)
             })
             .filter_map(|g| match stop.gates.get(g.gate) {
                 Some(gate @ Gate::Approval { role, four_eyes }) => Some(WaitingApproval {

@@ -3,7 +3,7 @@
 
 use crate::timeline::TimelineEvent;
 use serde::{Deserialize, Serialize};
-use varai_domain::plan::{Exposure, GateStatus, Plan, Position, Release};
+use varai_domain::plan::{Exposure, GateStatus, Plan, Position, Release, stop_index, stops};
 
 /// A saved plan that rollouts are copied from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +141,9 @@ pub struct RolloutRecord {
     pub position: Position,
     /// The current stop in words, like "Beta" or "Gradual Rollout 25%".
     pub stop_label: String,
+    /// Which visit of the current stop this is: it grows each time the stop's gates run again,
+    /// and gate results carry the visit they belong to.
+    pub visit: i64,
     pub stop_since: Option<i64>,
     /// Who has the release now.
     #[cfg_attr(feature = "server", schema(value_type = Object))]
@@ -158,6 +161,26 @@ pub struct RolloutRecord {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub revision: i64,
+}
+
+impl RolloutRecord {
+    /// The rollout with what it waits for as of `now`: the bake's countdown the controller
+    /// wrote when it decided is worked out again.
+    pub fn as_of(mut self, now: i64) -> RolloutRecord {
+        let baking = self.status == RolloutStatus::Running
+            && !self.paused
+            && self
+                .waiting
+                .as_deref()
+                .is_some_and(|w| w.starts_with("gates passed; baking for"));
+        let all = stops(&self.plan);
+        let stop = stop_index(&all, self.position).and_then(|i| all.get(i));
+        if let (true, Some(stop), Some(since)) = (baking, stop, self.stop_since) {
+            let left = since + i64::from(stop.bake_seconds) * 1000 - now;
+            self.waiting = Some(varai_domain::plan::baking(left));
+        }
+        self
+    }
 }
 
 /// What a gate found, with its evidence.

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::Services;
 use crate::accounts::Principal;
+use crate::clock::now_ms;
 use crate::error::{AppError, Result};
 
 /// The role a command needs before the rollout itself is looked at (an approval also needs
@@ -138,12 +139,16 @@ pub async fn list_rollouts(
     filter: RolloutFilter,
 ) -> Result<Vec<RolloutRecord>> {
     who.require(Role::Viewer)?;
-    services.rollouts.rollouts(filter).await
+    let now = now_ms();
+    let all = services.rollouts.rollouts(filter).await?;
+    Ok(all.into_iter().map(|r| r.as_of(now)).collect())
 }
 
 pub async fn get_rollout(services: &Services, who: &Principal, id: i64) -> Result<RolloutView> {
     who.require(Role::Viewer)?;
-    services.rollouts.rollout(id).await
+    let mut view = services.rollouts.rollout(id).await?;
+    view.rollout = view.rollout.as_of(now_ms());
+    Ok(view)
 }
 
 /// The plan's estimated timeline, with each analysis template's own duration.

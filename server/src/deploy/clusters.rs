@@ -10,7 +10,7 @@ use crate::storage::SqlxStore;
 
 /// A cluster and namespace to work in.
 #[derive(Clone)]
-pub struct Target {
+pub struct ClusterTarget {
     pub client: kube::Client,
     pub namespace: String,
     /// The built-in sandbox rather than a real cluster.
@@ -37,10 +37,14 @@ impl Clusters {
     }
 
     /// The cluster `environment` is bound to.
-    pub async fn target(&self, store: &SqlxStore, environment: &str) -> Result<Target, AppError> {
+    pub async fn target(
+        &self,
+        store: &SqlxStore,
+        environment: &str,
+    ) -> Result<ClusterTarget, AppError> {
         let (context, namespace) = store.cluster_binding(environment).await?;
         let Some(context) = context else {
-            return Ok(Target {
+            return Ok(ClusterTarget {
                 client: self.sandbox_client.clone(),
                 namespace,
                 sandbox: true,
@@ -67,7 +71,7 @@ impl Clusters {
                 c
             }
         };
-        Ok(Target {
+        Ok(ClusterTarget {
             client,
             namespace,
             sandbox: false,

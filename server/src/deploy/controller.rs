@@ -40,14 +40,8 @@ impl Reconciler for DeployService {
         }
     }
 
-    async fn reconcile(&self, id: i64) -> Next {
-        match self.reconcile_deployment(id).await {
-            Ok(next) => next,
-            Err(e) => {
-                tracing::warn!(deployment = id, error = %e.chain(), "could not look at a deployment");
-                Next::At(now_ms() + reconcile::backoff_ms(1))
-            }
-        }
+    async fn reconcile(&self, id: i64) -> Result<Next> {
+        self.reconcile_deployment(id).await
     }
 }
 
@@ -59,6 +53,7 @@ impl DeployService {
         // Read again under the lock: a rollback or a person may have changed it meanwhile.
         let d = self.store.deployment_by_id(id).await?;
         if !d.in_progress() {
+            self.unwatch(id);
             return Ok(Next::Done);
         }
         let now = now_ms();
@@ -68,8 +63,8 @@ impl DeployService {
         let step = match self.attempt(&d, now).await {
             Ok(step) => step,
             Err(e) => {
-                let message = e.chain();
-                tracing::warn!(deployment = d.id, error = %message, "deployment step failed");
+                let message = e.public();
+                tracing::warn!(deployment = d.id, error = %e.chain(), "deployment step failed");
                 let retry = reconcile::retry(d.last_error.as_deref(), d.attempts, &message, now);
                 let update = ProgressUpdate {
                     last_error: Some(message),
@@ -105,6 +100,7 @@ impl DeployService {
             .await
             .doing("reading the app")?;
         let target = self.target(&d.environment).await?;
+        self.watch(&d.environment, &target, &app.deployment, d.id);
         let objects = AppObjects::new(&app, &target);
         let mut events = Vec::new();
         if d.last_error.is_some() {

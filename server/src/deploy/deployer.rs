@@ -168,10 +168,13 @@ impl Deployer for DeployService {
         id: i64,
         control: Control,
     ) -> Result<DeploymentRecord> {
-        let actor = &who.actor;
+        // Under the app's lock, as the controller steps: a command never interleaves with a
+        // step decided before it.
+        let d = self.store.deployment_by_id(id).await?;
+        let _exclusive = self.lock_app(&d.environment, &d.app).await;
         Ok(self
             .store
-            .control_deployment(actor, id, control, None, now_ms())
+            .control_deployment(&who.actor, id, control, None, now_ms())
             .await?)
     }
 

@@ -12,7 +12,7 @@ use varai_core::flags::FlagStore;
 
 use super::DeployService;
 use super::clusters::Clusters;
-use crate::reconcile::{self, Locks, Pace, Queue};
+use crate::reconcile::{self, Locks, Pace};
 use crate::sandbox::{Running, Sandbox, Timings};
 use crate::storage::SqlxStore;
 
@@ -97,7 +97,8 @@ pub async fn launch(
         clusters: Clusters::new(Arc::clone(&sandbox)),
         sandbox_port: port,
         locks: Locks::default(),
-        queue: Queue::default(),
+        queue: Arc::default(),
+        watches: Arc::default(),
     });
     let pace = Pace {
         poll: options.poll,

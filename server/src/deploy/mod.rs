@@ -7,6 +7,7 @@ pub mod controller;
 mod deployer;
 pub mod launch;
 pub mod rollback;
+mod watch;
 pub mod workloads;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -18,7 +19,7 @@ use varai_core::deploy::{AppLive, AppRecord, NewApp};
 use varai_core::error::{AppError, Result};
 use varai_core::flags::FlagStore;
 
-use clusters::{Clusters, Target};
+use clusters::{ClusterTarget, Clusters};
 use workloads::{AppObjects, MANAGED_BY};
 
 use crate::reconcile::{Locks, Queue};
@@ -35,7 +36,9 @@ pub struct DeployService {
     /// interleave, so a step decided before a rollback cannot undo it.
     pub locks: Locks<(String, String)>,
     /// The deployments due for the controller's look.
-    pub queue: Queue<i64>,
+    pub queue: Arc<Queue<i64>>,
+    /// The deployments in progress by their app, and the namespaces watched for changes.
+    pub watches: Arc<watch::Watches>,
 }
 
 pub(super) fn unavailable(what: &str) -> impl FnOnce(kube::Error) -> AppError + '_ {
@@ -50,7 +53,7 @@ impl DeployService {
             .await
     }
 
-    pub(crate) async fn target(&self, environment: &str) -> Result<Target> {
+    pub(crate) async fn target(&self, environment: &str) -> Result<ClusterTarget> {
         self.clusters.target(&self.store, environment).await
     }
 
@@ -89,7 +92,7 @@ impl DeployService {
     /// Generates and creates an app's Deployment and Service.
     pub(super) async fn create_workload(
         &self,
-        target: &Target,
+        target: &ClusterTarget,
         app: &AppRecord,
         new: &NewApp,
     ) -> Result<()> {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use varai_core::deploy::{AppRecord, VersionLive};
 use varai_domain::deploy::{Action, IntOrPercent, Observed, Rollout, Strategy, Workload};
 
-use super::clusters::Target;
+use super::clusters::ClusterTarget;
 
 /// The label every object the dashboard manages carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "varai");
@@ -97,7 +97,7 @@ fn workload(d: &Deployment, container: &str) -> Workload {
 }
 
 impl<'a> AppObjects<'a> {
-    pub fn new(app: &'a AppRecord, target: &Target) -> AppObjects<'a> {
+    pub fn new(app: &'a AppRecord, target: &ClusterTarget) -> AppObjects<'a> {
         AppObjects {
             app,
             deployments: Api::namespaced(target.client.clone(), &target.namespace),

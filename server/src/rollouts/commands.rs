@@ -307,6 +307,20 @@ impl Rollouts for RolloutService {
         if r.status != RolloutStatus::Running {
             return Err(conflict(format!("rollout #{id} is not running")));
         }
+        // The gate the use case authorised must still be the one waiting, at this stop and visit.
+        let waiting = self.store.gate_results(id).await?.into_iter().any(|g| {
+            g.id == row
+                && g.kind == "approval"
+                && g.status == GateStatus::Running
+                && g.visit == r.visit
+                && Position {
+                    phase: g.phase,
+                    step: g.step,
+                } == r.position
+        });
+        if !waiting {
+            return Err(conflict("the approval was given or withdrawn meanwhile"));
+        }
         let now = now_ms();
         let evidence = serde_json::json!({"approver": who.actor.name, "role": who.role,
             "comment": comment, "at": now});

@@ -49,14 +49,8 @@ impl Reconciler for Arc<RolloutService> {
         }
     }
 
-    async fn reconcile(&self, id: i64) -> Next {
-        match self.reconcile_rollout(id).await {
-            Ok(next) => next,
-            Err(e) => {
-                tracing::warn!(rollout = id, error = %e.chain(), "could not look at a rollout");
-                Next::At(now_ms() + reconcile::backoff_ms(1))
-            }
-        }
+    async fn reconcile(&self, id: i64) -> Result<Next> {
+        self.reconcile_rollout(id).await
     }
 }
 
@@ -92,6 +86,9 @@ impl RolloutService {
             },
             _ => return Ok(Next::Done),
         };
+        if let Some(d) = step.update.deployment_id {
+            self.watch_deployment(d, id);
+        }
         if step.update == state.unchanged() && step.events.is_empty() {
             return Ok(step.next);
         }
@@ -262,8 +259,8 @@ fn waiting(update: RolloutUpdate, events: Events, next: Next) -> Step {
 
 /// The error policy of the shared loop: count the attempt, back off, say so once.
 fn failed_attempt(s: &RolloutState, e: &Error, now: i64) -> Step {
-    let message = e.chain();
-    tracing::warn!(rollout = s.record.id, error = %message, attempts = s.attempts + 1, "rollout step failed");
+    let message = e.public();
+    tracing::warn!(rollout = s.record.id, error = %e.chain(), attempts = s.attempts + 1, "rollout step failed");
     let retry = reconcile::retry(s.record.last_error.as_deref(), s.attempts, &message, now);
     Step {
         update: RolloutUpdate {

@@ -125,7 +125,7 @@ impl RolloutService {
             audience::restore(self.flags.as_ref(), &actor, &r.environment, &before).await
         {
             if let Err(e) = outcome {
-                problems.push(format!("{key}: {}", e.chain()));
+                problems.push(format!("{key}: {}", e.public()));
             }
         }
         if problems.is_empty() {

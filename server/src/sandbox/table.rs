@@ -83,79 +83,9 @@ fn cells(kind: Kind, obj: &Value, now_ms: i64) -> Vec<Value> {
             cells.push(json!(n("/status/replicas")));
             cells.push(json!(n("/status/readyReplicas")));
         }
-        Kind::Pod => {
-            let statuses = obj
-                .pointer("/status/containerStatuses")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let containers = obj
-                .pointer("/spec/containers")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            let ready = statuses
-                .iter()
-                .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-                .count();
-            let restarts: i64 = statuses
-                .iter()
-                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                .sum();
-            cells.push(json!(format!("{ready}/{containers}")));
-            cells.push(json!(pod_status(obj)));
-            cells.push(json!(restarts));
-        }
-        Kind::Service => {
-            let ports: Vec<String> = obj
-                .pointer("/spec/ports")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}/{}",
-                        p.get("port").and_then(Value::as_i64).unwrap_or(0),
-                        p.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
-                    )
-                })
-                .collect();
-            let text = |p: &str, default: &str| {
-                obj.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or(default)
-                    .to_owned()
-            };
-            cells.push(json!(text("/spec/type", "ClusterIP")));
-            cells.push(json!(text("/spec/clusterIP", "None")));
-            cells.push(json!("<none>"));
-            cells.push(json!(ports.join(",")));
-        }
-        Kind::Endpoints => {
-            let addresses: Vec<String> = obj
-                .get("subsets")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .flat_map(|s| {
-                    let port = s.pointer("/ports/0/port").and_then(Value::as_i64);
-                    s.get("addresses")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(move |a| {
-                            let ip = a.get("ip")?.as_str()?.to_owned();
-                            Some(port.map_or(ip.clone(), |p| format!("{ip}:{p}")))
-                        })
-                })
-                .collect();
-            cells.push(json!(if addresses.is_empty() {
-                "<none>".to_owned()
-            } else {
-                addresses.join(",")
-            }));
-        }
+        Kind::Pod => cells.extend(pod_cells(obj)),
+        Kind::Service => cells.extend(service_cells(obj)),
+        Kind::Endpoints => cells.push(json!(endpoint_addresses(obj))),
         Kind::ConfigMap => {
             cells.push(json!(
                 obj.get("data")
@@ -184,6 +114,89 @@ fn cells(kind: Kind, obj: &Value, now_ms: i64) -> Vec<Value> {
     }
     cells.push(json!(age));
     cells
+}
+
+/// A Pod's READY, STATUS and RESTARTS.
+fn pod_cells(obj: &Value) -> Vec<Value> {
+    let statuses = obj
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let containers = obj
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let ready = statuses
+        .iter()
+        .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
+        .count();
+    let restarts: i64 = statuses
+        .iter()
+        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+        .sum();
+    vec![
+        json!(format!("{ready}/{containers}")),
+        json!(pod_status(obj)),
+        json!(restarts),
+    ]
+}
+
+/// A Service's TYPE, CLUSTER-IP, EXTERNAL-IP and PORT(S).
+fn service_cells(obj: &Value) -> Vec<Value> {
+    let ports: Vec<String> = obj
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p.get("port").and_then(Value::as_i64).unwrap_or(0),
+                p.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+            )
+        })
+        .collect();
+    let text = |p: &str, default: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_owned()
+    };
+    vec![
+        json!(text("/spec/type", "ClusterIP")),
+        json!(text("/spec/clusterIP", "None")),
+        json!("<none>"),
+        json!(ports.join(",")),
+    ]
+}
+
+/// An Endpoints object's addresses with their port, as kubectl lists them.
+fn endpoint_addresses(obj: &Value) -> String {
+    let addresses: Vec<String> = obj
+        .get("subsets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            let port = s.pointer("/ports/0/port").and_then(Value::as_i64);
+            s.get("addresses")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(move |a| {
+                    let ip = a.get("ip")?.as_str()?.to_owned();
+                    Some(port.map_or(ip.clone(), |p| format!("{ip}:{p}")))
+                })
+        })
+        .collect();
+    if addresses.is_empty() {
+        "<none>".to_owned()
+    } else {
+        addresses.join(",")
+    }
 }
 
 /// A Table of `objects`, with each row's object as metadata only (kubectl's default).

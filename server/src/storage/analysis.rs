@@ -40,32 +40,17 @@ impl TryFrom<TemplateRow> for TemplateRecord {
 impl SqlxStore {
     /// Writes the seeded templates once per database.
     pub(crate) async fn seed_templates(&self, now: i64) -> Result<()> {
-        let seeded: Option<String> =
-            sqlx::query_scalar("SELECT name FROM seeds WHERE name = 'analysis-templates'")
-                .fetch_optional(self.pool())
-                .await
-                .map_err(backend_error("read seeds"))?;
-        if seeded.is_some() {
-            return Ok(());
-        }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        for t in seeded_templates() {
-            sqlx::query(
-                "INSERT INTO analysis_templates (name, body, updated_at, updated_by) VALUES ($1, $2, $3, 'system')",
-            )
-            .bind(&t.name)
-            .bind(state_json(&t))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error("seed analysis templates"))?;
-        }
-        sqlx::query("INSERT INTO seeds (name, at) VALUES ('analysis-templates', $1)")
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error("record seeds"))?;
-        tx.commit().await.map_err(backend_error("commit"))
+        let rows = seeded_templates()
+            .iter()
+            .map(|t| vec![t.name.clone(), state_json(t).unwrap_or_default()])
+            .collect();
+        self.seed_once(
+            "analysis-templates",
+            "INSERT INTO analysis_templates (name, body, updated_at, updated_by) VALUES ($1, $2, $3, 'system')",
+            rows,
+            now,
+        )
+        .await
     }
 
     pub(crate) async fn templates(&self) -> Result<Vec<TemplateRecord>> {

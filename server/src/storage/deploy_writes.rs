@@ -145,10 +145,10 @@ impl SqlxStore {
         })?;
         let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
         let aborting = effect.abort.then(|| json(&Stage::Aborting));
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE deployments SET promote = COALESCE($4, promote), paused = COALESCE($5, paused), \
              stage = COALESCE($1, stage), stage_since = CASE WHEN $1 IS NULL THEN stage_since ELSE $2 END, \
-             next_attempt_at = 0, revision = revision + 1 WHERE id = $3",
+             next_attempt_at = 0, revision = revision + 1 WHERE id = $3 AND in_progress = 1",
         )
         .bind(aborting)
         .bind(now)
@@ -157,7 +157,17 @@ impl SqlxStore {
         .bind(effect.paused.map(i64::from))
         .execute(&mut *tx)
         .await
-        .map_err(backend_error("control a deployment"))?;
+        .map_err(backend_error("control a deployment"))?
+        .rows_affected();
+        if changed == 0 {
+            return Err(Error::Conflict {
+                field: "control",
+                message: format!(
+                    "deployment #{id} ended meanwhile; nothing to {}",
+                    control.label().to_lowercase()
+                ),
+            });
+        }
         add_event(
             &mut tx,
             Timeline::Deployment(id),

@@ -18,6 +18,7 @@ mod queries;
 mod rollout_writes;
 mod rollouts;
 mod sdk_keys;
+mod seeds;
 mod segments;
 mod sessions;
 mod snapshots;

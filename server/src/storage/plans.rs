@@ -94,31 +94,18 @@ fn int(v: usize) -> i64 {
 impl SqlxStore {
     /// Writes the default plan template once per database (a deleted one stays deleted).
     pub(crate) async fn seed_plan_templates(&self, now: i64) -> Result<()> {
-        let seeded: Option<String> =
-            sqlx::query_scalar("SELECT name FROM seeds WHERE name = 'plan-templates'")
-                .fetch_optional(self.pool())
-                .await
-                .map_err(backend_error("read seeds"))?;
-        if seeded.is_some() {
-            return Ok(());
-        }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
-        sqlx::query(
+        let row = vec![
+            DEFAULT_TEMPLATE.to_owned(),
+            "The eight phases: Planning, Preparation, Internal Testing, Alpha, Beta, Gradual Rollout (5, 25, 50 %), Full Rollout, Monitoring".to_owned(),
+            state_json(&default_plan()).unwrap_or_default(),
+        ];
+        self.seed_once(
+            "plan-templates",
             "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by) VALUES ($1, $2, $3, $4, 'system')",
+            vec![row],
+            now,
         )
-        .bind(DEFAULT_TEMPLATE)
-        .bind("The eight phases: Planning, Preparation, Internal Testing, Alpha, Beta, Gradual Rollout (5, 25, 50 %), Full Rollout, Monitoring")
-        .bind(state_json(&default_plan()))
-        .bind(now)
-        .execute(&mut *tx)
         .await
-        .map_err(backend_error("seed plan templates"))?;
-        sqlx::query("INSERT INTO seeds (name, at) VALUES ('plan-templates', $1)")
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error("record seeds"))?;
-        tx.commit().await.map_err(backend_error("commit"))
     }
 
     pub(crate) async fn plan_templates(&self) -> Result<Vec<PlanTemplate>> {

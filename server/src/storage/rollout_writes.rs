@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Transaction};
 use varai_core::accounts::Actor;
-use varai_core::rollouts::RolloutRecord;
+use varai_core::rollouts::{RolloutRecord, RolloutStatus};
 use varai_domain::AuditAction;
 use varai_domain::plan::claim::{self};
 use varai_domain::timeline::EventLevel;
@@ -143,9 +143,15 @@ impl SqlxStore {
             claim(&mut tx, env_id, c, r.id).await?;
         }
         let (status, message) = if scheduled {
-            ("scheduled", format!("Scheduled by {}", actor.name))
+            (
+                RolloutStatus::Scheduled.key(),
+                format!("Scheduled by {}", actor.name),
+            )
         } else {
-            ("running", format!("Started by {}", actor.name))
+            (
+                RolloutStatus::Running.key(),
+                format!("Started by {}", actor.name),
+            )
         };
         let changed = sqlx::query(
             "UPDATE rollouts SET status = $1, started_by = $2, started_at = $3, phase = 0, step = 0, \

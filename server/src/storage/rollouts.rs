@@ -22,6 +22,7 @@ struct RolloutRow {
     paused: i64,
     phase: i64,
     step: i64,
+    visit: i64,
     stop_since: Option<i64>,
     waiting: Option<String>,
     last_error: Option<String>,
@@ -92,6 +93,7 @@ impl TryFrom<RolloutRow> for RolloutRecord {
             paused: r.paused != 0,
             position,
             stop_label,
+            visit: r.visit,
             stop_since: r.stop_since,
             exposure,
             waiting: r.waiting,
@@ -110,7 +112,7 @@ impl TryFrom<RolloutRow> for RolloutRecord {
 }
 
 const SELECT: &str = "SELECT r.id, e.key AS environment, r.title, r.template, r.release, r.plan, \
-     r.status, r.paused, r.phase, r.step, r.stop_since, r.waiting, r.last_error, r.deployment_id, \
+     r.status, r.paused, r.phase, r.step, r.visit, r.stop_since, r.waiting, r.last_error, r.deployment_id, \
      r.start_at, r.reason, r.created_by, r.created_at, r.started_by, r.started_at, r.finished_at, \
      r.revision FROM rollouts r JOIN environments e ON e.id = r.environment_id";
 

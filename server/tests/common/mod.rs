@@ -2,8 +2,8 @@
 //! answering requests in process.
 #![allow(dead_code)]
 
+pub mod deployments;
 pub mod observe;
-pub mod plans;
 pub mod rollouts;
 
 use axum::Router;

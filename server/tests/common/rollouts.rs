@@ -1,20 +1,50 @@
-//! Helpers for tests that drive deployments of the sandbox's demo app over the REST API.
+//! Helpers for tests that plan and run rollouts over the REST API against the sandbox's demo
+//! app (storefront, v1 running) and a release flag.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-use super::{Client, TestApp};
+use super::Client;
 
-pub const APP: &str = "/api/v1/environments/production/apps/storefront";
-
-/// Polls the deployment until `done` holds, failing after 15 s with its last state.
-pub async fn wait_for(c: &Client<'_>, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    wait_within(c, id, what, 15, done).await
+/// Creates the boolean flag `new-checkout`, off in production.
+pub async fn release_flag(c: &Client<'_>) {
+    let flag = json!({"key": "new-checkout", "name": "New checkout", "valueType": "boolean",
+        "variants": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "environments": {"production": {"enabled": false, "defaultVariant": "on", "offVariant": "off"}}});
+    let (status, body) = c.call(Method::POST, "/api/v1/flags", Some(flag)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-/// Polls the deployment until `done` holds, failing after `seconds` with its last state.
-pub async fn wait_within(
+/// A short plan: Preparation, one audience phase (internal staff and half the traffic) with
+/// `gates`, the full rollout.
+pub fn canary_plan(gates: Value) -> Value {
+    json!({"phases": [
+        {"name": "Preparation", "kind": "preparation"},
+        {"name": "Canary", "kind": "exposure", "gates": gates,
+         "audience": {"segments": ["internal"], "usersPercent": 10, "trafficPercent": 50}},
+        {"name": "Full Rollout", "kind": "full"},
+    ]})
+}
+
+/// Plans and starts a rollout of storefront `version` (with the flag) in production.
+pub async fn start_rollout(c: &Client<'_>, version: &str, plan: Value) -> i64 {
+    let body = json!({"title": format!("storefront {version}"),
+        "release": {"app": "storefront", "version": version, "flags": ["new-checkout"]},
+        "plan": plan, "start": true});
+    let (status, r) = c
+        .call(
+            Method::POST,
+            "/api/v1/environments/production/rollouts",
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    r["id"].as_i64().expect("an id")
+}
+
+/// Polls the rollout until `done` holds, failing after `seconds` with its last state.
+pub async fn wait_rollout(
     c: &Client<'_>,
     id: i64,
     what: &str,
@@ -24,87 +54,57 @@ pub async fn wait_within(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
         let (status, body) = c
-            .call(Method::GET, &format!("/api/v1/deployments/{id}"), None)
+            .call(Method::GET, &format!("/api/v1/rollouts/{id}"), None)
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if done(&body["deployment"]) {
+        if done(&body) {
             return body;
         }
         assert!(
             Instant::now() < deadline,
             "timed out waiting for {what}: {body:#}"
         );
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-pub async fn app_ready(c: &Client<'_>, version: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, app) = c.call(Method::GET, APP, None).await;
-        let versions = app["versions"].as_array().cloned().unwrap_or_default();
-        if versions.len() == 1
-            && versions[0]["version"] == version
-            && versions[0]["ready"] == versions[0]["desired"]
-            && versions[0]["serving"] == true
-        {
-            return app;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "storefront never ran only {version}: {app:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// The versions that answered `n` requests to a sandbox Service.
-pub async fn served_by(t: &TestApp, service: &str, n: usize) -> Vec<String> {
-    let mut versions = Vec::new();
-    for _ in 0..n {
-        let answer = t.engine.deploy.sandbox.traffic.answer(
-            &t.engine.deploy.sandbox.store,
-            &t.engine.deploy.sandbox.simulation,
-            "production",
-            service,
-            "/healthz",
-        );
-        versions.push(answer.body["version"].as_str().unwrap_or("none").to_owned());
-    }
-    versions.sort();
-    versions.dedup();
-    versions
-}
-
-pub async fn start(c: &Client<'_>, version: &str, strategy: Value) -> i64 {
-    let (status, body) = c
-        .call(
-            Method::POST,
-            &format!("{APP}/deployments"),
-            Some(json!({"version": version, "strategy": strategy, "schemaVersion": "42"})),
+/// Waits for the rollout to be over and returns it with its gates and timeline.
+pub async fn finished(c: &Client<'_>, id: i64, seconds: u64) -> Value {
+    wait_rollout(c, id, "the rollout to end", seconds, |v| {
+        matches!(
+            v["rollout"]["status"].as_str(),
+            Some("succeeded" | "rolledBack" | "aborted" | "failed")
         )
+    })
+    .await
+}
+
+/// The rollout's gate results of one kind.
+pub fn gates_of<'a>(view: &'a Value, kind: &str) -> Vec<&'a Value> {
+    view["gates"]
+        .as_array()
+        .map(|g| g.iter().filter(|x| x["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+/// The rollout's timeline as text.
+pub fn timeline(view: &Value) -> String {
+    view["events"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| x["message"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// The flag's targeting in production.
+pub async fn flag_targeting(c: &Client<'_>) -> Value {
+    let (status, f) = c
+        .call(Method::GET, "/api/v1/flags/new-checkout", None)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_i64().expect("an id")
-}
-
-pub fn stage(d: &Value) -> String {
-    d["stage"]["stage"].as_str().unwrap_or("").to_owned()
-}
-
-pub fn outcome(d: &Value) -> Option<String> {
-    (stage(d) == "done").then(|| d["stage"]["step"].as_str().unwrap_or("").to_owned())
-}
-
-/// Waits until `version` alone answers requests to `service`: a Service's endpoints follow its
-/// selector within a controller tick, as a real cluster's do.
-pub async fn served_only(t: &TestApp, service: &str, version: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while served_by(t, service, 50).await != [version] {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: {version} never served all traffic"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    assert_eq!(status, StatusCode::OK, "{f}");
+    f["environments"]["production"].clone()
 }

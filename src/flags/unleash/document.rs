@@ -42,7 +42,7 @@ pub(super) struct Feature {
     #[serde(default, deserialize_with = "nullable")]
     pub(super) project: String,
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) strategies: Vec<Strategy>,
+    pub(super) strategies: Vec<UnleashStrategy>,
     #[serde(default, deserialize_with = "nullable")]
     pub(super) variants: Vec<UnleashVariant>,
     #[serde(default, deserialize_with = "nullable")]
@@ -50,7 +50,7 @@ pub(super) struct Feature {
 }
 
 #[derive(Deserialize)]
-pub(super) struct Strategy {
+pub(super) struct UnleashStrategy {
     pub(super) name: String,
     #[serde(default, deserialize_with = "nullable")]
     pub(super) parameters: Map<String, Value>,

@@ -14,7 +14,7 @@ use crate::InvalidInput;
 
 mod document;
 mod strategy;
-use document::{Document, Feature, Strategy, UnleashConstraint, UnleashVariant, text};
+use document::{Document, Feature, UnleashConstraint, UnleashStrategy, UnleashVariant, text};
 use strategy::strategy_rule;
 
 /// The result of reading a document: flags with their targeting for the environment imported
@@ -29,7 +29,7 @@ pub struct Import {
 /// Unleash's name for the variant served when there is none.
 pub const DISABLED_VARIANT: &str = "disabled";
 
-fn param(s: &Strategy, name: &str) -> Option<String> {
+fn param(s: &UnleashStrategy, name: &str) -> Option<String> {
     s.parameters.get(name).and_then(text)
 }
 
@@ -189,7 +189,7 @@ fn feature(
     };
     // Unleash takes variants from the first matching strategy that has some; listing those
     // strategies first gives the same choice with first-match rules (enablement is an OR).
-    let mut ordered: Vec<&Strategy> = f
+    let mut ordered: Vec<&UnleashStrategy> = f
         .strategies
         .iter()
         .filter(|s| !s.variants.is_empty())

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn list_param(s: &Strategy, name: &str) -> Vec<String> {
+fn list_param(s: &UnleashStrategy, name: &str) -> Vec<String> {
     param(s, name)
         .unwrap_or_default()
         .split(',')
@@ -12,7 +12,12 @@ fn list_param(s: &Strategy, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn percentage(s: &Strategy, name: &str, place: &str, notes: &mut Vec<String>) -> Option<u32> {
+fn percentage(
+    s: &UnleashStrategy,
+    name: &str,
+    place: &str,
+    notes: &mut Vec<String>,
+) -> Option<u32> {
     let raw = param(s, name).unwrap_or_default();
     match raw.trim().parse::<u32>() {
         Ok(p) => Some(p.min(100)),
@@ -26,7 +31,7 @@ fn percentage(s: &Strategy, name: &str, place: &str, notes: &mut Vec<String>) ->
 }
 
 pub(super) fn strategy_rule(
-    s: &Strategy,
+    s: &UnleashStrategy,
     serve: Serve,
     segment_ids: &HashMap<i64, String>,
     place: &str,

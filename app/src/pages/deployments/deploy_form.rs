@@ -69,37 +69,42 @@ fn template_names(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[component]
-pub fn DeployForm(
-    env: String,
-    app: String,
-    versions: Vec<String>,
-    action: ServerAction<StartDeployment>,
-) -> impl IntoView {
-    let version = RwSignal::new(String::new());
-    let kind = RwSignal::new("canary".to_owned());
-    let steps = RwSignal::new(default_steps());
-    let next_id = StoredValue::new(100usize);
-    let auto_promote = RwSignal::new(String::new());
-    let scale_down = RwSignal::new("30".to_owned());
-    let surge = RwSignal::new("25%".to_owned());
-    let unavailable = RwSignal::new("25%".to_owned());
-    let schema = RwSignal::new(String::new());
-    let background = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<InvalidInput>);
-    let list_id = format!("versions-{app}");
-    let prefix = StoredValue::new(format!("deploy-{app}"));
-    let id = move |field: &str| format!("{}-{field}", prefix.get_value());
+/// The form's fields, as signals.
+#[derive(Clone, Copy)]
+struct DeployDraft {
+    version: RwSignal<String>,
+    kind: RwSignal<String>,
+    steps: RwSignal<Vec<StepDraft>>,
+    auto_promote: RwSignal<String>,
+    scale_down: RwSignal<String>,
+    surge: RwSignal<String>,
+    unavailable: RwSignal<String>,
+    schema: RwSignal<String>,
+    background: RwSignal<String>,
+}
 
-    let build = move || -> Result<DeployRequest, InvalidInput> {
-        let v = version.get_untracked().trim().to_owned();
-        check_version("version", &v)?;
-        let strategy = match kind.get_untracked().as_str() {
+impl DeployDraft {
+    fn new() -> DeployDraft {
+        DeployDraft {
+            version: RwSignal::new(String::new()),
+            kind: RwSignal::new("canary".to_owned()),
+            steps: RwSignal::new(default_steps()),
+            auto_promote: RwSignal::new(String::new()),
+            scale_down: RwSignal::new("30".to_owned()),
+            surge: RwSignal::new("25%".to_owned()),
+            unavailable: RwSignal::new("25%".to_owned()),
+            schema: RwSignal::new(String::new()),
+            background: RwSignal::new(String::new()),
+        }
+    }
+
+    fn strategy(self) -> Result<Strategy, InvalidInput> {
+        Ok(match self.kind.get_untracked().as_str() {
             "canary" => Strategy::Canary {
-                steps: canary_steps(&steps.get_untracked())?,
+                steps: canary_steps(&self.steps.get_untracked())?,
             },
             "blueGreen" => {
-                let auto = auto_promote.get_untracked();
+                let auto = self.auto_promote.get_untracked();
                 Strategy::BlueGreen {
                     auto_promotion_seconds: if auto.trim().is_empty() {
                         None
@@ -108,59 +113,64 @@ pub fn DeployForm(
                     },
                     scale_down_delay_seconds: number(
                         "scaleDownDelaySeconds",
-                        &scale_down.get_untracked(),
+                        &self.scale_down.get_untracked(),
                     )?,
                 }
             }
             "rolling" => Strategy::Rolling {
-                max_surge: IntOrPercent::parse("maxSurge", &surge.get_untracked())?,
+                max_surge: IntOrPercent::parse("maxSurge", &self.surge.get_untracked())?,
                 max_unavailable: IntOrPercent::parse(
                     "maxUnavailable",
-                    &unavailable.get_untracked(),
+                    &self.unavailable.get_untracked(),
                 )?,
             },
             _ => Strategy::Recreate,
-        };
+        })
+    }
+
+    /// The request, checked with the server's rules.
+    fn build(self) -> Result<DeployRequest, InvalidInput> {
+        let v = self.version.get_untracked().trim().to_owned();
+        check_version("version", &v)?;
+        let strategy = self.strategy()?;
         // The app's size is only known to the server; 1 replica checks everything else.
         if !matches!(strategy, Strategy::Rolling { .. }) {
             strategy.check(1)?;
         }
-        let schema = schema.get_untracked().trim().to_owned();
+        let schema = self.schema.get_untracked().trim().to_owned();
         Ok(DeployRequest {
             version: v,
             strategy,
             schema_version: (!schema.is_empty()).then_some(schema),
-            analysis: template_names(&background.get_untracked()),
+            analysis: template_names(&self.background.get_untracked()),
         })
-    };
-    let (env_v, app_v) = (env.clone(), app.clone());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match build() {
-            Ok(request) => {
-                problem.set(None);
-                action.dispatch(StartDeployment {
-                    env: env_v.clone(),
-                    app: app_v.clone(),
-                    request,
-                });
-            }
-            Err(e) => problem.set(Some(e)),
-        }
-    };
-    let local = move |field: &'static str| {
-        move || {
-            problem.with(|p| {
-                p.as_ref()
-                    .filter(|p| p.field == field || (field == "steps" && p.field.starts_with("steps")))
-                    .map(|p| view! { <p class="field-error">{format!("{}: {}", p.field, p.message)}</p> })
-            })
-        }
-    };
-    let options = versions
-        .into_iter()
-        .map(|v| view! { <option value=v.clone()></option> })
-        .collect_view();
+    }
+}
+
+/// The problem the browser found with `field`, shown under it.
+fn local_error(
+    problem: RwSignal<Option<InvalidInput>>,
+    field: &'static str,
+) -> impl Fn() -> Option<AnyView> + Send + Sync + Copy {
+    move || {
+        problem.with(|p| {
+            p.as_ref()
+                .filter(|p| p.field == field || (field == "steps" && p.field.starts_with("steps")))
+                .map(|p| {
+                    view! { <p class="field-error">{format!("{}: {}", p.field, p.message)}</p> }
+                        .into_any()
+                })
+        })
+    }
+}
+
+/// A canary's steps: each a kind and a value, added, changed and removed in place.
+#[component]
+fn CanarySteps(
+    steps: RwSignal<Vec<StepDraft>>,
+    problem: RwSignal<Option<InvalidInput>>,
+) -> impl IntoView {
+    let next_id = StoredValue::new(100usize);
     let step_rows = move || {
         steps
             .get()
@@ -211,6 +221,110 @@ pub fn DeployForm(
         });
     };
     view! {
+        <fieldset class="field">
+            <legend>"Steps"</legend>
+            <ol class="step-list">{step_rows}</ol>
+            <button type="button" class="button small" on:click=add_step>"Add step"</button>
+            {local_error(problem, "steps")}
+        </fieldset>
+    }
+}
+
+/// The options of the chosen strategy: Blue-Green's promotion and delay, Rolling's surge and
+/// unavailability.
+#[component]
+fn StrategyOptions(
+    draft: DeployDraft,
+    problem: RwSignal<Option<InvalidInput>>,
+    prefix: StoredValue<String>,
+    action: ServerAction<StartDeployment>,
+) -> impl IntoView {
+    let DeployDraft {
+        kind,
+        auto_promote,
+        scale_down,
+        surge,
+        unavailable,
+        ..
+    } = draft;
+    let id = move |field: &str| format!("{}-{field}", prefix.get_value());
+    let local = move |field: &'static str| local_error(problem, field);
+    view! {
+        <Show when=move || kind.get() == "blueGreen">
+            <div class="form-grid">
+                <div class="field">
+                    <label for=id("auto")>"Promote by itself after (s)"</label>
+                    <input id=id("auto") type="text" inputmode="numeric" placeholder="empty: a person promotes"
+                        prop:value=move || auto_promote.get() on:input=move |ev| auto_promote.set(event_target_value(&ev))/>
+                    {local("autoPromotionSeconds")}
+                </div>
+                <div class="field">
+                    <label for=id("delay")>"Keep the old version for (s)"</label>
+                    <input id=id("delay") type="text" inputmode="numeric"
+                        prop:value=move || scale_down.get() on:input=move |ev| scale_down.set(event_target_value(&ev))/>
+                    {local("scaleDownDelaySeconds")}
+                </div>
+            </div>
+        </Show>
+        <Show when=move || kind.get() == "rolling">
+            <div class="form-grid">
+                <div class="field">
+                    <label for=id("surge")>"maxSurge"</label>
+                    <input id=id("surge") type="text" prop:value=move || surge.get() on:input=move |ev| surge.set(event_target_value(&ev))/>
+                    {local("maxSurge")}
+                </div>
+                <div class="field">
+                    <label for=id("unavailable")>"maxUnavailable"</label>
+                    <input id=id("unavailable") type="text" prop:value=move || unavailable.get() on:input=move |ev| unavailable.set(event_target_value(&ev))/>
+                    {local("maxUnavailable")}
+                    <FieldError value=action.value() field="maxUnavailable"/>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+pub fn DeployForm(
+    env: String,
+    app: String,
+    versions: Vec<String>,
+    action: ServerAction<StartDeployment>,
+) -> impl IntoView {
+    let draft = DeployDraft::new();
+    let DeployDraft {
+        version,
+        kind,
+        steps,
+        schema,
+        background,
+        ..
+    } = draft;
+    let problem = RwSignal::new(None::<InvalidInput>);
+    let list_id = format!("versions-{app}");
+    let prefix = StoredValue::new(format!("deploy-{app}"));
+    let id = move |field: &str| format!("{}-{field}", prefix.get_value());
+    let (env_v, app_v) = (env.clone(), app.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match draft.build() {
+            Ok(request) => {
+                problem.set(None);
+                action.dispatch(StartDeployment {
+                    env: env_v.clone(),
+                    app: app_v.clone(),
+                    request,
+                });
+            }
+            Err(e) => problem.set(Some(e)),
+        }
+    };
+    let local = move |field: &'static str| local_error(problem, field);
+    let options = versions
+        .into_iter()
+        .map(|v| view! { <option value=v.clone()></option> })
+        .collect_view();
+    view! {
         <details class="panel-form" data-testid="deploy-form">
             <summary class="button">"Deploy a version"</summary>
             <form class="stack" on:submit=submit novalidate>
@@ -232,44 +346,9 @@ pub fn DeployForm(
                     </select>
                 </div>
                 <Show when=move || kind.get() == "canary">
-                    <fieldset class="field">
-                        <legend>"Steps"</legend>
-                        <ol class="step-list">{step_rows}</ol>
-                        <button type="button" class="button small" on:click=add_step>"Add step"</button>
-                        {local("steps")}
-                    </fieldset>
+                    <CanarySteps steps problem/>
                 </Show>
-                <Show when=move || kind.get() == "blueGreen">
-                    <div class="form-grid">
-                        <div class="field">
-                            <label for=id("auto")>"Promote by itself after (s)"</label>
-                            <input id=id("auto") type="text" inputmode="numeric" placeholder="empty: a person promotes"
-                                prop:value=move || auto_promote.get() on:input=move |ev| auto_promote.set(event_target_value(&ev))/>
-                            {local("autoPromotionSeconds")}
-                        </div>
-                        <div class="field">
-                            <label for=id("delay")>"Keep the old version for (s)"</label>
-                            <input id=id("delay") type="text" inputmode="numeric"
-                                prop:value=move || scale_down.get() on:input=move |ev| scale_down.set(event_target_value(&ev))/>
-                            {local("scaleDownDelaySeconds")}
-                        </div>
-                    </div>
-                </Show>
-                <Show when=move || kind.get() == "rolling">
-                    <div class="form-grid">
-                        <div class="field">
-                            <label for=id("surge")>"maxSurge"</label>
-                            <input id=id("surge") type="text" prop:value=move || surge.get() on:input=move |ev| surge.set(event_target_value(&ev))/>
-                            {local("maxSurge")}
-                        </div>
-                        <div class="field">
-                            <label for=id("unavailable")>"maxUnavailable"</label>
-                            <input id=id("unavailable") type="text" prop:value=move || unavailable.get() on:input=move |ev| unavailable.set(event_target_value(&ev))/>
-                            {local("maxUnavailable")}
-                            <FieldError value=action.value() field="maxUnavailable"/>
-                        </div>
-                    </div>
-                </Show>
+                <StrategyOptions draft problem prefix action/>
                 <Show when=move || kind.get() == "recreate">
                     <p class="notice error" role="note">
                         <strong>"Recreate means downtime."</strong>

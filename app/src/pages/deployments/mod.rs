@@ -52,15 +52,7 @@ pub struct AppNow {
 pub async fn load_frame(env: Option<String>) -> Result<DeploymentsFrame, AppError> {
     let (services, who) = crate::server::signed_in().await?;
     let environments = varai_core::flags::list_environments(&services, &who).await?;
-    let env = env
-        .filter(|e| environments.iter().any(|x| &x.key == e))
-        .or_else(|| {
-            environments
-                .iter()
-                .find(|e| e.key == "production")
-                .or(environments.first())
-                .map(|e| e.key.clone())
-        })
+    let env = varai_core::flags::pick_environment(&environments, env.as_deref())
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
     let apps = varai_core::deploy::list_apps(&services, &who, &env)
         .await?

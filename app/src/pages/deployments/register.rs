@@ -8,19 +8,82 @@ use super::RegisterApp;
 use crate::components::{ActionResult, FieldError};
 use varai_core::deploy::{NewApp, NewWorkload};
 
+/// A text field with its label.
+#[component]
+fn TextInput(
+    id: &'static str,
+    label: &'static str,
+    signal: RwSignal<String>,
+    hint: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type="text" placeholder=hint prop:value=move || signal.get()
+                on:input=move |ev| signal.set(event_target_value(&ev))/>
+        </div>
+    }
+}
+
+/// The value of an optional field, when one was typed.
+fn optional(s: RwSignal<String>) -> Option<String> {
+    let v = s.get_untracked().trim().to_owned();
+    (!v.is_empty()).then_some(v)
+}
+
+/// What a generated app runs, as typed.
+#[derive(Clone, Copy)]
+struct WorkloadDraft {
+    version: RwSignal<String>,
+    port: RwSignal<String>,
+    replicas: RwSignal<String>,
+    cpu: RwSignal<String>,
+    memory: RwSignal<String>,
+}
+
+impl WorkloadDraft {
+    fn new() -> WorkloadDraft {
+        let field = |initial: &str| RwSignal::new(initial.to_owned());
+        WorkloadDraft {
+            version: field("v1"),
+            port: field("8080"),
+            replicas: field("2"),
+            cpu: field("100m"),
+            memory: field("128Mi"),
+        }
+    }
+
+    fn build(self) -> Result<NewWorkload, String> {
+        let (Ok(port), Ok(replicas)) = (
+            self.port.get_untracked().trim().parse::<u16>(),
+            self.replicas.get_untracked().trim().parse::<u32>(),
+        ) else {
+            return Err("Port and replicas must be whole numbers".into());
+        };
+        Ok(NewWorkload {
+            version: self.version.get_untracked().trim().to_owned(),
+            port,
+            replicas,
+            cpu: optional(self.cpu),
+            memory: optional(self.memory),
+        })
+    }
+}
+
 #[component]
 pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl IntoView {
     let field = |initial: &str| RwSignal::new(initial.to_owned());
     let (name, image, deployment, service, container) =
         (field(""), field(""), field(""), field(""), field(""));
     let generate = RwSignal::new(true);
-    let (version, port, replicas, cpu, memory) = (
-        field("v1"),
-        field("8080"),
-        field("2"),
-        field("100m"),
-        field("128Mi"),
-    );
+    let workload = WorkloadDraft::new();
+    let WorkloadDraft {
+        version,
+        port,
+        replicas,
+        cpu,
+        memory,
+    } = workload;
     let problem = RwSignal::new(None::<String>);
     // A registered app gets its own panel: load the page again, scrolled to it.
     let env_key = env.clone();
@@ -34,25 +97,14 @@ pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl Into
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let optional = |s: RwSignal<String>| {
-            let v = s.get_untracked().trim().to_owned();
-            (!v.is_empty()).then_some(v)
-        };
         let create = if generate.get_untracked() {
-            let (Ok(port), Ok(replicas)) = (
-                port.get_untracked().trim().parse::<u16>(),
-                replicas.get_untracked().trim().parse::<u32>(),
-            ) else {
-                problem.set(Some("Port and replicas must be whole numbers".into()));
-                return;
-            };
-            Some(NewWorkload {
-                version: version.get_untracked().trim().to_owned(),
-                port,
-                replicas,
-                cpu: optional(cpu),
-                memory: optional(memory),
-            })
+            match workload.build() {
+                Ok(w) => Some(w),
+                Err(why) => {
+                    problem.set(Some(why));
+                    return;
+                }
+            }
         } else {
             None
         };
@@ -69,18 +121,7 @@ pub fn RegisterForm(env: String, action: ServerAction<RegisterApp>) -> impl Into
             },
         });
     };
-    let input = move |id: &'static str,
-                      label: &'static str,
-                      signal: RwSignal<String>,
-                      hint: &'static str| {
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input id=id type="text" placeholder=hint prop:value=move || signal.get()
-                    on:input=move |ev| signal.set(event_target_value(&ev))/>
-            </div>
-        }
-    };
+    let input = |id, label, signal, hint| view! { <TextInput id label signal hint/> };
     view! {
         <details class="panel-form" data-testid="register-app">
             <summary class="button">"Register an app"</summary>

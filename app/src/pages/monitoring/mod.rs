@@ -43,12 +43,7 @@ pub async fn load_monitoring(
 ) -> Result<MonitoringFrame, AppError> {
     let (services, who) = crate::server::signed_in().await?;
     let environments = varai_core::flags::list_environments(&services, &who).await?;
-    let env = env
-        .filter(|e| environments.iter().any(|x| &x.key == e))
-        .or_else(|| {
-            let production = environments.iter().find(|e| e.key == "production");
-            production.or(environments.first()).map(|e| e.key.clone())
-        })
+    let env = varai_core::flags::pick_environment(&environments, env.as_deref())
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
     let apps: Vec<String> = varai_core::deploy::list_apps(&services, &who, &env)
         .await?

@@ -163,6 +163,15 @@ pub fn GatesEditor(
     }
 }
 
+/// Runs `$body` on gate `$g` of the list `$at` in plan `$p`, when the gate has the pattern's kind.
+macro_rules! gate {
+    ($at:expr, $g:expr, $p:ident, $pat:pat => $body:expr) => {
+        if let Some($pat) = $at.gate_mut($p, $g) {
+            $body
+        }
+    };
+}
+
 #[allow(clippy::too_many_arguments)]
 fn gate_fields(
     d: Draft,
@@ -176,24 +185,17 @@ fn gate_fields(
 ) -> AnyView {
     let f = |name: &str| format!("{field}.{name}");
     let i = |name: &str| format!("{id}-{name}");
-    macro_rules! gate {
-        ($p:ident, $pat:pat => $body:expr) => {
-            if let Some($pat) = at.gate_mut($p, g) {
-                $body
-            }
-        };
-    }
     match gate {
         Gate::HealthCheck { .. } => view! {
             <TextIn d id=i("path") label="Path" field=f("path") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::HealthCheck { path, .. }) => path.clone(), _ => String::new() }
-                set=move |p: &mut Plan, v| gate!(p, Gate::HealthCheck { path, .. } => *path = v.trim().to_owned())/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::HealthCheck { path, .. } => *path = v.trim().to_owned())/>
             <NumberIn d id=i("times") label="2xx in a row" field=f("times") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::HealthCheck { times, .. }) => Some(*times), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::HealthCheck { times, .. } => *times = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::HealthCheck { times, .. } => *times = v.unwrap_or(0))/>
             <NumberIn d id=i("timeout") label="Within (s)" field=f("timeoutSeconds") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::HealthCheck { timeout_seconds, .. }) => Some(*timeout_seconds), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::HealthCheck { timeout_seconds, .. } => *timeout_seconds = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::HealthCheck { timeout_seconds, .. } => *timeout_seconds = v.unwrap_or(0))/>
         }.into_any(),
         Gate::SmokeTest { requests } => {
             let mut rows: Vec<AnyView> = requests
@@ -203,7 +205,7 @@ fn gate_fields(
                 .collect();
             rows.push(view! {
                 <div class="field">
-                    <button type="button" class="button small ghost" on:click=move |_| d.reshape(|p| gate!(p, Gate::SmokeTest { requests } => requests.push(SmokeRequest {
+                    <button type="button" class="button small ghost" on:click=move |_| d.reshape(|p| gate!(at, g, p, Gate::SmokeTest { requests } => requests.push(SmokeRequest {
                         path: "/".into(), status: 200, body_contains: None, json: None,
                     })))>"Add request"</button>
                 </div>
@@ -213,82 +215,104 @@ fn gate_fields(
         Gate::IntegrationTest { .. } => view! {
             <TextIn d id=i("image") label="Image" field=f("image") problem wide=true
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::IntegrationTest { image, .. }) => image.clone(), _ => String::new() }
-                set=move |p: &mut Plan, v| gate!(p, Gate::IntegrationTest { image, .. } => *image = v.trim().to_owned())/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::IntegrationTest { image, .. } => *image = v.trim().to_owned())/>
             <TextIn d id=i("command") label="Command (run with sh -c)" field=f("command") problem wide=true
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::IntegrationTest { command, .. }) => command_text(command), _ => String::new() }
-                set=move |p: &mut Plan, v| gate!(p, Gate::IntegrationTest { command, .. } => *command = if v.trim().is_empty() { Vec::new() } else { vec!["sh".into(), "-c".into(), v] })/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::IntegrationTest { command, .. } => *command = if v.trim().is_empty() { Vec::new() } else { vec!["sh".into(), "-c".into(), v] })/>
             <NumberIn d id=i("timeout") label="Within (s)" field=f("timeoutSeconds") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::IntegrationTest { timeout_seconds, .. }) => Some(*timeout_seconds), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::IntegrationTest { timeout_seconds, .. } => *timeout_seconds = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::IntegrationTest { timeout_seconds, .. } => *timeout_seconds = v.unwrap_or(0))/>
         }.into_any(),
         Gate::LoadTest { .. } => view! {
             <NumberIn d id=i("rate") label="Requests/s" field=f("rate") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::LoadTest { rate, .. }) => Some(*rate), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::LoadTest { rate, .. } => *rate = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::LoadTest { rate, .. } => *rate = v.unwrap_or(0))/>
             <NumberIn d id=i("concurrency") label="In flight at most" field=f("concurrency") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::LoadTest { concurrency, .. }) => Some(*concurrency), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::LoadTest { concurrency, .. } => *concurrency = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::LoadTest { concurrency, .. } => *concurrency = v.unwrap_or(0))/>
             <NumberIn d id=i("duration") label="For (s)" field=f("durationSeconds") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::LoadTest { duration_seconds, .. }) => Some(*duration_seconds), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::LoadTest { duration_seconds, .. } => *duration_seconds = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::LoadTest { duration_seconds, .. } => *duration_seconds = v.unwrap_or(0))/>
             <DecimalIn d id=i("errors") label="Errors at most (%)" field=f("maxErrorPercent") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::LoadTest { max_error_percent, .. }) => *max_error_percent, _ => 0.0 }
-                set=move |p: &mut Plan, v| gate!(p, Gate::LoadTest { max_error_percent, .. } => *max_error_percent = v)/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::LoadTest { max_error_percent, .. } => *max_error_percent = v)/>
             <NumberIn d id=i("p95") label="p95 at most (ms)" field=f("maxP95Ms") problem
                 get=move |p: &Plan| match at.list(p).get(g) { Some(Gate::LoadTest { max_p95_ms, .. }) => Some(*max_p95_ms), _ => None }
-                set=move |p: &mut Plan, v| gate!(p, Gate::LoadTest { max_p95_ms, .. } => *max_p95_ms = v.unwrap_or(0))/>
+                set=move |p: &mut Plan, v| gate!(at, g, p, Gate::LoadTest { max_p95_ms, .. } => *max_p95_ms = v.unwrap_or(0))/>
         }.into_any(),
-        Gate::Approval { role, four_eyes } => {
-            let (role_id, eyes_id) = (i("role"), i("eyes"));
-            view! {
-                <div class="field">
-                    <label for=role_id.clone()>"Approver's role (at least)"</label>
-                    <select id=role_id on:change=move |ev| {
-                        if let Ok(r) = event_target_value(&ev).parse::<Role>() {
-                            d.edit(|p| gate!(p, Gate::Approval { role, .. } => *role = r))
-                        }
-                    }>
-                        {Role::ALL.into_iter().filter(|r| *r != Role::Viewer).map(|r| view! {
-                            <option value=r.as_str() selected=r == *role>{r.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
-                <div class="field checkbox">
-                    <input id=eyes_id.clone() type="checkbox" checked=*four_eyes on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        d.edit(|p| gate!(p, Gate::Approval { four_eyes, .. } => *four_eyes = on))
-                    }/>
-                    <label for=eyes_id>"Four eyes: not the person who started the rollout"</label>
-                </div>
-            }.into_any()
-        }
-        Gate::Analysis { templates } => {
-            let chosen = templates.clone();
-            let boxes = analysis
-                .get_value()
-                .into_iter()
-                .map(|(name, seconds)| {
-                    let box_id = format!("{id}-t-{name}");
-                    let checked = chosen.contains(&name);
-                    let n = name.clone();
-                    view! {
-                        <span class="check">
-                            <input id=box_id.clone() type="checkbox" checked=checked on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                let n = n.clone();
-                                d.edit(|p| gate!(p, Gate::Analysis { templates } => {
-                                    templates.retain(|t| *t != n);
-                                    if on { templates.push(n) }
-                                }))
-                            }/>
-                            <label for=box_id>{format!("{name} (~{seconds} s)")}</label>
-                        </span>
-                    }
-                })
-                .collect_view();
-            view! { <fieldset class="field wide checks"><legend>"Analysis templates"</legend>{boxes}</fieldset> }.into_any()
-        }
+        Gate::Approval { role, four_eyes } => approval_fields(d, at, g, *role, *four_eyes, &i("role"), &i("eyes")),
+        Gate::Analysis { templates } => analysis_fields(d, at, g, templates, id, analysis),
     }
+}
+
+/// An approval gate's role and four eyes.
+fn approval_fields(
+    d: Draft,
+    at: GatesAt,
+    g: usize,
+    role: Role,
+    four_eyes: bool,
+    role_id: &str,
+    eyes_id: &str,
+) -> AnyView {
+    let (role_id, eyes_id) = (role_id.to_owned(), eyes_id.to_owned());
+    view! {
+        <div class="field">
+            <label for=role_id.clone()>"Approver's role (at least)"</label>
+            <select id=role_id on:change=move |ev| {
+                if let Ok(r) = event_target_value(&ev).parse::<Role>() {
+                    d.edit(|p| gate!(at, g, p, Gate::Approval { role, .. } => *role = r))
+                }
+            }>
+                {Role::ALL.into_iter().filter(|r| *r != Role::Viewer).map(|r| view! {
+                    <option value=r.as_str() selected=r == role>{r.label()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+        <div class="field checkbox">
+            <input id=eyes_id.clone() type="checkbox" checked=four_eyes on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                d.edit(|p| gate!(at, g, p, Gate::Approval { four_eyes, .. } => *four_eyes = on))
+            }/>
+            <label for=eyes_id>"Four eyes: not the person who started the rollout"</label>
+        </div>
+    }
+    .into_any()
+}
+
+/// An analysis gate's templates, each with how long it measures.
+fn analysis_fields(
+    d: Draft,
+    at: GatesAt,
+    g: usize,
+    templates: &[String],
+    id: &str,
+    analysis: StoredValue<Vec<(String, u32)>>,
+) -> AnyView {
+    let chosen = templates;
+    let boxes = analysis
+        .get_value()
+        .into_iter()
+        .map(|(name, seconds)| {
+            let box_id = format!("{id}-t-{name}");
+            let checked = chosen.contains(&name);
+            let n = name.clone();
+            view! {
+                <span class="check">
+                    <input id=box_id.clone() type="checkbox" checked=checked on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        let n = n.clone();
+                        d.edit(|p| gate!(at, g, p, Gate::Analysis { templates } => {
+                            templates.retain(|t| *t != n);
+                            if on { templates.push(n) }
+                        }))
+                    }/>
+                    <label for=box_id>{format!("{name} (~{seconds} s)")}</label>
+                </span>
+            }
+        })
+        .collect_view();
+    view! { <fieldset class="field wide checks"><legend>"Analysis templates"</legend>{boxes}</fieldset> }.into_any()
 }
 
 fn smoke_request(

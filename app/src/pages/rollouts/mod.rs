@@ -58,18 +58,8 @@ pub async fn load_plan_choices(
         None => None,
     };
     let environments = varai_core::flags::list_environments(&services, &who).await?;
-    let env = draft
-        .as_ref()
-        .map(|d| d.environment.clone())
-        .or(env)
-        .filter(|e| environments.iter().any(|x| &x.key == e))
-        .or_else(|| {
-            environments
-                .iter()
-                .find(|e| e.key == "production")
-                .or(environments.first())
-                .map(|e| e.key.clone())
-        })
+    let asked = draft.as_ref().map(|d| d.environment.clone()).or(env);
+    let env = varai_core::flags::pick_environment(&environments, asked.as_deref())
         .ok_or_else(|| AppError::NotFound("environment".into()))?;
     let apps = varai_core::deploy::list_apps(&services, &who, &env)
         .await?

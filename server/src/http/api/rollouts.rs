@@ -55,14 +55,14 @@ pub fn router() -> Router<AppState> {
           get_rollout, update_rollout, list_gates, timeline, wait, start, approve, advance, pause,
           resume, skip, abort, roll_back),
     components(schemas(PlanTemplate, NewPlanTemplate, NewRollout, RolloutRecord, RolloutStatus,
-                       RolloutView, GateResult, TimelineEvent, Reason, Approval)),
+                       RolloutView, GateResult, TimelineEvent, ReasonBody, Approval)),
     tags((name = "rollouts", description = "Plan templates, rollouts run phase by phase, their gates, approvals and timeline"))
 )]
 pub struct RolloutApiDoc;
 
 /// Why a phase is skipped, or a rollout aborted or rolled back.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct Reason {
+pub struct ReasonBody {
     reason: String,
 }
 
@@ -331,13 +331,13 @@ async fn resume(
 /// Leaves the current phase (or Gradual step) without waiting for its gates, recording why.
 /// Operator or above.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/skip", tag = "rollouts",
-    request_body = Reason, params(("id" = i64, Path)),
+    request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn skip(
     State(services): State<Services>,
     SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<Reason>,
+    ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::Skip {
         reason: body.reason,
@@ -348,13 +348,13 @@ async fn skip(
 /// Stops the rollout and takes the release back: the canary aborted, the flags as they were.
 /// Operator or above.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/abort", tag = "rollouts",
-    request_body = Reason, params(("id" = i64, Path)),
+    request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn abort(
     State(services): State<Services>,
     SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<Reason>,
+    ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::Abort {
         reason: body.reason,
@@ -365,13 +365,13 @@ async fn abort(
 /// Puts the snapshot back: the app's objects and the flags' targeting from before the
 /// rollout. Operator or above.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/rollback", tag = "rollouts",
-    request_body = Reason, params(("id" = i64, Path)),
+    request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn roll_back(
     State(services): State<Services>,
     SignedIn(who): SignedIn,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<Reason>,
+    ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
     let c = RolloutCommand::RollBack {
         reason: body.reason,

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use varai_domain::plan::SmokeRequest;
 
 use super::Verdict;
-use super::target::{Target, excerpt};
+use super::pods::{PodTarget, excerpt};
 
 /// How long one request of a check may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,7 +21,7 @@ fn ok(status: u16) -> bool {
 
 /// GETs `path` from every ready pod of the new version once a second until all answer 2xx
 /// `times` rounds in a row, or `timeout` passes.
-pub async fn health_check(t: &Target, path: &str, times: u32, timeout: Duration) -> Verdict {
+pub async fn health_check(t: &PodTarget, path: &str, times: u32, timeout: Duration) -> Verdict {
     let deadline = Instant::now() + timeout;
     let mut in_a_row = 0;
     let mut rounds: Vec<Value> = Vec::new();
@@ -112,7 +112,7 @@ fn judge(r: &SmokeRequest, status: u16, body: &str) -> Option<String> {
 
 /// Sends each request to a ready pod of the new version, in turn; passes when every answer
 /// matches.
-pub async fn smoke_test(t: &Target, requests: &[SmokeRequest]) -> Verdict {
+pub async fn smoke_test(t: &PodTarget, requests: &[SmokeRequest]) -> Verdict {
     let pods = match t.ready_pods().await {
         Ok(p) if !p.is_empty() => p,
         Ok(_) => {
@@ -181,7 +181,7 @@ type Sample = (f64, f64, Option<String>);
 /// Sends `rate` GET / a second to the new version's ready pods, at most `concurrency` at once,
 /// for the duration; requests that would exceed the concurrency are not sent (and the rate
 /// achieved says so).
-pub async fn load_test(t: &Target, load: &Load) -> Verdict {
+pub async fn load_test(t: &PodTarget, load: &Load) -> Verdict {
     let pods = match t.ready_pods().await {
         Ok(p) if !p.is_empty() => Arc::new(p),
         Ok(_) => {

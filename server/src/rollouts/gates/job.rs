@@ -9,7 +9,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 use super::Verdict;
-use super::target::excerpt;
+use super::pods::excerpt;
 
 /// The most log text kept per gate.
 const MAX_LOG_CHARS: usize = 20_000;

@@ -6,7 +6,7 @@
 pub mod analysis;
 pub mod checks;
 pub mod job;
-pub mod target;
+pub mod pods;
 
 use serde_json::Value;
 use std::sync::Arc;
@@ -18,8 +18,8 @@ use varai_domain::plan::{Gate, GateState, GateStatus, Stop};
 
 use super::RolloutService;
 use crate::error::{Context, Error, Result};
-use crate::storage::RolloutState;
-use target::Target;
+use crate::storage::{Changed, RolloutState};
+use pods::PodTarget;
 
 /// A gate's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,7 @@ impl RolloutService {
         let (me, r, gate) = (Arc::clone(self), r.clone(), gate.clone());
         let task = tokio::spawn(async move {
             let verdict = me.run_gate(&r, row, &gate).await;
-            if let Err(e) = me
+            let recorded = me
                 .store
                 .finish_gate(
                     r.id,
@@ -117,14 +117,17 @@ impl RolloutService {
                     &verdict.evidence,
                     now_ms(),
                 )
-                .await
-            {
-                tracing::warn!(rollout = r.id, gate = row, error = %e, "could not record a gate's verdict");
-            }
+                .await;
             me.running
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&row);
+            if let Err(e) = recorded {
+                // The row still says running with no task behind it: the rollout starts the
+                // gate again when it looks, which it does now.
+                tracing::warn!(rollout = r.id, gate = row, error = %e.chain(), "could not record a gate's verdict");
+                me.store.announce(Changed::Rollout(r.id));
+            }
         });
         running.insert(row, (r_id, task.abort_handle()));
     }
@@ -137,7 +140,7 @@ impl RolloutService {
             .contains_key(&row)
     }
 
-    async fn target(&self, r: &RolloutRecord) -> Result<Target> {
+    async fn target(&self, r: &RolloutRecord) -> Result<PodTarget> {
         let (Some(app), Some(version)) = (&r.release.app, &r.release.version) else {
             return Err(Error::Unfinished("this release has no app to check".into()));
         };
@@ -147,7 +150,7 @@ impl RolloutService {
             .await
             .doing(format!("reading app {app}"))?;
         let t = self.deploy.target(&r.environment).await?;
-        Ok(Target {
+        Ok(PodTarget {
             client: t.client,
             namespace: t.namespace,
             app,
@@ -161,7 +164,7 @@ impl RolloutService {
                 Ok(t) => Some(t),
                 Err(e) => {
                     return Verdict::inconclusive(
-                        format!("{}: {}", gate.describe(), e.chain()),
+                        format!("{}: {}", gate.describe(), e.public()),
                         Value::Null,
                     );
                 }

@@ -11,7 +11,7 @@ use varai_core::deploy::AppRecord;
 
 /// Where a gate's requests go.
 #[derive(Clone)]
-pub struct Target {
+pub struct PodTarget {
     pub client: kube::Client,
     pub namespace: String,
     pub app: AppRecord,
@@ -20,7 +20,7 @@ pub struct Target {
 
 /// One answer from a pod.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct PodAnswer {
     pub pod: String,
     pub status: u16,
     pub body: String,
@@ -35,7 +35,7 @@ fn ready(pod: &Pod) -> bool {
         && pod.metadata.deletion_timestamp.is_none()
 }
 
-impl Target {
+impl PodTarget {
     /// The names of the new version's ready pods.
     pub async fn ready_pods(&self) -> Result<Vec<String>, String> {
         let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
@@ -68,7 +68,7 @@ impl Target {
     }
 
     /// GETs `path` from one pod, within `timeout`.
-    pub async fn get(&self, pod: &str, path: &str, timeout: Duration) -> Result<Answer, String> {
+    pub async fn get(&self, pod: &str, path: &str, timeout: Duration) -> Result<PodAnswer, String> {
         let uri = format!(
             "/api/v1/namespaces/{}/pods/{pod}/proxy{}",
             self.namespace,
@@ -98,7 +98,7 @@ impl Target {
                 timeout.as_millis()
             )
         })??;
-        Ok(Answer {
+        Ok(PodAnswer {
             pod: pod.to_owned(),
             status,
             body,
