@@ -19,7 +19,7 @@ pub const AUDIT_PAGE_MAX: u32 = 200;
 
 pub async fn list_users(services: &Services, who: &Principal) -> Result<Vec<User>> {
     who.require(Role::Admin)?;
-    Ok(services.accounts.list_users().await?)
+    services.accounts.list_users().await
 }
 
 pub async fn create_user(
@@ -39,7 +39,7 @@ pub async fn create_user(
         password_hash,
         role,
     };
-    Ok(services.accounts.create_user(who, new, now_ms()).await?)
+    services.accounts.create_user(who, new, now_ms()).await
 }
 
 pub async fn change_role(
@@ -54,10 +54,10 @@ pub async fn change_role(
         keep_an_admin(services, id, "role").await?;
     }
     let change = UserChange::Role(role);
-    Ok(services
+    services
         .accounts
         .change_user(who, id, change, now_ms())
-        .await?)
+        .await
 }
 
 pub async fn set_disabled(
@@ -71,10 +71,10 @@ pub async fn set_disabled(
         keep_an_admin(services, id, "disabled").await?;
     }
     let change = UserChange::Disabled(disabled);
-    Ok(services
+    services
         .accounts
         .change_user(who, id, change, now_ms())
-        .await?)
+        .await
 }
 
 /// Refuses a change that would leave no enabled admin to manage the product.
@@ -98,7 +98,7 @@ async fn keep_an_admin(services: &Services, changing: i64, field: &str) -> Resul
 
 pub async fn list_tokens(services: &Services, who: &Principal) -> Result<Vec<ApiToken>> {
     who.require(Role::Admin)?;
-    Ok(services.accounts.list_tokens().await?)
+    services.accounts.list_tokens().await
 }
 
 pub async fn create_token(
@@ -133,7 +133,7 @@ pub async fn issue_token(
 
 pub async fn revoke_token(services: &Services, who: &Principal, id: i64) -> Result<ApiToken> {
     who.require(Role::Admin)?;
-    Ok(services.accounts.revoke_token(who, id, now_ms()).await?)
+    services.accounts.revoke_token(who, id, now_ms()).await
 }
 
 /// SHA-256 of a token secret, hex. Secrets are long and random, so a fast hash suffices.
@@ -243,12 +243,12 @@ pub async fn list_audit(
         before,
         limit: limit.unwrap_or(50).clamp(1, AUDIT_PAGE_MAX),
     };
-    Ok(services.accounts.list_audit(&filter).await?)
+    services.accounts.list_audit(&filter).await
 }
 
 pub async fn list_audit_actors(services: &Services, who: &Principal) -> Result<Vec<String>> {
     who.require(Role::Viewer)?;
-    Ok(services.accounts.list_audit_actors().await?)
+    services.accounts.list_audit_actors().await
 }
 
 /// A signed-in user replaces their own password, proving they know the current one.

@@ -16,7 +16,7 @@ pub const SDK_KEY_PREFIX: &str = "varai_sdk_";
 
 pub async fn list_environments(services: &Services, who: &Principal) -> Result<Vec<Environment>> {
     who.require(Role::Viewer)?;
-    Ok(services.flags.list_environments().await?)
+    services.flags.list_environments().await
 }
 
 pub async fn create_environment(
@@ -29,10 +29,10 @@ pub async fn create_environment(
     let key = key.trim();
     check_key("key", key)?;
     let name = check_name("name", name)?;
-    Ok(services
+    services
         .flags
         .create_environment(who, key, &name, now_ms())
-        .await?)
+        .await
 }
 
 pub async fn rename_environment(
@@ -44,10 +44,10 @@ pub async fn rename_environment(
 ) -> Result<Environment> {
     who.require(Role::Admin)?;
     let name = check_name("name", name)?;
-    Ok(services
+    services
         .flags
         .rename_environment(who, key, (&name, version), now_ms())
-        .await?)
+        .await
 }
 
 /// What still uses an environment: flags switched on or with rules there, and live SDK keys.
@@ -108,15 +108,12 @@ pub async fn delete_environment(services: &Services, who: &Principal, key: &str)
             format!("'{key}' is still used by {}", parts.join("; and ")),
         ));
     }
-    Ok(services
-        .flags
-        .delete_environment(who, key, now_ms())
-        .await?)
+    services.flags.delete_environment(who, key, now_ms()).await
 }
 
 pub async fn list_sdk_keys(services: &Services, who: &Principal) -> Result<Vec<SdkKey>> {
     who.require(Role::Admin)?;
-    Ok(services.flags.list_sdk_keys().await?)
+    services.flags.list_sdk_keys().await
 }
 
 pub async fn create_sdk_key(
@@ -142,5 +139,5 @@ pub async fn create_sdk_key(
 
 pub async fn revoke_sdk_key(services: &Services, who: &Principal, id: i64) -> Result<SdkKey> {
     who.require(Role::Admin)?;
-    Ok(services.flags.revoke_sdk_key(who, id, now_ms()).await?)
+    services.flags.revoke_sdk_key(who, id, now_ms()).await
 }

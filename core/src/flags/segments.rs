@@ -13,7 +13,7 @@ use crate::error::Result;
 
 pub async fn list_segments(services: &Services, who: &Principal) -> Result<Vec<SegmentRecord>> {
     who.require(Role::Viewer)?;
-    Ok(services.flags.list_segments().await?)
+    services.flags.list_segments().await
 }
 
 /// Where a segment is used: `flag (environment)` for every rule naming it.
@@ -47,10 +47,7 @@ pub async fn create_segment(
 ) -> Result<SegmentRecord> {
     who.require(Role::Developer)?;
     check_segment(&segment)?;
-    Ok(services
-        .flags
-        .create_segment(who, &segment, now_ms())
-        .await?)
+    services.flags.create_segment(who, &segment, now_ms()).await
 }
 
 pub async fn update_segment(
@@ -65,10 +62,10 @@ pub async fn update_segment(
         return Err(invalid("key", "a segment's key cannot change"));
     }
     check_segment(&segment)?;
-    Ok(services
+    services
         .flags
         .update_segment(who, &segment, version, now_ms())
-        .await?)
+        .await
 }
 
 pub async fn delete_segment(services: &Services, who: &Principal, key: &str) -> Result<()> {
@@ -83,5 +80,5 @@ pub async fn delete_segment(services: &Services, who: &Principal, key: &str) -> 
             ),
         ));
     }
-    Ok(services.flags.delete_segment(who, key, now_ms()).await?)
+    services.flags.delete_segment(who, key, now_ms()).await
 }

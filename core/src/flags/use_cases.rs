@@ -47,7 +47,7 @@ pub(super) async fn require_environment(services: &Services, key: &str, field: &
 
 pub async fn list_flags(services: &Services, who: &Principal) -> Result<Vec<FlagRecord>> {
     who.require(Role::Viewer)?;
-    Ok(services.flags.list_flags().await?)
+    services.flags.list_flags().await
 }
 
 pub async fn get_flag(services: &Services, who: &Principal, key: &str) -> Result<FlagRecord> {
@@ -72,10 +72,10 @@ pub async fn create_flag(
     }
     check_flag_spec(&spec, false)?;
     check_environments(services, &spec, &environments).await?;
-    Ok(services
+    services
         .flags
         .create_flag(who, &spec, &environments, now_ms())
-        .await?)
+        .await
 }
 
 /// Saves a flag's definition and targeting; `version` must be the one the editor loaded.
@@ -98,10 +98,10 @@ pub async fn save_flag(
     check_flag_spec(&spec, spec.kind == FlagKind::UnleashToggle)?;
     check_environments(services, &spec, &environments).await?;
     let change = FlagChange::Edit { spec, environments };
-    Ok(services
+    services
         .flags
         .update_flag(who, key, change, Some(version), now_ms())
-        .await?)
+        .await
 }
 
 /// Checks each environment's targeting against the segments and flags that exist, and that
@@ -174,10 +174,10 @@ pub async fn toggle_flag(
         environment: environment.to_owned(),
         enabled,
     };
-    Ok(services
+    services
         .flags
         .update_flag(who, key, change, None, now_ms())
-        .await?)
+        .await
 }
 
 pub async fn set_flag_archived(
@@ -187,10 +187,10 @@ pub async fn set_flag_archived(
     archived: bool,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
-    Ok(services
+    services
         .flags
         .update_flag(who, key, FlagChange::Archive(archived), None, now_ms())
-        .await?)
+        .await
 }
 
 /// The audit events about one flag, newest first.
@@ -207,5 +207,5 @@ pub async fn flag_history(
         before,
         limit: 50,
     };
-    Ok(services.accounts.list_audit(&filter).await?)
+    services.accounts.list_audit(&filter).await
 }

@@ -176,7 +176,7 @@ pub async fn logout(State(services): State<Services>, session: Session, req: Req
     if let Some(Caller(Some(who))) = req.extensions().get::<Caller>()
         && let Err(e) = services.accounts.record_logout(who, now_ms()).await
     {
-        return error_response(&e.into());
+        return error_response(&e);
     }
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "could not end the session");

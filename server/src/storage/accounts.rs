@@ -105,7 +105,7 @@ impl SqlxStore {
             .await?
             .ok_or(Error::NotFound("user"))?
             .user;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let sql = if ok {
             "UPDATE users SET failed_logins = 0, last_failed_login_at = NULL, last_login_at = $2 WHERE id = $1"
         } else {
@@ -189,7 +189,7 @@ impl AccountStore for SqlxStore {
 
     async fn create_user(&self, who: &Principal, new: NewUser, now: i64) -> AppResult<User> {
         let actor = &who.actor;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let taken = format!("'{}' is already taken", new.username);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -234,7 +234,7 @@ impl AccountStore for SqlxStore {
         now: i64,
     ) -> AppResult<User> {
         let actor = &who.actor;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let before: UserRecord = sqlx::query_as::<_, UserRow>(concat!(
             "SELECT ",
             user_columns!(),
@@ -306,7 +306,7 @@ impl AccountStore for SqlxStore {
 
     async fn record_logout(&self, who: &Principal, now: i64) -> AppResult<()> {
         let actor = &who.actor;
-        let tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let tx = self.begin().await?;
         let target = format!("user:{}", actor.name);
         Ok(commit_with_event(
             tx,

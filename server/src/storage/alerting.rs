@@ -126,7 +126,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<()> {
         let before = self.prometheus_url(environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE environments SET prometheus_url = $1 WHERE key = $2")
             .bind(url)
             .bind(environment)
@@ -178,7 +178,7 @@ impl SqlxStore {
             .await?
             .into_iter()
             .find(|r| r.name == rule.name);
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let query = if before.is_some() {
             "UPDATE alert_rules SET app = $3, query = $4, condition = $5, for_seconds = $6, \
              state = '{\"state\":\"inactive\"}', last_value = NULL, last_error = NULL \
@@ -228,7 +228,7 @@ impl SqlxStore {
             .into_iter()
             .find(|r| r.name == name)
             .ok_or(Error::NotFound("alert rule"))?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM alert_rules WHERE id = $1")
             .bind(before.id)
             .execute(&mut *tx)
@@ -275,7 +275,7 @@ impl SqlxStore {
         a: NewAlert<'_>,
         now: i64,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alerts (source, name, status, environment, app, labels, annotations, starts_at, received_at, action) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

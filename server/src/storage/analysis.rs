@@ -82,7 +82,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<TemplateRecord> {
         let before = self.template_named(&t.name).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let body = state_json(t);
         let query = if before.is_some() {
             "UPDATE analysis_templates SET body = $2, updated_at = $3, updated_by = $4 WHERE name = $1"
@@ -116,7 +116,7 @@ impl SqlxStore {
             .template_named(name)
             .await?
             .ok_or(Error::NotFound("analysis template"))?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM analysis_templates WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)

@@ -94,7 +94,7 @@ pub struct NewRun<'a> {
 impl SqlxStore {
     /// Starts a run, noting it on the deployment's timeline.
     pub(crate) async fn insert_run(&self, r: NewRun<'_>, now: i64) -> Result<i64> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO analysis_runs (deployment_id, kind, step, templates, args, phase, started_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING id",
@@ -182,7 +182,7 @@ impl SqlxStore {
         phase: AnalysisPhase,
         message: Option<&str>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO analysis_measurements (run_id, metric, phase, value, message, at) VALUES ($1, $2, $3, $4, $5, $6)",
         )

@@ -91,7 +91,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<()> {
         let (context, namespace) = self.cluster_binding(environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE environments SET cluster_context = $1, cluster_namespace = $2 WHERE key = $3",
         )
@@ -120,7 +120,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<AppRecord> {
         let env = self.environment(environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO apps (environment_id, name, deployment, service, container, image, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -9,7 +9,7 @@ use varai_domain::AuditAction;
 use varai_domain::deploy::{Controlled, Outcome, Stage, decide_control};
 
 use super::audit::{NewEvent, commit_with_event};
-use super::timeline::{Timeline, add_event};
+use super::timeline::{Timeline, add_controller_events, add_event};
 use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
 use varai_domain::timeline::EventLevel;
@@ -43,7 +43,7 @@ impl SqlxStore {
             return Err(in_progress(Some(current)));
         }
         let stage = Stage::first(d.strategy);
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO deployments (app_id, version, previous_version, strategy, desired, schema_version, \
              stage, stage_since, started_by, started_at, background_analysis) \
@@ -143,7 +143,7 @@ impl SqlxStore {
             field: "control",
             message,
         })?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let aborting = effect.abort.then(|| json(&Stage::Aborting));
         let changed = sqlx::query(
             "UPDATE deployments SET promote = COALESCE($4, promote), paused = COALESCE($5, paused), \
@@ -208,7 +208,7 @@ impl SqlxStore {
             Stage::Done(_) => Some(now),
             _ => None,
         };
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE deployments SET stage = $1, stage_since = $2, waiting = $3, last_error = $4, attempts = $5, \
              next_attempt_at = $6, finished_at = $7, in_progress = $8, revision = revision + 1 \
@@ -231,17 +231,7 @@ impl SqlxStore {
         if changed == 0 {
             return Ok(false);
         }
-        for (level, message) in events {
-            add_event(
-                &mut tx,
-                Timeline::Deployment(d.id),
-                *level,
-                "controller",
-                message,
-                now,
-            )
-            .await?;
-        }
+        add_controller_events(&mut tx, Timeline::Deployment(d.id), events, now).await?;
         tx.commit().await.map_err(backend_error("commit"))?;
         if update.stage != d.stage || !events.is_empty() {
             self.announce(Changed::Deployment(d.id));
@@ -286,7 +276,7 @@ impl SqlxStore {
         why: &str,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE deployments SET stage = $1, stage_since = $2, waiting = NULL, next_attempt_at = 0, \
              revision = revision + 1 WHERE id = $3 AND stage = $4 AND in_progress = 1 AND paused = 0",

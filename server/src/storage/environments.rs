@@ -69,7 +69,7 @@ impl EnvironmentStore for SqlxStore {
         now: i64,
     ) -> AppResult<Environment> {
         let actor = &who.actor;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO environments (key, name, position, version, created_at) \
              VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM environments), 1, $3) RETURNING id",
@@ -113,7 +113,7 @@ impl EnvironmentStore for SqlxStore {
     ) -> AppResult<Environment> {
         let actor = &who.actor;
         let before = self.environment(key).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE environments SET name = $1, version = version + 1 WHERE key = $2 AND version = $3",
         )
@@ -153,7 +153,7 @@ impl EnvironmentStore for SqlxStore {
     async fn delete_environment(&self, who: &Principal, key: &str, now: i64) -> AppResult<()> {
         let actor = &who.actor;
         let before = self.environment(key).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM flag_targeting WHERE environment_id = $1",
             "DELETE FROM sdk_keys WHERE environment_id = $1",

@@ -215,7 +215,7 @@ impl FlagStore for SqlxStore {
     ) -> AppResult<FlagRecord> {
         let actor = &who.actor;
         let ids = self.environment_ids().await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id = self.insert_flag(&mut tx, actor, spec, now).await?;
         self.write_targeting(&mut tx, id, environments, &ids)
             .await?;
@@ -288,7 +288,7 @@ impl FlagStore for SqlxStore {
             }
         };
         let ids = self.environment_ids().await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         if !self
             .replace_flag_row(&mut tx, &after, before.version)
             .await?

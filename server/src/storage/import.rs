@@ -37,7 +37,7 @@ impl FlagImporter for SqlxStore {
             environment: environment.to_owned(),
             ..ImportReport::default()
         };
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         for s in &segments {
             let json = to_json(s)?;
             if existing_segments.iter().any(|e| e.segment.key == s.key) {

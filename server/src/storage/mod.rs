@@ -38,7 +38,7 @@ pub use timeline::Timeline;
 use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -171,6 +171,20 @@ impl SqlxStore {
     pub(crate) fn announce(&self, what: Changed) {
         // Nobody listening (a command-line run) is not an error.
         let _ = self.changes.send(what);
+    }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for another
+    /// writer instead of failing with "database is locked" when it upgrades.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        let statement = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        self.pool
+            .begin_with(statement)
+            .await
+            .map_err(backend_error("begin"))
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -138,7 +138,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<PlanTemplate> {
         let before = self.plan_template(name).await.ok();
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let sql = if before.is_some() {
             "UPDATE plan_templates SET description = $2, plan = $3, updated_at = $4, updated_by = $5 WHERE name = $1"
         } else {
@@ -172,7 +172,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<()> {
         let before = self.plan_template(name).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM plan_templates WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -240,7 +240,7 @@ impl SqlxStore {
         evidence: &serde_json::Value,
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE gate_results SET status = $1, summary = $2, evidence = $3, finished_at = $4 \
              WHERE id = $5 AND status = 'running'",

@@ -51,7 +51,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<SavedQuery> {
         let env = self.environment(environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO saved_queries (environment_id, name, query, unit, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -100,7 +100,7 @@ impl SqlxStore {
             .into_iter()
             .find(|q| q.id == id)
             .ok_or(Error::NotFound("saved query"))?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM saved_queries WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

@@ -10,7 +10,7 @@ use varai_domain::plan::claim::{self};
 use varai_domain::timeline::EventLevel;
 
 use super::audit::{NewEvent, commit_with_event, state_json};
-use super::timeline::{Timeline, add_event};
+use super::timeline::{Timeline, add_controller_events, add_event};
 use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
 
@@ -25,7 +25,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(d.environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO rollouts (environment_id, title, template, release, plan, status, start_at, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8) RETURNING id",
@@ -72,7 +72,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RolloutRecord> {
         let before = self.rollout_by_id(id).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE rollouts SET title = $1, template = $2, release = $3, plan = $4, start_at = $5, \
              revision = revision + 1 WHERE id = $6 AND status = 'draft'",
@@ -138,7 +138,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(&r.environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         for c in claim::claims(&r.release) {
             claim(&mut tx, env_id, c, r.id).await?;
         }
@@ -203,22 +203,12 @@ impl SqlxStore {
         events: &[(EventLevel, String)],
         now: i64,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = write_update(&mut tx, r, u, now).await?;
         if !changed {
             return Ok(false);
         }
-        for (level, message) in events {
-            add_event(
-                &mut tx,
-                Timeline::Rollout(r.id),
-                *level,
-                "controller",
-                message,
-                now,
-            )
-            .await?;
-        }
+        add_controller_events(&mut tx, Timeline::Rollout(r.id), events, now).await?;
         tx.commit().await.map_err(backend_error("commit"))?;
         Ok(true)
     }
@@ -233,7 +223,7 @@ impl SqlxStore {
         message: &str,
         now: i64,
     ) -> Result<RolloutRecord> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         if !write_update(&mut tx, r, u, now).await? {
             return Err(Error::Conflict {
                 field: "revision",
@@ -276,7 +266,7 @@ impl SqlxStore {
         summary: &str,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE gate_results SET status = 'passed', summary = $1, evidence = $2, finished_at = $3 \
              WHERE id = $4 AND rollout_id = $5 AND status = 'running' AND kind = 'approval'",

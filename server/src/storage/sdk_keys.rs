@@ -77,7 +77,7 @@ impl SdkKeyStore for SqlxStore {
             secret_hash,
         } = new;
         let env = self.environment(&environment).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sdk_keys (environment_id, name, prefix, secret_hash, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -123,7 +123,7 @@ impl SdkKeyStore for SqlxStore {
         if before.revoked_at.is_some() {
             return Ok(before);
         }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE sdk_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)

@@ -22,7 +22,7 @@ impl SqlxStore {
         if seeded.is_some() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         for row in rows {
             let mut query = sqlx::query(insert);
             for value in row {

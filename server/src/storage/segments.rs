@@ -85,7 +85,7 @@ impl SegmentStore for SqlxStore {
         now: i64,
     ) -> AppResult<SegmentRecord> {
         let actor = &who.actor;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO segments (key, definition, version, created_at, updated_at, updated_by) \
              VALUES ($1, $2, 1, $3, $3, $4) RETURNING id",
@@ -130,7 +130,7 @@ impl SegmentStore for SqlxStore {
         let actor = &who.actor;
         let key = segment.key.as_str();
         let before = self.segment(key).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE segments SET definition = $1, version = version + 1, updated_at = $2, updated_by = $3 \
              WHERE key = $4 AND version = $5",
@@ -169,7 +169,7 @@ impl SegmentStore for SqlxStore {
     async fn delete_segment(&self, who: &Principal, key: &str, now: i64) -> AppResult<()> {
         let actor = &who.actor;
         let before = self.segment(key).await?;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM segments WHERE id = $1")
             .bind(before.id)
             .execute(&mut *tx)

@@ -146,7 +146,7 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RollbackRecord> {
         let results = serde_json::to_string(r.results).unwrap_or_else(|_| "[]".into());
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO rollbacks (snapshot_id, app_id, deployment_id, at, actor, reason, results, duration_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -229,7 +229,7 @@ impl SqlxStore {
         after: Option<String>,
         now: i64,
     ) -> Result<()> {
-        let tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let tx = self.begin().await?;
         let event = NewEvent {
             actor,
             action,

@@ -66,6 +66,19 @@ pub(crate) async fn add_event(
     Ok(())
 }
 
+/// Adds the controller's lines to `of`'s timeline in the open transaction.
+pub(crate) async fn add_controller_events(
+    tx: &mut Transaction<'_, Any>,
+    of: Timeline,
+    events: &[(EventLevel, String)],
+    at: i64,
+) -> Result<()> {
+    for (level, message) in events {
+        add_event(tx, of, *level, "controller", message, at).await?;
+    }
+    Ok(())
+}
+
 impl SqlxStore {
     /// Every line of `of`'s timeline, oldest first.
     pub(crate) async fn timeline(&self, of: Timeline) -> Result<Vec<TimelineEvent>> {

@@ -66,7 +66,7 @@ impl SqlxStore {
 impl TokenStore for SqlxStore {
     async fn create_token(&self, who: &Principal, new: NewToken, now: i64) -> AppResult<ApiToken> {
         let actor = &who.actor;
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (name, role, prefix, secret_hash, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -132,7 +132,7 @@ impl TokenStore for SqlxStore {
         if before.revoked_at.is_some() {
             return Ok(before);
         }
-        let mut tx = self.pool().begin().await.map_err(backend_error("begin"))?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)

@@ -5,14 +5,12 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_core::Services;
 use varai_core::accounts::{self, ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
 use varai_core::error::AppError;
 
 use super::{ApiResult, SignedIn};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use axum::extract::State;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,17 +33,14 @@ pub struct AccountApiDoc;
 /// The caller this token or session stands for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn get_me(SignedIn(who): SignedIn) -> ApiResult<Json<Me>> {
+async fn get_me(SignedIn { who, .. }: SignedIn) -> ApiResult<Json<Me>> {
     Ok(Json(who.me()))
 }
 
 /// Every user, by username. Admin only.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
     responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_users(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
-) -> ApiResult<Json<Vec<User>>> {
+async fn list_users(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(accounts::list_users(&services, &who).await?))
 }
 
@@ -62,8 +57,7 @@ pub struct NewUserRequest {
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUserRequest,
     responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let user =
@@ -83,8 +77,7 @@ pub struct UpdateUserRequest {
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_user(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<User>> {
@@ -107,10 +100,7 @@ async fn update_user(
 /// Every API token, live ones first. Admin only.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",
     responses((status = 200, body = Vec<ApiToken>), (status = 403, body = ErrorBody)))]
-async fn list_tokens(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
-) -> ApiResult<Json<Vec<ApiToken>>> {
+async fn list_tokens(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(accounts::list_tokens(&services, &who).await?))
 }
 
@@ -124,8 +114,7 @@ pub struct NewTokenRequest {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_token(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let created = accounts::create_token(&services, &who, &body.name, &body.role).await?;
@@ -137,8 +126,7 @@ async fn create_token(
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 200, body = ApiToken), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ApiToken>> {
     Ok(Json(accounts::revoke_token(&services, &who, id).await?))
@@ -159,8 +147,7 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody)))]
 async fn list_audit(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     Ok(Json(

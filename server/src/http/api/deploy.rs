@@ -3,13 +3,11 @@
 //! `varai_core::deploy`.
 
 use crate::http::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
-use varai_core::Services;
 use varai_core::deploy;
 use varai_core::deploy::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
@@ -63,8 +61,7 @@ pub struct DeployApiDoc;
     params(("env" = String, Path)),
     responses((status = 200, body = ClusterBinding), (status = 404, body = ErrorBody)))]
 async fn get_cluster(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<ClusterBinding>> {
     Ok(Json(deploy::cluster(&services, &who, &env).await?))
@@ -76,8 +73,7 @@ async fn get_cluster(
     request_body = ClusterBinding, params(("env" = String, Path)),
     responses((status = 200, body = ClusterBinding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn bind_cluster(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<ClusterBinding>,
 ) -> ApiResult<Json<ClusterBinding>> {
@@ -91,8 +87,7 @@ async fn bind_cluster(
     params(("env" = String, Path, description = "Environment key")),
     responses((status = 200, body = Vec<AppLive>), (status = 404, body = ErrorBody)))]
 async fn list_apps(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AppLive>>> {
     Ok(Json(deploy::list_apps(&services, &who, &env).await?))
@@ -104,8 +99,7 @@ async fn list_apps(
     params(("env" = String, Path)),
     responses((status = 201, body = AppRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn register_app(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewApp>,
 ) -> ApiResult<(StatusCode, Json<AppRecord>)> {
@@ -118,8 +112,7 @@ async fn register_app(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = AppLive), (status = 404, body = ErrorBody)))]
 async fn get_app(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<AppLive>> {
     Ok(Json(deploy::get_app(&services, &who, &env, &app).await?))
@@ -130,8 +123,7 @@ async fn get_app(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = Vec<DeploymentRecord>), (status = 404, body = ErrorBody)))]
 async fn list_deployments(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<DeploymentRecord>>> {
     Ok(Json(
@@ -145,8 +137,7 @@ async fn list_deployments(
     request_body = DeployRequest, params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn start_deployment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<DeployRequest>,
 ) -> ApiResult<(StatusCode, Json<DeploymentRecord>)> {
@@ -159,8 +150,7 @@ async fn start_deployment(
     params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = Vec<SnapshotRecord>), (status = 404, body = ErrorBody)))]
 async fn list_snapshots(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<SnapshotRecord>>> {
     Ok(Json(
@@ -174,8 +164,7 @@ async fn list_snapshots(
     request_body = RollbackRequest, params(("env" = String, Path), ("app" = String, Path)),
     responses((status = 200, body = RollbackRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn roll_back(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RollbackRequest>,
 ) -> ApiResult<Json<RollbackRecord>> {
@@ -196,8 +185,7 @@ pub struct DeploymentDetail {
     params(("id" = i64, Path)),
     responses((status = 200, body = DeploymentDetail), (status = 404, body = ErrorBody)))]
 async fn get_deployment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DeploymentDetail>> {
     let (deployment, events) = deploy::get_deployment(&services, &who, id).await?;
@@ -209,8 +197,7 @@ async fn get_deployment(
     params(("id" = i64, Path), ("control" = String, Path, description = "promote, pause, resume or abort")),
     responses((status = 200, body = DeploymentRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn control_deployment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((id, control)): ApiPath<(i64, String)>,
 ) -> ApiResult<Json<DeploymentRecord>> {
     let control = match control.as_str() {
@@ -233,10 +220,7 @@ async fn control_deployment(
 /// The sandbox's behaviour profiles and traffic.
 #[utoipa::path(get, path = "/api/v1/sandbox", tag = "deployments",
     responses((status = 200, body = SandboxView)))]
-async fn sandbox(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
-) -> ApiResult<Json<SandboxView>> {
+async fn sandbox(SignedIn { services, who }: SignedIn) -> ApiResult<Json<SandboxView>> {
     Ok(Json(deploy::sandbox_view(&services, &who).await?))
 }
 
@@ -245,8 +229,7 @@ async fn sandbox(
 #[utoipa::path(put, path = "/api/v1/sandbox/profiles", tag = "deployments", request_body = SandboxProfile,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_profile(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<SandboxProfile>,
 ) -> ApiResult<StatusCode> {
     deploy::set_behaviour(&services, &who, body).await?;
@@ -265,8 +248,7 @@ pub struct RateChange {
 #[utoipa::path(put, path = "/api/v1/sandbox/rates", tag = "deployments", request_body = RateChange,
     responses((status = 204), (status = 400, body = ErrorBody)))]
 async fn set_rate(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<RateChange>,
 ) -> ApiResult<StatusCode> {
     deploy::set_rate(&services, &who, &body.namespace, &body.app, body.rate).await?;

@@ -2,13 +2,12 @@
 //! the Unleash import. Same rules, roles and audit events as the dashboard.
 
 use crate::http::AppState;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_core::Services;
 use varai_core::flags::{self, MAX_IMPORT_BYTES};
 use varai_core::flags::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
 use varai_domain::flags::Segment;
@@ -77,8 +76,7 @@ pub struct ConfigApiDoc;
 #[utoipa::path(get, path = "/api/v1/environments", tag = "flags",
     responses((status = 200, body = Vec<Environment>), (status = 401, body = ErrorBody)))]
 async fn list_environments(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
 ) -> ApiResult<Json<Vec<Environment>>> {
     Ok(Json(flags::list_environments(&services, &who).await?))
 }
@@ -95,8 +93,7 @@ pub struct NewEnvironment {
 #[utoipa::path(post, path = "/api/v1/environments", tag = "flags", request_body = NewEnvironment,
     responses((status = 201, body = Environment), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_environment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewEnvironment>,
 ) -> ApiResult<(StatusCode, Json<Environment>)> {
     let env = flags::create_environment(&services, &who, &body.key, &body.name).await?;
@@ -116,8 +113,7 @@ pub struct RenameEnvironment {
     params(("key" = String, Path)),
     responses((status = 200, body = Environment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn rename_environment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<RenameEnvironment>,
 ) -> ApiResult<Json<Environment>> {
@@ -131,8 +127,7 @@ async fn rename_environment(
     params(("key" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_environment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     flags::delete_environment(&services, &who, &key).await?;
@@ -145,8 +140,7 @@ async fn delete_environment(
 #[utoipa::path(get, path = "/api/v1/segments", tag = "flags",
     responses((status = 200, body = Vec<SegmentRecord>)))]
 async fn list_segments(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
 ) -> ApiResult<Json<Vec<SegmentRecord>>> {
     Ok(Json(flags::list_segments(&services, &who).await?))
 }
@@ -155,8 +149,7 @@ async fn list_segments(
 #[utoipa::path(post, path = "/api/v1/segments", tag = "flags", request_body = Object,
     responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_segment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(segment): ApiJson<Segment>,
 ) -> ApiResult<(StatusCode, Json<SegmentRecord>)> {
     let record = flags::create_segment(&services, &who, segment).await?;
@@ -174,8 +167,7 @@ pub struct SegmentDetail {
 #[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = SegmentDetail), (status = 404, body = ErrorBody)))]
 async fn get_segment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<SegmentDetail>> {
     let segment = flags::list_segments(&services, &who)
@@ -200,8 +192,7 @@ pub struct SegmentUpdate {
     params(("key" = String, Path)),
     responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_segment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<SegmentUpdate>,
 ) -> ApiResult<Json<SegmentRecord>> {
@@ -214,8 +205,7 @@ async fn update_segment(
 #[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_segment(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     flags::delete_segment(&services, &who, &key).await?;
@@ -227,10 +217,7 @@ async fn delete_segment(
 /// Every SDK key (secrets are never shown again). Admin only.
 #[utoipa::path(get, path = "/api/v1/sdk-keys", tag = "flags",
     responses((status = 200, body = Vec<SdkKey>), (status = 403, body = ErrorBody)))]
-async fn list_sdk_keys(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
-) -> ApiResult<Json<Vec<SdkKey>>> {
+async fn list_sdk_keys(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Vec<SdkKey>>> {
     Ok(Json(flags::list_sdk_keys(&services, &who).await?))
 }
 
@@ -245,8 +232,7 @@ pub struct NewSdkKey {
 #[utoipa::path(post, path = "/api/v1/sdk-keys", tag = "flags", request_body = NewSdkKey,
     responses((status = 201, body = CreatedSdkKey), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_sdk_key(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewSdkKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedSdkKey>)> {
     let created = flags::create_sdk_key(&services, &who, &body.environment, &body.name).await?;
@@ -257,8 +243,7 @@ async fn create_sdk_key(
 #[utoipa::path(delete, path = "/api/v1/sdk-keys/{id}", tag = "flags", params(("id" = i64, Path)),
     responses((status = 200, body = SdkKey), (status = 404, body = ErrorBody)))]
 async fn revoke_sdk_key(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<SdkKey>> {
     Ok(Json(flags::revoke_sdk_key(&services, &who, id).await?))
@@ -275,8 +260,7 @@ pub struct ImportTarget {
 #[utoipa::path(post, path = "/api/v1/import/unleash", tag = "flags", params(ImportTarget), request_body = Object,
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_unleash(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiQuery(target): ApiQuery<ImportTarget>,
     body: String,
 ) -> ApiResult<Json<ImportReport>> {

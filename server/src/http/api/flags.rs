@@ -2,14 +2,12 @@
 //! Same rules, roles and audit events as the dashboard, since both call `varai_core::flags`.
 
 use crate::http::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::OpenApi;
-use varai_core::Services;
 use varai_core::accounts::AuditPage;
 use varai_core::flags;
 use varai_core::flags::FlagRecord;
@@ -51,8 +49,7 @@ pub struct FlagFilter {
 #[utoipa::path(get, path = "/api/v1/flags", tag = "flags", params(FlagFilter),
     responses((status = 200, body = Vec<FlagRecord>)))]
 async fn list_flags(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiQuery(filter): ApiQuery<FlagFilter>,
 ) -> ApiResult<Json<Vec<FlagRecord>>> {
     let all = flags::list_flags(&services, &who).await?;
@@ -87,8 +84,7 @@ pub struct NewFlag {
 #[utoipa::path(post, path = "/api/v1/flags", tag = "flags", request_body = NewFlag,
     responses((status = 201, body = FlagRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewFlag>,
 ) -> ApiResult<(StatusCode, Json<FlagRecord>)> {
     let flag = flags::create_flag(&services, &who, body.spec, body.environments).await?;
@@ -100,8 +96,7 @@ async fn create_flag(
     params(("key" = String, Path, description = "The flag key, percent-encoded")),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn get_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     Ok(Json(flags::get_flag(&services, &who, &key).await?))
@@ -125,8 +120,7 @@ pub struct FlagUpdate {
     params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<FlagUpdate>,
 ) -> ApiResult<Json<FlagRecord>> {
@@ -154,8 +148,7 @@ pub struct Toggle {
     params(("key" = String, Path), ("env" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn toggle_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((key, env)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Toggle>,
 ) -> ApiResult<Json<FlagRecord>> {
@@ -168,8 +161,7 @@ async fn toggle_flag(
 #[utoipa::path(post, path = "/api/v1/flags/{key}/archive", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn archive_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     Ok(Json(
@@ -181,8 +173,7 @@ async fn archive_flag(
 #[utoipa::path(post, path = "/api/v1/flags/{key}/restore", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = FlagRecord), (status = 404, body = ErrorBody)))]
 async fn restore_flag(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<FlagRecord>> {
     Ok(Json(
@@ -201,8 +192,7 @@ pub struct Before {
     params(("key" = String, Path), Before),
     responses((status = 200, body = AuditPage)))]
 async fn flag_history(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,
     ApiQuery(page): ApiQuery<Before>,
 ) -> ApiResult<Json<AuditPage>> {

@@ -10,12 +10,13 @@ pub mod flags;
 pub mod monitor;
 pub mod rollouts;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use varai_core::Services;
 use varai_core::accounts::{Caller, Principal};
 use varai_core::error::AppError;
 
@@ -24,20 +25,30 @@ use super::error::{ApiError, ErrorBody, ErrorDetail};
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// The signed-in caller of a request; a request without one is refused with 401 before the
-/// handler runs.
-pub struct SignedIn(pub Principal);
+/// The signed-in caller of a request, with the ports its use cases reach; a request without a
+/// caller is refused with 401 before the handler runs.
+pub struct SignedIn {
+    pub services: Services,
+    pub who: Principal,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+impl<S> FromRequestParts<S> for SignedIn
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let who = parts
             .extensions
             .get::<Caller>()
             .and_then(|Caller(who)| who.clone())
-            .map(SignedIn)
-            .ok_or(ApiError(AppError::Unauthenticated))
+            .ok_or(ApiError(AppError::Unauthenticated))?;
+        Ok(SignedIn {
+            services: Services::from_ref(state),
+            who,
+        })
     }
 }
 

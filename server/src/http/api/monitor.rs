@@ -3,13 +3,11 @@
 //! events as the dashboard: both call `varai_core::monitor`.
 
 use crate::http::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_core::Services;
 use varai_core::error::AppError;
 use varai_core::monitor;
 use varai_core::monitor::{
@@ -71,8 +69,7 @@ pub struct SourceChange {
     params(("env" = String, Path)),
     responses((status = 200, body = MetricsSource), (status = 404, body = ErrorBody)))]
 async fn get_source(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<MetricsSource>> {
     Ok(Json(monitor::metrics_source(&services, &who, &env).await?))
@@ -83,8 +80,7 @@ async fn get_source(
     request_body = SourceChange, params(("env" = String, Path)),
     responses((status = 200, body = MetricsSource), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn set_source(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<SourceChange>,
 ) -> ApiResult<Json<MetricsSource>> {
@@ -108,8 +104,7 @@ pub struct ChartQuery {
     params(("env" = String, Path), ("app" = String, Path), ChartQuery),
     responses((status = 200, body = ChartSet), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn charts(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ChartQuery>,
 ) -> ApiResult<Json<ChartSet>> {
@@ -131,8 +126,7 @@ async fn charts(
 #[utoipa::path(get, path = "/api/v1/analysis-templates", tag = "monitoring",
     responses((status = 200, body = Vec<TemplateRecord>)))]
 async fn list_templates(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
 ) -> ApiResult<Json<Vec<TemplateRecord>>> {
     Ok(Json(monitor::list_templates(&services, &who).await?))
 }
@@ -142,8 +136,7 @@ async fn list_templates(
     request_body = Object, params(("name" = String, Path)),
     responses((status = 200, body = TemplateRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
     ApiJson(mut body): ApiJson<AnalysisTemplate>,
 ) -> ApiResult<Json<TemplateRecord>> {
@@ -164,8 +157,7 @@ async fn save_template(
     params(("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     monitor::delete_template(&services, &who, &name).await?;
@@ -177,8 +169,7 @@ async fn delete_template(
     params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AnalysisRunRecord>), (status = 404, body = ErrorBody)))]
 async fn list_runs(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<AnalysisRunRecord>>> {
     Ok(Json(monitor::analysis_runs(&services, &who, id).await?))
@@ -189,8 +180,7 @@ async fn list_runs(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<AlertRuleRecord>), (status = 404, body = ErrorBody)))]
 async fn list_rules(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRuleRecord>>> {
     Ok(Json(monitor::list_rules(&services, &who, &env).await?))
@@ -202,8 +192,7 @@ async fn list_rules(
     request_body = NewAlertRule, params(("env" = String, Path)),
     responses((status = 201, body = AlertRuleRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_rule(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewAlertRule>,
 ) -> ApiResult<(StatusCode, Json<AlertRuleRecord>)> {
@@ -216,8 +205,7 @@ async fn save_rule(
     params(("env" = String, Path), ("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_rule(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     monitor::delete_rule(&services, &who, &env, &name).await?;
@@ -229,8 +217,7 @@ async fn delete_rule(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<AlertRecord>), (status = 404, body = ErrorBody)))]
 async fn list_alerts(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AlertRecord>>> {
     Ok(Json(monitor::list_alerts(&services, &who, &env).await?))
@@ -241,8 +228,7 @@ async fn list_alerts(
     params(("env" = String, Path)),
     responses((status = 200, body = Vec<SavedQuery>), (status = 404, body = ErrorBody)))]
 async fn list_queries(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SavedQuery>>> {
     Ok(Json(monitor::list_queries(&services, &who, &env).await?))
@@ -253,8 +239,7 @@ async fn list_queries(
     request_body = NewSavedQuery, params(("env" = String, Path)),
     responses((status = 201, body = SavedQuery), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn save_query(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewSavedQuery>,
 ) -> ApiResult<(StatusCode, Json<SavedQuery>)> {
@@ -267,8 +252,7 @@ async fn save_query(
     params(("env" = String, Path), ("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_query(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath((env, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     monitor::delete_query(&services, &who, &env, id).await?;

@@ -4,7 +4,6 @@
 //! events as the dashboard: both call `varai_core::rollouts`.
 
 use crate::http::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -76,8 +75,7 @@ pub struct Approval {
 #[utoipa::path(get, path = "/api/v1/plan-templates", tag = "rollouts",
     responses((status = 200, body = Vec<PlanTemplate>)))]
 async fn list_templates(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
 ) -> ApiResult<Json<Vec<PlanTemplate>>> {
     Ok(Json(rollouts::list_plan_templates(&services, &who).await?))
 }
@@ -87,8 +85,7 @@ async fn list_templates(
     request_body = NewPlanTemplate, params(("name" = String, Path)),
     responses((status = 200, body = PlanTemplate), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn save_template(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<NewPlanTemplate>,
 ) -> ApiResult<Json<PlanTemplate>> {
@@ -102,8 +99,7 @@ async fn save_template(
     params(("name" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_template(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     rollouts::delete_plan_template(&services, &who, &name).await?;
@@ -116,8 +112,7 @@ async fn delete_template(
     request_body = Object,
     responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody)))]
 async fn estimate(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiJson(plan): ApiJson<Plan>,
 ) -> ApiResult<Json<Vec<EstimatedStop>>> {
     Ok(Json(rollouts::estimate_plan(&services, &who, &plan).await?))
@@ -136,8 +131,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts", params(ListQuery),
     responses((status = 200, body = Vec<RolloutRecord>)))]
 async fn list_rollouts(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<RolloutRecord>>> {
     let filter = RolloutFilter {
@@ -155,8 +149,7 @@ async fn list_rollouts(
     request_body = NewRollout, params(("env" = String, Path)),
     responses((status = 201, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_rollout(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<(StatusCode, Json<RolloutRecord>)> {
@@ -168,8 +161,7 @@ async fn create_rollout(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutView), (status = 404, body = ErrorBody)))]
 async fn get_rollout(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutView>> {
     Ok(Json(rollouts::get_rollout(&services, &who, id).await?))
@@ -180,8 +172,7 @@ async fn get_rollout(
     request_body = NewRollout, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_rollout(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewRollout>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -194,8 +185,7 @@ async fn update_rollout(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}/gates", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<GateResult>), (status = 404, body = ErrorBody)))]
 async fn list_gates(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<GateResult>>> {
     Ok(Json(
@@ -207,8 +197,7 @@ async fn list_gates(
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}/timeline", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<TimelineEvent>), (status = 404, body = ErrorBody)))]
 async fn timeline(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<TimelineEvent>>> {
     Ok(Json(
@@ -231,8 +220,7 @@ pub struct WaitQuery {
     params(("id" = i64, Path), WaitQuery),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn wait(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -270,8 +258,7 @@ async fn command(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/start", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn start(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
     command(&services, &who, id, RolloutCommand::Start).await
@@ -283,8 +270,7 @@ async fn start(
     request_body = Approval, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn approve(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Approval>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -299,8 +285,7 @@ async fn approve(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/advance", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn advance(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
     command(&services, &who, id, RolloutCommand::Advance).await
@@ -310,8 +295,7 @@ async fn advance(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/pause", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pause(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
     command(&services, &who, id, RolloutCommand::Pause).await
@@ -321,8 +305,7 @@ async fn pause(
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/resume", tag = "rollouts", params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resume(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RolloutRecord>> {
     command(&services, &who, id, RolloutCommand::Resume).await
@@ -334,8 +317,7 @@ async fn resume(
     request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn skip(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -351,8 +333,7 @@ async fn skip(
     request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn abort(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -368,8 +349,7 @@ async fn abort(
     request_body = ReasonBody, params(("id" = i64, Path)),
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn roll_back(
-    State(services): State<Services>,
-    SignedIn(who): SignedIn,
+    SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<RolloutRecord>> {
