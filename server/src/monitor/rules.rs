@@ -9,6 +9,7 @@ use varai_core::monitor::AlertRuleRecord;
 use varai_domain::analysis::{AlertState, Args, Reading, next_alert_state, uses_versions};
 
 use super::MonitorService;
+use crate::error::{Context, Error, Result};
 use crate::storage::{NewAlert, rule_of};
 
 fn rule_actor(rule: &AlertRuleRecord) -> Principal {
@@ -32,33 +33,33 @@ impl MonitorService {
                 continue;
             }
             if let Err(e) = self.evaluate(&rule, now).await {
-                tracing::warn!(rule = rule.name, error = %e, "alert rule not evaluated");
+                tracing::warn!(rule = rule.name, error = %e.chain(), "alert rule not evaluated");
             }
         }
     }
 
-    async fn evaluate(&self, record: &AlertRuleRecord, now: i64) -> Result<(), String> {
+    async fn evaluate(&self, record: &AlertRuleRecord, now: i64) -> Result<()> {
         let Some(rule) = rule_of(record) else {
-            return Err(format!(
+            return Err(Error::Unfinished(format!(
                 "its condition '{}' does not parse",
                 record.condition
-            ));
+            )));
         };
         let app = self
             .store
             .app_named(&rule.environment, &rule.app)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the rule's app")?;
         let in_progress = self
             .store
             .in_progress_of(app.id)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the app's deployment")?;
         let (_, namespace) = self
             .store
             .cluster_binding(&rule.environment)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("reading the environment's cluster")?;
         let args = Args {
             app: rule.app.clone(),
             version: in_progress
@@ -86,7 +87,7 @@ impl MonitorService {
         self.store
             .set_rule_state(record.id, next, value, error, now)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("saving the rule's state")?;
         let newly_firing =
             matches!(next, AlertState::Firing(_)) && !matches!(record.state, AlertState::Firing(_));
         if newly_firing {
@@ -95,7 +96,7 @@ impl MonitorService {
         Ok(())
     }
 
-    async fn fire(&self, rule: &AlertRuleRecord, value: f64) -> Result<(), String> {
+    async fn fire(&self, rule: &AlertRuleRecord, value: f64) -> Result<()> {
         let actor = rule_actor(rule);
         let reason = format!(
             "alert rule {} firing: {} measured {} against {} (held for {} s)",
@@ -132,7 +133,7 @@ impl MonitorService {
         self.store
             .insert_alert(&actor.actor, alert, now_ms())
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("recording the alert")?;
         Ok(())
     }
 }
