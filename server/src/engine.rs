@@ -33,7 +33,10 @@ pub struct Engine {
     pub deploy: Launched,
     pub monitor: Arc<MonitorService>,
     pub rollouts: Arc<RolloutService>,
-    tasks: Vec<JoinHandle<()>>,
+    /// The analysis runner and alert-rule evaluator.
+    monitor_task: JoinHandle<()>,
+    /// The rollout controller's loop.
+    rollouts_task: JoinHandle<()>,
 }
 
 impl Engine {
@@ -72,7 +75,8 @@ impl Engine {
             deploy,
             monitor,
             rollouts,
-            tasks: vec![monitor_task, rollouts_task],
+            monitor_task,
+            rollouts_task,
         })
     }
 
@@ -80,9 +84,7 @@ impl Engine {
     /// a new one over the same database, as the next server would.
     pub async fn restart_rollouts(&mut self, poll: Duration) -> anyhow::Result<()> {
         self.rollouts.stop_gates();
-        if let Some(task) = self.tasks.pop() {
-            task.abort();
-        }
+        self.rollouts_task.abort();
         let service = RolloutService::new(
             self.rollouts.store.clone(),
             Arc::clone(&self.deploy.service),
@@ -92,13 +94,23 @@ impl Engine {
         let (rollouts, task) = crate::rollouts::launch(service, poll).await?;
         self.services.rollouts = Arc::clone(&rollouts) as _;
         self.rollouts = rollouts;
-        self.tasks.push(task);
+        self.rollouts_task = task;
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Stops both controllers (the deployment and the rollout controller) and leaves
+    /// everything else running: the ports still answer, the sandbox still simulates.
+    pub fn stop_controllers(&self) {
+        self.deploy.controller.abort();
+        self.rollouts_task.abort();
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.tasks.iter().for_each(JoinHandle::abort);
+        self.monitor_task.abort();
+        self.rollouts_task.abort();
     }
 }

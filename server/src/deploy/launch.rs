@@ -31,12 +31,15 @@ pub struct Options {
 pub struct Launched {
     pub service: Arc<DeployService>,
     pub sandbox: Arc<Sandbox>,
+    /// The deployment controller's loop.
+    pub controller: JoinHandle<()>,
     tasks: Vec<JoinHandle<()>>,
     _simulation: Running,
 }
 
 impl Drop for Launched {
     fn drop(&mut self) {
+        self.controller.abort();
         self.tasks.iter().for_each(JoinHandle::abort);
     }
 }
@@ -105,14 +108,12 @@ pub async fn launch(
         ..Pace::default()
     };
     let changes = service.store.changes();
-    tasks.push(tokio::spawn(reconcile::run(
-        Arc::clone(&service),
-        changes,
-        pace,
-    )));
+    let controller = tokio::spawn(reconcile::run(Arc::clone(&service), changes, pace));
+
     Ok(Launched {
         service,
         sandbox,
+        controller,
         tasks,
         _simulation: simulation,
     })

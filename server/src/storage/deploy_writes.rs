@@ -8,7 +8,7 @@ use varai_core::deploy::{Control, DeploymentRecord};
 use varai_domain::AuditAction;
 use varai_domain::deploy::{Controlled, Outcome, Stage, decide_control};
 
-use super::audit::{NewEvent, commit_with_event};
+use super::audit::NewEvent;
 use super::timeline::{Timeline, add_controller_events, add_event};
 use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
@@ -96,15 +96,6 @@ impl SqlxStore {
             d.strategy.name(),
             d.previous_version
         );
-        add_event(
-            &mut tx,
-            Timeline::Deployment(id),
-            EventLevel::Info,
-            &actor.name,
-            &message,
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::DeploymentStart,
@@ -115,8 +106,8 @@ impl SqlxStore {
             )),
             at: now,
         };
-        commit_with_event(tx, event).await?;
-        self.announce(Changed::Deployment(id));
+        self.commit_on_timeline(tx, Timeline::Deployment(id), &message, event)
+            .await?;
         self.deployment_by_id(id).await
     }
 
@@ -168,18 +159,10 @@ impl SqlxStore {
                 ),
             });
         }
-        add_event(
-            &mut tx,
-            Timeline::Deployment(id),
-            EventLevel::Info,
-            &actor.name,
-            &match why {
-                Some(why) => format!("{} by {}: {why}", capitalise(effect.verb), actor.name),
-                None => format!("{} by {}", capitalise(effect.verb), actor.name),
-            },
-            now,
-        )
-        .await?;
+        let line = match why {
+            Some(why) => format!("{} by {}: {why}", capitalise(effect.verb), actor.name),
+            None => format!("{} by {}", capitalise(effect.verb), actor.name),
+        };
         let event = NewEvent {
             actor,
             action: effect.action,
@@ -190,8 +173,8 @@ impl SqlxStore {
             after: Some(json(&serde_json::json!({"control": control, "why": why}))),
             at: now,
         };
-        commit_with_event(tx, event).await?;
-        self.announce(Changed::Deployment(id));
+        self.commit_on_timeline(tx, Timeline::Deployment(id), &line, event)
+            .await?;
         self.deployment_by_id(id).await
     }
 

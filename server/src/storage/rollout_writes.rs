@@ -9,9 +9,9 @@ use varai_domain::AuditAction;
 use varai_domain::plan::claim::{self};
 use varai_domain::timeline::EventLevel;
 
-use super::audit::{NewEvent, commit_with_event, state_json};
-use super::timeline::{Timeline, add_controller_events, add_event};
-use super::{Changed, SqlxStore, backend_error};
+use super::audit::{NewEvent, state_json};
+use super::timeline::{Timeline, add_controller_events};
+use super::{SqlxStore, backend_error};
 use crate::error::{Error, Result};
 
 use super::claims::claim;
@@ -42,15 +42,6 @@ impl SqlxStore {
         .await
         .map_err(backend_error("create a rollout"))?;
         let message = format!("Planned by {}: {}", actor.name, d.title);
-        add_event(
-            &mut tx,
-            Timeline::Rollout(id),
-            EventLevel::Info,
-            &actor.name,
-            &message,
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutCreate,
@@ -59,7 +50,8 @@ impl SqlxStore {
             after: state_json(&serde_json::json!({"release": d.release, "plan": d.plan})),
             at: now,
         };
-        commit_with_event(tx, event).await?;
+        self.commit_on_timeline(tx, Timeline::Rollout(id), &message, event)
+            .await?;
         self.rollout_by_id(id).await
     }
 
@@ -96,15 +88,6 @@ impl SqlxStore {
                 ),
             });
         }
-        add_event(
-            &mut tx,
-            Timeline::Rollout(id),
-            EventLevel::Info,
-            &actor.name,
-            "Plan edited",
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutUpdate,
@@ -115,7 +98,8 @@ impl SqlxStore {
             after: state_json(&serde_json::json!({"release": d.release, "plan": d.plan})),
             at: now,
         };
-        commit_with_event(tx, event).await?;
+        self.commit_on_timeline(tx, Timeline::Rollout(id), "Plan edited", event)
+            .await?;
         self.rollout_by_id(id).await
     }
 
@@ -173,15 +157,6 @@ impl SqlxStore {
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
         }
-        add_event(
-            &mut tx,
-            Timeline::Rollout(r.id),
-            EventLevel::Info,
-            &actor.name,
-            &message,
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutStart,
@@ -190,8 +165,8 @@ impl SqlxStore {
             after: state_json(&status),
             at: now,
         };
-        commit_with_event(tx, event).await?;
-        self.announce(Changed::Rollout(r.id));
+        self.commit_on_timeline(tx, Timeline::Rollout(r.id), &message, event)
+            .await?;
         self.rollout_by_id(r.id).await
     }
 
@@ -230,15 +205,6 @@ impl SqlxStore {
                 message: format!("rollout #{} changed meanwhile; look again", r.id),
             });
         }
-        add_event(
-            &mut tx,
-            Timeline::Rollout(r.id),
-            EventLevel::Info,
-            &actor.name,
-            message,
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action,
@@ -251,8 +217,8 @@ impl SqlxStore {
             ),
             at: now,
         };
-        commit_with_event(tx, event).await?;
-        self.announce(Changed::Rollout(r.id));
+        self.commit_on_timeline(tx, Timeline::Rollout(r.id), message, event)
+            .await?;
         self.rollout_by_id(r.id).await
     }
 
@@ -293,15 +259,6 @@ impl SqlxStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error("approve"))?;
-        add_event(
-            &mut tx,
-            Timeline::Rollout(rollout),
-            EventLevel::Info,
-            &actor.name,
-            summary,
-            now,
-        )
-        .await?;
         let event = NewEvent {
             actor,
             action: AuditAction::RolloutApprove,
@@ -310,8 +267,8 @@ impl SqlxStore {
             after: Some(evidence.to_string()),
             at: now,
         };
-        commit_with_event(tx, event).await?;
-        self.announce(Changed::Rollout(rollout));
+        self.commit_on_timeline(tx, Timeline::Rollout(rollout), summary, event)
+            .await?;
         Ok(())
     }
 }

@@ -5,7 +5,8 @@ use sqlx::{Any, Transaction};
 use varai_core::timeline::TimelineEvent;
 use varai_domain::timeline::EventLevel;
 
-use super::{SqlxStore, backend_error};
+use super::audit::{NewEvent, commit_with_event};
+use super::{Changed, SqlxStore, backend_error};
 use crate::error::Result;
 
 /// Whose timeline a line belongs to.
@@ -80,6 +81,25 @@ pub(crate) async fn add_controller_events(
 }
 
 impl SqlxStore {
+    /// A person's change to a deployment or a rollout, committed: its line on the timeline
+    /// and its audit event land with it, and the controllers hear of it at once.
+    pub(crate) async fn commit_on_timeline(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        of: Timeline,
+        line: &str,
+        event: NewEvent<'_>,
+    ) -> Result<()> {
+        let (actor, at) = (event.actor.name.clone(), event.at);
+        add_event(&mut tx, of, EventLevel::Info, &actor, line, at).await?;
+        commit_with_event(tx, event).await?;
+        self.announce(match of {
+            Timeline::Deployment(id) => Changed::Deployment(id),
+            Timeline::Rollout(id) => Changed::Rollout(id),
+        });
+        Ok(())
+    }
+
     /// Every line of `of`'s timeline, oldest first.
     pub(crate) async fn timeline(&self, of: Timeline) -> Result<Vec<TimelineEvent>> {
         let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(of.select())
