@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
@@ -103,6 +104,8 @@ pub trait Reconciler: Send + Sync + 'static {
 pub struct Queue<K> {
     due: Mutex<Due<K>>,
     changed: Notify,
+    /// How many times an object was looked at, for the server's metrics and benchmarks.
+    looks: AtomicU64,
 }
 
 struct Due<K> {
@@ -118,6 +121,7 @@ impl<K: Copy + Eq + Hash + Ord> Default for Queue<K> {
                 order: BTreeSet::new(),
             }),
             changed: Notify::new(),
+            looks: AtomicU64::new(0),
         }
     }
 }
@@ -163,6 +167,11 @@ impl<K: Copy + Eq + Hash + Ord> Queue<K> {
     fn next_due(&self) -> Option<i64> {
         let due = self.due.lock().unwrap_or_else(|e| e.into_inner());
         due.order.first().map(|(at, _)| *at)
+    }
+
+    /// How many times an object was looked at since the start.
+    pub fn looks(&self) -> u64 {
+        self.looks.load(Ordering::Relaxed)
     }
 
     /// How many objects wait for a time or for now.
@@ -225,6 +234,7 @@ pub async fn run<R: Reconciler>(
             }
         }
         for key in queue.take_due(now) {
+            queue.looks.fetch_add(1, Ordering::Relaxed);
             let next = match reconciler.reconcile(key).await {
                 Ok(next) => {
                     failures.remove(&key);

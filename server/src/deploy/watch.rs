@@ -124,5 +124,8 @@ async fn watch_namespace(
         if watches.strong_count() == 0 {
             return;
         }
+        // A watch that ended (its timeout, or it fell behind) starts again from a fresh list,
+        // never in a tight loop.
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

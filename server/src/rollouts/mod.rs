@@ -62,6 +62,11 @@ impl RolloutService {
 }
 
 impl RolloutService {
+    /// How many times the controller looked at a rollout since the start.
+    pub fn looks(&self) -> u64 {
+        self.queue.looks()
+    }
+
     /// Holds the rollout's lock until the guard is dropped.
     pub async fn lock_rollout(&self, id: i64) -> tokio::sync::OwnedMutexGuard<()> {
         self.locks.lock(id).await
