@@ -81,7 +81,11 @@ async fn bench() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let looks = |e: &Engine| {
         let store = &e.deploy.sandbox.store;
-        (e.deploy.service.queue.looks(), e.rollouts.looks(), store.resource_version())
+        (
+            e.deploy.service.queue.looks(),
+            e.rollouts.looks(),
+            store.resource_version(),
+        )
     };
     let before = looks(&engine);
     let loaded = core_share(seconds).await?;

@@ -270,8 +270,6 @@ impl ObjectStore {
                 kept
             }
         };
-        inner.version += 1;
-        let version = inner.version;
         let generation = current
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
@@ -279,18 +277,31 @@ impl ObjectStore {
         let spec_changed = next.get("spec") != current.get("spec");
         next["apiVersion"] = json!(kind.api_version());
         next["kind"] = json!(kind.name());
-        for field in ["uid", "creationTimestamp", "name", "namespace"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "name",
+            "namespace",
+            "resourceVersion",
+        ] {
             if let Some(v) = current.pointer(&format!("/metadata/{field}")) {
                 set_meta(&mut next, field, v.clone());
             }
         }
-        set_meta(&mut next, "resourceVersion", json!(version.to_string()));
         let generation = if spec_changed {
             generation + 1
         } else {
             generation
         };
         set_meta(&mut next, "generation", json!(generation));
+        // As with a real API server, a write that changes nothing is no change: the object
+        // keeps its resourceVersion and watchers hear nothing.
+        if next == current {
+            return Ok(current);
+        }
+        inner.version += 1;
+        let version = inner.version;
+        set_meta(&mut next, "resourceVersion", json!(version.to_string()));
         inner.objects.insert(key, next.clone());
         inner.record(&self.events, "MODIFIED", kind, &next);
         Ok(next)

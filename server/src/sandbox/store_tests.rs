@@ -252,3 +252,42 @@ fn a_strategic_merge_joins_containers_by_name() {
         json!({"spec": {"containers": [{"name": "app", "image": "a:2", "ports": [{"containerPort": 80}]}]}})
     );
 }
+
+#[test]
+fn a_write_that_changes_nothing_keeps_its_version_and_tells_no_watcher() {
+    let s = ObjectStore::default();
+    let created = s
+        .create(Kind::Deployment, "ns", deployment("d", "d", 2), NOW)
+        .unwrap();
+    let (_, mut events) = s.watch(None).unwrap();
+    let same = s
+        .patch(
+            Kind::Deployment,
+            "ns",
+            "d",
+            &json!({"spec": {"replicas": 2}}),
+            Part::Main,
+        )
+        .unwrap();
+    assert_eq!(
+        same["metadata"]["resourceVersion"],
+        created["metadata"]["resourceVersion"]
+    );
+    assert_eq!(s.resource_version(), 1);
+    assert!(
+        events.try_recv().is_err(),
+        "no event for a write that changed nothing"
+    );
+    let scaled = s
+        .patch(
+            Kind::Deployment,
+            "ns",
+            "d",
+            &json!({"spec": {"replicas": 3}}),
+            Part::Main,
+        )
+        .unwrap();
+    assert_eq!(scaled["metadata"]["resourceVersion"], "2");
+    assert_eq!(scaled["metadata"]["generation"], 2);
+    assert!(events.try_recv().is_ok(), "a real change is watched");
+}
