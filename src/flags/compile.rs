@@ -64,6 +64,7 @@ pub(super) fn compile_flag(
         .iter()
         .map(|p| CompiledPrerequisite {
             flag: p.flag.clone(),
+            index: None,
             enabled: p.enabled,
             variants: p.variants.clone(),
         })
@@ -75,5 +76,38 @@ pub(super) fn compile_flag(
         off,
         prerequisites,
         spec,
+        height: 0,
+        is_prerequisite: false,
+        position: 0,
     })
+}
+
+/// Resolves each prerequisite to its flag's position and measures every flag's chain of
+/// prerequisites, capped at one more than the deepest chain that may hold (a cycle reaches
+/// the cap too). Iterative, so a long chain of stored flags cannot exhaust the stack.
+pub(super) fn link_prerequisites(flags: &mut [CompiledFlag], index: &HashMap<String, usize>) {
+    for (position, flag) in flags.iter_mut().enumerate() {
+        flag.position = position;
+        for p in &mut flag.prerequisites {
+            p.index = index.get(&p.flag).copied();
+        }
+    }
+    let edges: Vec<Vec<usize>> = flags
+        .iter()
+        .map(|f| f.prerequisites.iter().filter_map(|p| p.index).collect())
+        .collect();
+    for i in edges.iter().flatten() {
+        flags[*i].is_prerequisite = true;
+    }
+    for _ in 0..=MAX_PREREQUISITE_DEPTH {
+        let heights: Vec<u8> = flags.iter().map(|f| f.height).collect();
+        for (flag, below) in flags.iter_mut().zip(&edges) {
+            flag.height = below
+                .iter()
+                .map(|&i| heights[i].saturating_add(1))
+                .max()
+                .unwrap_or(0)
+                .min(MAX_PREREQUISITE_DEPTH + 1);
+        }
+    }
 }

@@ -46,6 +46,23 @@ impl Constraint {
     }
 }
 
+/// The longest regular expression a constraint may hold, in characters.
+pub const MAX_PATTERN_CHARS: usize = 200;
+/// The most memory a compiled pattern may take, in bytes. Matching costs time in proportion to
+/// the compiled size times the value's length, so this bounds the worst match: a pattern at
+/// this limit takes well under a millisecond on the longest value a constraint reads.
+const PATTERN_SIZE_LIMIT: usize = 2 * 1024;
+/// How deeply a pattern's groups and repetitions may nest.
+const PATTERN_NEST_LIMIT: u32 = 10;
+/// The longest context value a constraint reads, in characters. A longer value never matches
+/// (whatever the operator or inversion), and the OFREP answer says it was ignored.
+pub const MAX_CONTEXT_VALUE_CHARS: usize = 1_024;
+
+/// Whether a context value is too long for a constraint to read.
+pub fn too_long_to_read(value: &str) -> bool {
+    value.len() > MAX_CONTEXT_VALUE_CHARS && value.chars().count() > MAX_CONTEXT_VALUE_CHARS
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cmp {
     Eq,
@@ -185,17 +202,10 @@ impl Constraint {
                     .map_err(|_| bad("value", v, "a semantic version such as 1.2.3"))?;
                 Test::Semver(self.cmp(), sv)
             }
-            Operator::Regex => {
-                let v = single()?;
-                let pattern = if ci { format!("(?i){v}") } else { v.to_owned() };
-                let re = regex_lite::Regex::new(&pattern).map_err(|e| {
-                    InvalidInput::new(
-                        format!("{field}.value"),
-                        format!("'{v}' is not a valid regular expression: {e}"),
-                    )
-                })?;
-                Test::Regex(re)
-            }
+            Operator::Regex => Test::Regex(
+                compile_pattern(single()?, ci)
+                    .map_err(|message| InvalidInput::new(format!("{field}.value"), message))?,
+            ),
             Operator::InCidr => {
                 let mut nets = Vec::with_capacity(self.values.len());
                 for v in list(false)? {
@@ -233,11 +243,40 @@ impl Constraint {
     }
 }
 
+/// Compiles a `REGEX` constraint's pattern within the limits on its length and its size.
+fn compile_pattern(v: &str, case_insensitive: bool) -> Result<regex_lite::Regex, String> {
+    let chars = v.chars().count();
+    if chars > MAX_PATTERN_CHARS {
+        return Err(format!(
+            "the pattern has {chars} characters; at most {MAX_PATTERN_CHARS} are allowed"
+        ));
+    }
+    regex_lite::RegexBuilder::new(v)
+        .case_insensitive(case_insensitive)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .nest_limit(PATTERN_NEST_LIMIT)
+        .build()
+        .map_err(|e| {
+            let e = e.to_string();
+            if e.contains("size limit") || e.contains("nest") {
+                format!(
+                    "'{v}' repeats or nests too much to match quickly; use fewer or smaller repetitions"
+                )
+            } else {
+                format!("'{v}' is not a valid regular expression: {e}")
+            }
+        })
+}
+
 impl Matcher {
     /// Whether the context satisfies the constraint. Never fails: a missing or unreadable
     /// context value simply does not match (and `NOT_IN` holds for a missing value, as in Unleash).
+    /// A value longer than [`MAX_CONTEXT_VALUE_CHARS`] is not read: the constraint does not hold.
     pub fn matches(&self, ctx: &Context<'_>) -> bool {
         let value = ctx.field(&self.field);
+        if value.as_deref().is_some_and(too_long_to_read) {
+            return false;
+        }
         let result = match (&self.test, value) {
             (Test::Never, _) => false,
             (Test::NotIn(_), None) => true,

@@ -83,6 +83,24 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The names of the attributes too long for a constraint to read (longer than
+    /// [`MAX_CONTEXT_VALUE_CHARS`](super::constraint::MAX_CONTEXT_VALUE_CHARS) characters),
+    /// `properties.{name}` ones included; empty (and allocation-free) in the usual case.
+    pub fn unread_fields(&self) -> Vec<&'a str> {
+        let properties = self
+            .attributes
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten();
+        self.attributes
+            .iter()
+            .chain(properties)
+            .filter(|(_, v)| v.as_str().is_some_and(super::constraint::too_long_to_read))
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+
     /// The stickiness value for `stickiness`: `default` reads `userId`, then `sessionId`, then
     /// falls back to a random value; `random` is always random; any other name reads that field
     /// and is missing when the field is.

@@ -6,6 +6,7 @@
 //! Saving is where bad input is refused (see [`super::validate`]).
 
 use serde_json::Value;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use super::constraint::Matcher;
@@ -15,7 +16,10 @@ use super::murmur::VARIANT_SEED;
 
 #[path = "compile.rs"]
 mod compile;
-use compile::compile_flag;
+use compile::{compile_flag, link_prerequisites};
+#[path = "evaluator.rs"]
+mod evaluator;
+pub use evaluator::Evaluator;
 
 /// Why a flag served what it served: OFREP's reason codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +122,8 @@ struct CompiledRule {
 
 struct CompiledPrerequisite {
     flag: String,
+    /// The prerequisite's position in the set; `None` when the environment has no such flag.
+    index: Option<usize>,
     enabled: bool,
     variants: Vec<String>,
 }
@@ -130,6 +136,13 @@ pub struct CompiledFlag {
     default: usize,
     off: usize,
     prerequisites: Vec<CompiledPrerequisite>,
+    /// The longest chain of prerequisites below this flag, capped at
+    /// `MAX_PREREQUISITE_DEPTH + 1` (which a cycle also reaches).
+    height: u8,
+    /// Whether another flag names this one as a prerequisite (its evaluation is remembered).
+    is_prerequisite: bool,
+    /// This flag's position in its set.
+    position: usize,
 }
 
 /// One environment's flags, ready to evaluate.
@@ -143,7 +156,8 @@ pub struct FlagSet {
 static TRUE: Value = Value::Bool(true);
 static FALSE: Value = Value::Bool(false);
 const UNLEASH_DISABLED: &str = "disabled";
-/// Prerequisite chains deeper than this are treated as not holding (cycles are refused on save).
+/// Prerequisite chains longer than this are treated as not holding (cycles are refused on save;
+/// one that was stored anyway never holds).
 const MAX_PREREQUISITE_DEPTH: u8 = 8;
 
 impl FlagSet {
@@ -171,6 +185,7 @@ impl FlagSet {
                 set.flags.push(flag);
             }
         }
+        link_prerequisites(&mut set.flags, &set.index);
         set
     }
 
@@ -193,73 +208,18 @@ impl FlagSet {
 
     /// Evaluates the flag `key`; `None` when there is no such flag.
     pub fn evaluate(&self, key: &str, ctx: &Context<'_>) -> Option<Evaluation<'_>> {
-        self.get(key).map(|f| self.evaluate_flag(f, ctx, 0))
+        self.get(key).map(|f| self.evaluator(*ctx).evaluate(f))
     }
 
-    /// Evaluates a flag of this set.
-    pub fn evaluate_flag<'s>(
-        &'s self,
-        flag: &'s CompiledFlag,
-        ctx: &Context<'_>,
-        depth: u8,
-    ) -> Evaluation<'s> {
-        if !flag.enabled {
-            return flag.outcome(flag.off, Reason::Disabled, None, false, false);
+    /// An evaluator for one context (one request): however many flags are evaluated with it and
+    /// however they name each other as prerequisites, each flag is evaluated at most once.
+    pub fn evaluator<'c>(&self, ctx: Context<'c>) -> Evaluator<'_, 'c> {
+        Evaluator {
+            set: self,
+            ctx,
+            seen: RefCell::new(Vec::new()),
+            decisions: Cell::new(0),
         }
-        if let Some(failed) = self.failed_prerequisite(flag, ctx, depth) {
-            let mut e = flag.outcome(flag.off, Reason::Disabled, None, false, false);
-            e.prerequisite_failed = Some(failed);
-            return e;
-        }
-        if flag.rules.is_empty() {
-            return flag.outcome(flag.default, Reason::Static, None, true, true);
-        }
-        for (i, rule) in flag.rules.iter().enumerate() {
-            if !self.rule_applies(flag, rule, ctx) {
-                continue;
-            }
-            let (variant, split) = self.serve(flag, rule, ctx);
-            let reason = if rule.rollout < 100 || split {
-                Reason::Split
-            } else {
-                Reason::TargetingMatch
-            };
-            return match variant {
-                Some(v) => flag.outcome(v, reason, Some(i), true, true),
-                // An Unleash toggle whose rule has no variants: on, variant `disabled`.
-                None => Evaluation {
-                    variant: UNLEASH_DISABLED,
-                    payload: None,
-                    ..flag.outcome(flag.default, reason, Some(i), true, true)
-                },
-            };
-        }
-        flag.outcome(flag.default, Reason::TargetingMatch, None, true, false)
-    }
-
-    fn failed_prerequisite<'s>(
-        &'s self,
-        flag: &'s CompiledFlag,
-        ctx: &Context<'_>,
-        depth: u8,
-    ) -> Option<&'s str> {
-        flag.prerequisites.iter().find_map(|p| {
-            let holds = depth < MAX_PREREQUISITE_DEPTH
-                && self.get(&p.flag).is_some_and(|parent| {
-                    let e = self.evaluate_flag(parent, ctx, depth + 1);
-                    let on = if parent.spec.kind == FlagKind::UnleashToggle {
-                        e.value == &TRUE
-                    } else {
-                        e.on
-                    };
-                    if p.enabled {
-                        on && (p.variants.is_empty() || p.variants.iter().any(|v| v == e.variant))
-                    } else {
-                        !on
-                    }
-                });
-            (!holds).then_some(p.flag.as_str())
-        })
     }
 
     fn rule_applies(&self, flag: &CompiledFlag, rule: &CompiledRule, ctx: &Context<'_>) -> bool {

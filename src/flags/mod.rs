@@ -14,7 +14,7 @@ pub mod validate;
 
 pub use constraint::Constraint;
 pub use context::Context;
-pub use evaluate::{Evaluation, FlagSet, Reason, segment_matches};
+pub use evaluate::{Evaluation, Evaluator, FlagSet, Reason, segment_matches};
 pub use model::{
     FlagKind, FlagSpec, Override, Payload, Prerequisite, Rule, Segment, Serve, Split, Targeting,
     ValueType, Variant, WeightedVariant,
@@ -23,3 +23,5 @@ pub use operator::Operator;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;

@@ -11,11 +11,11 @@ use super::unleash::read_document;
 use super::validate::{check_segment, check_targeting, prerequisite_cycle};
 use super::{constraint::Constraint, operator::Operator};
 
-fn attrs(v: Value) -> Map<String, Value> {
+pub(super) fn attrs(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn boolean_flag(key: &str) -> FlagSpec {
+pub(super) fn boolean_flag(key: &str) -> FlagSpec {
     FlagSpec {
         key: key.into(),
         name: key.into(),
@@ -39,7 +39,7 @@ fn boolean_flag(key: &str) -> FlagSpec {
     }
 }
 
-fn on_with(rules: Vec<Rule>) -> Targeting {
+pub(super) fn on_with(rules: Vec<Rule>) -> Targeting {
     Targeting {
         enabled: true,
         rules,
@@ -49,7 +49,12 @@ fn on_with(rules: Vec<Rule>) -> Targeting {
     }
 }
 
-fn rule(segments: &[&str], constraints: Vec<Constraint>, rollout: u32, serve: &str) -> Rule {
+pub(super) fn rule(
+    segments: &[&str],
+    constraints: Vec<Constraint>,
+    rollout: u32,
+    serve: &str,
+) -> Rule {
     Rule {
         description: String::new(),
         segments: segments.iter().map(|s| s.to_string()).collect(),
@@ -61,7 +66,7 @@ fn rule(segments: &[&str], constraints: Vec<Constraint>, rollout: u32, serve: &s
     }
 }
 
-fn c(field: &str, op: Operator, values: &[&str]) -> Constraint {
+pub(super) fn c(field: &str, op: Operator, values: &[&str]) -> Constraint {
     Constraint {
         context_name: field.into(),
         operator: op,
@@ -72,7 +77,7 @@ fn c(field: &str, op: Operator, values: &[&str]) -> Constraint {
     }
 }
 
-fn single(field: &str, op: Operator, value: &str) -> Constraint {
+pub(super) fn single(field: &str, op: Operator, value: &str) -> Constraint {
     Constraint {
         value: Some(value.into()),
         ..c(field, op, &[])
@@ -90,7 +95,7 @@ fn beta() -> Segment {
     }
 }
 
-fn holds(constraint: &Constraint, context: Value) -> bool {
+pub(super) fn holds(constraint: &Constraint, context: Value) -> bool {
     let a = attrs(context);
     constraint
         .compile_lenient()

@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
+use super::constraint::Constraint;
 use super::model::{FlagKind, FlagSpec, Rule, Segment, Serve, Targeting};
+use super::operator::Operator;
 use crate::InvalidInput;
 
 /// Longest key, name or variant name accepted.
@@ -13,6 +15,29 @@ const MAX_DESCRIPTION: usize = 2_000;
 const MAX_TAGS: usize = 20;
 const MAX_RULES: usize = 200;
 const MAX_LIST: usize = 10_000;
+/// Prerequisites one flag may have in one environment.
+pub const MAX_PREREQUISITES: usize = 10;
+/// `REGEX` constraints one flag may hold in one environment (across its rules), or one
+/// segment: a pattern is the one test whose cost grows with both its size and the value's.
+pub const MAX_PATTERNS: usize = 5;
+
+/// Refuses more than [`MAX_PATTERNS`] `REGEX` constraints among `constraints`.
+fn check_pattern_count<'c>(
+    field: &str,
+    constraints: impl IntoIterator<Item = &'c Constraint>,
+) -> Result<(), InvalidInput> {
+    let patterns = constraints
+        .into_iter()
+        .filter(|c| c.operator == Operator::Regex)
+        .count();
+    if patterns > MAX_PATTERNS {
+        return Err(InvalidInput::new(
+            field,
+            format!("at most {MAX_PATTERNS} REGEX constraints ({patterns} given)"),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks a key typed here: letters, digits, `-`, `_` and `.`.
 pub fn check_key(field: &str, key: &str) -> Result<(), InvalidInput> {
@@ -137,6 +162,7 @@ pub fn check_targeting(
             format!("at most {MAX_RULES} rules"),
         ));
     }
+    check_pattern_count("rules", t.rules.iter().flat_map(|r| &r.constraints))?;
     for (i, rule) in t.rules.iter().enumerate() {
         check_rule(
             &format!("rules[{i}]"),
@@ -146,12 +172,24 @@ pub fn check_targeting(
             &variant,
         )?;
     }
+    if t.prerequisites.len() > MAX_PREREQUISITES {
+        return Err(InvalidInput::new(
+            "prerequisites",
+            format!("at most {MAX_PREREQUISITES} prerequisites"),
+        ));
+    }
     for (i, p) in t.prerequisites.iter().enumerate() {
         let field = format!("prerequisites[{i}].flag");
         if p.flag == spec.key {
             return Err(InvalidInput::new(
                 field,
                 "a flag cannot be its own prerequisite",
+            ));
+        }
+        if t.prerequisites[..i].iter().any(|q| q.flag == p.flag) {
+            return Err(InvalidInput::new(
+                field,
+                format!("'{}' is already a prerequisite of this flag", p.flag),
             ));
         }
         let Some(names) = flag_variants(&p.flag) else {
@@ -252,6 +290,7 @@ pub fn check_segment(s: &Segment) -> Result<(), InvalidInput> {
     check_key("key", &s.key)?;
     check_text("name", &s.name, MAX_NAME, true)?;
     check_text("description", &s.description, MAX_DESCRIPTION, false)?;
+    check_pattern_count("constraints", &s.constraints)?;
     for (j, c) in s.constraints.iter().enumerate() {
         c.compile(&format!("constraints[{j}]"))?;
     }

@@ -167,7 +167,6 @@ fn parse_context(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Valu
     };
     if let Some(t) = context.get("targetingKey")
         && !t.is_string()
-        && !t.is_null()
     {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
@@ -200,15 +199,28 @@ struct Metadata<'a> {
     payload_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload_value: Option<&'a str>,
+    /// Context attributes too long for a constraint to read, comma-separated: no constraint
+    /// on them held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_values_ignored: Option<&'a str>,
 }
 
 impl Metadata<'_> {
     fn is_empty(&self) -> bool {
-        self.rule.is_none() && self.prerequisite_failed.is_none() && self.payload_type.is_none()
+        self.rule.is_none()
+            && self.prerequisite_failed.is_none()
+            && self.payload_type.is_none()
+            && self.context_values_ignored.is_none()
     }
 }
 
-fn success<'a>(e: &Evaluation<'a>) -> Success<'a> {
+/// The names of the context's attributes that no constraint read because they are too long.
+fn ignored_attributes(ctx: &Context<'_>) -> Option<String> {
+    let names = ctx.unread_fields();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+fn success<'a>(e: &Evaluation<'a>, ignored: Option<&'a str>) -> Success<'a> {
     Success {
         key: e.key,
         value: e.value,
@@ -219,6 +231,7 @@ fn success<'a>(e: &Evaluation<'a>) -> Success<'a> {
             prerequisite_failed: e.prerequisite_failed,
             payload_type: e.payload.map(|p| p.kind.as_str()),
             payload_value: e.payload.map(|p| p.value.as_str()),
+            context_values_ignored: ignored,
         },
     }
 }
@@ -262,9 +275,10 @@ async fn evaluate_one(
         )
         .for_flag(&key));
     };
+    let ignored = ignored_attributes(&ctx);
     Ok(json_response(
         StatusCode::OK,
-        serialize(&success(&evaluation))?,
+        serialize(&success(&evaluation, ignored.as_deref()))?,
     ))
 }
 
@@ -306,10 +320,12 @@ async fn evaluate_all(
         struct BulkMetadata<'a> {
             environment: &'a str,
         }
+        let ignored = ignored_attributes(&ctx);
+        let evaluator = env.flags.evaluator(ctx);
         let flags = env
             .flags
             .flags()
-            .map(|f| success(&env.flags.evaluate_flag(f, &ctx, 0)))
+            .map(|f| success(&evaluator.evaluate(f), ignored.as_deref()))
             .collect();
         let bulk = Bulk {
             flags,

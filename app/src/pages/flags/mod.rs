@@ -3,6 +3,7 @@
 
 mod editor;
 mod list;
+mod prerequisites;
 mod targeting;
 mod try_it;
 
