@@ -40,3 +40,18 @@ impl Refusal {
         }
     }
 }
+
+/// Refuses a body that is not a JSON object, as the API server does.
+pub(super) fn require_object(
+    kind: super::kind::Kind,
+    obj: &serde_json::Value,
+) -> Result<(), Refusal> {
+    if obj.is_object() {
+        Ok(())
+    } else {
+        Err(Refusal::Invalid {
+            kind: kind.name(),
+            message: "the body must be a JSON object".into(),
+        })
+    }
+}

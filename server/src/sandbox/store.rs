@@ -15,6 +15,7 @@ use super::objects::{meta, set_meta};
 use super::patch::merge;
 pub use super::patch::{PatchType, merge_patch};
 pub use super::refusal::Refusal;
+use super::refusal::require_object;
 
 /// A change, as a Kubernetes watch reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,17 +83,6 @@ impl Default for ObjectStore {
             inner: Mutex::new(Inner::default()),
             events: broadcast::channel(4096).0,
         }
-    }
-}
-
-fn require_object(kind: Kind, obj: &Value) -> Result<(), Refusal> {
-    if obj.is_object() {
-        Ok(())
-    } else {
-        Err(Refusal::Invalid {
-            kind: kind.name(),
-            message: "the body must be a JSON object".into(),
-        })
     }
 }
 
