@@ -29,6 +29,30 @@ pub fn encode_path_segment(value: &str) -> String {
     out
 }
 
+/// The credentials written into a URL (`user:password` in `http://user:password@host/`), if any.
+pub fn userinfo(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map(|(info, _)| info)
+        .filter(|i| !i.is_empty())
+}
+
+/// `text` with the credentials of `url` replaced by `***` wherever they appear (in the URL
+/// itself, or in an error message that quotes it), so it can be shown and logged.
+pub fn redact_credentials(text: &str, url: &str) -> String {
+    match userinfo(url) {
+        Some(info) => text.replace(&format!("{info}@"), "***@"),
+        None => text.to_owned(),
+    }
+}
+
+/// The URL with its credentials replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    redact_credentials(url, url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +66,27 @@ mod tests {
         assert_eq!(encode_query_value("token:ci"), "token%3Aci");
         assert_eq!(encode_path_segment("Bücher/x y"), "B%C3%BCcher%2Fx%20y");
         assert_eq!(encode_path_segment("new-checkout.v2"), "new-checkout.v2");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        let url = "https://grafana:s3cret@prom.example:9090/api/prom?x=a@b";
+        assert_eq!(userinfo(url), Some("grafana:s3cret"));
+        assert_eq!(
+            redacted(url),
+            "https://***@prom.example:9090/api/prom?x=a@b"
+        );
+        assert_eq!(
+            redact_credentials(
+                &format!("error sending request for url ({url}/api/v1/query)"),
+                url
+            ),
+            "error sending request for url (https://***@prom.example:9090/api/prom?x=a@b/api/v1/query)"
+        );
+        assert_eq!(
+            redacted("http://prom:9090/?q=a@b"),
+            "http://prom:9090/?q=a@b"
+        );
+        assert_eq!(redacted("not a url"), "not a url");
     }
 }

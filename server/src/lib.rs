@@ -5,6 +5,7 @@ pub mod config;
 pub mod deploy;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod flags;
 pub mod http;
 pub mod monitor;
@@ -16,6 +17,7 @@ pub mod storage;
 use crate::http::AppState;
 use anyhow::Context;
 use leptos::config::LeptosOptions;
+use std::future::IntoFuture;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub fn leptos_options(site_root: &Path) -> LeptosOptions {
 /// Everything `main` needs to serve: the state, the session store and the database handle.
 pub struct Server {
     pub state: AppState,
+    /// Tells long-polls the server is shutting down.
+    pub stop: tokio::sync::watch::Sender<bool>,
     /// The flag configuration OFREP serves, kept current by [`FlagCache::watch`].
     pub flag_cache: Arc<FlagCache>,
     pub sessions: SqlxSessionStore,
@@ -53,6 +57,12 @@ pub struct Server {
 
 /// Connects the database, creates the first admin when there are no users, and builds the state.
 pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
+    files::create_private_dir(&args.storage.data_dir).with_context(|| {
+        format!(
+            "VARAI_DATA_DIR: could not create {}",
+            args.storage.data_dir.display()
+        )
+    })?;
     let url = args.storage.database_url();
     let store = SqlxStore::connect(&url)
         .await
@@ -93,14 +103,17 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Server> {
         rollout_poll: Duration::from_millis(200),
     };
     let engine = Engine::start(&store, options).await?;
+    let (stop, stopping) = http::Stopping::new();
     let state = AppState {
         leptos_options: leptos_options(&args.site_root),
         services: engine.services.clone(),
+        stopping,
     };
     let flag_cache = FlagCache::load(Arc::clone(&state.services.flags))
         .await
         .map_err(|e| anyhow::anyhow!("could not load the flag configuration: {e}"))?;
     Ok(Server {
+        stop,
         flag_cache,
         sessions: SqlxSessionStore::new(&store),
         state,
@@ -117,32 +130,30 @@ fn announce_first_admin(args: &ServeArgs, name: &str, password: &str) {
         );
         return;
     }
+    // The password goes to the terminal and to a file only its owner reads, never into the
+    // log, which log pipelines keep.
+    let path = args.storage.data_dir.join(FIRST_ADMIN_FILE);
     tracing::warn!(
         user = name,
-        password,
-        "first start: created the first admin with this one-time password; sign in and change it under Settings → Your account"
+        file = %path.display(),
+        "first start: created the first admin with a one-time password (printed on the terminal and written to the file); sign in and change it under Settings → Your account"
     );
-    let path = args.storage.data_dir.join(FIRST_ADMIN_FILE);
-    let database = storage::redact(&args.storage.database_url());
+    eprintln!(
+        "\n  First admin: {name}\n  One-time password: {password}\n  (also in {})\n",
+        path.display()
+    );
+    let database = varai_domain::url::redacted(&args.storage.database_url());
     let contents = format!("username: {name}\npassword: {password}\ndatabase: {database}\n");
-    if let Err(e) = write_private(&path, &contents) {
+    if let Err(e) = files::write_private(&path, &contents) {
         tracing::warn!(path = %path.display(), error = %e, "could not write the first admin's password file");
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
-}
+/// How long requests in flight may take to finish once a shutdown begins.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight (for at most
+/// [`SHUTDOWN_DEADLINE`]; long-polls answer at once).
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let server = prepare(&args).await?;
@@ -164,6 +175,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cookies = http::CookiePolicy {
         secure: args.cookie_secure,
     };
+    let mut stopping = server.state.stopping.clone();
+    let stop = server.stop;
+    let shutdown = async move {
+        shutdown.await;
+        // Long-polls answer now; the rest of the requests in flight finish.
+        let _ = stop.send(true);
+    };
     let app = http::router(
         server.state,
         server.sessions,
@@ -172,10 +190,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&server.engine.deploy.sandbox),
     );
     tracing::info!("VARAi Rollout is listening on http://{}", args.addr);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server failed")?;
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let deadline = async {
+        stopping.wait().await;
+        tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+    };
+    tokio::select! {
+        served = serving.into_future() => served.context("the HTTP server failed")?,
+        () = deadline => tracing::warn!(
+            "requests still in flight {} s after the shutdown began; stopping anyway",
+            SHUTDOWN_DEADLINE.as_secs()
+        ),
+    }
     sweeper.abort();
     watcher.abort();
     drop(server.engine);

@@ -91,9 +91,21 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     assert!(err.contains("role") && err.contains("'root'"), "{err}");
 }
 
+/// Reads a whole stream on a thread, so the child never blocks on a full pipe.
+fn collect(stream: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 #[test]
 fn the_server_prints_the_first_admin_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -101,19 +113,14 @@ fn the_server_prints_the_first_admin_and_stops_on_sigterm() {
         .port();
     let mut child = varai()
         .args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
+        .arg(&dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let lines = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-    });
+    let log = collect(child.stdout.take().unwrap());
+    let terminal = collect(child.stderr.take().unwrap());
 
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -123,7 +130,7 @@ fn the_server_prints_the_first_admin_and_stops_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let first_admin = std::fs::read_to_string(dir.path().join("first-admin.txt")).unwrap();
+    let first_admin = std::fs::read_to_string(dir.join("first-admin.txt")).unwrap();
     let password = first_admin
         .lines()
         .find_map(|l| l.strip_prefix("password: "))
@@ -140,11 +147,28 @@ fn the_server_prints_the_first_admin_and_stops_on_sigterm() {
     );
     let status = child.wait().unwrap();
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
-    let log = lines.join().expect("log reader").join("\n");
+    let log = log.join().expect("log reader");
+    let terminal = terminal.join().expect("terminal reader");
     assert!(
-        log.contains(&password),
-        "the one-time password is in the log: {log}"
+        !log.contains(&password),
+        "the one-time password never reaches the log: {log}"
     );
-    assert_eq!(log.matches(&password).count(), 1, "and only once");
+    assert!(
+        log.contains("first-admin.txt"),
+        "the log says where it is: {log}"
+    );
+    assert_eq!(
+        terminal.matches(&password).count(),
+        1,
+        "the terminal shows it once: {terminal}"
+    );
     assert!(log.contains("stopped"), "{log}");
+
+    // What the server keeps is its user's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the data folder");
+    for file in ["varai.db", "first-admin.txt"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
 }

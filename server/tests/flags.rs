@@ -5,29 +5,11 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, Client, TestApp, body_json, body_text};
+use common::ofrep::{ofrep, sdk_key};
+use common::{Backend, Client, TestApp, body_json};
 use serde_json::{Value, json};
 use std::time::Duration;
 use varai_domain::flags::murmur::normalized_hash;
-
-async fn ofrep(t: &TestApp, key: Option<&str>, sdk: &str, body: &str) -> (StatusCode, Value) {
-    let path = match key {
-        Some(k) => format!("/ofrep/v1/evaluate/flags/{k}"),
-        None => "/ofrep/v1/evaluate/flags".into(),
-    };
-    let req = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("x-api-key", sdk)
-        .body(Body::from(body.to_owned()))
-        .expect("request");
-    let res = t.send(req).await;
-    let status = res.status();
-    let text = body_text(res).await;
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 /// Polls OFREP until `check` holds, for at most one second (the promise to users).
 async fn within_a_second(
@@ -58,18 +40,6 @@ fn boolean_flag(key: &str) -> Value {
         "valueType": "boolean",
         "variants": [{"name": "on", "value": true}, {"name": "off", "value": false}]
     })
-}
-
-async fn sdk_key(admin: &Client<'_>, env: &str) -> String {
-    let (status, created) = admin
-        .call(
-            Method::POST,
-            "/api/v1/sdk-keys",
-            Some(json!({"environment": env, "name": "web"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["secret"].as_str().expect("secret").to_owned()
 }
 
 async fn a_developer_targets_beta_testers_and_applications_see_it(backend: Backend) {

@@ -6,19 +6,11 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{
-    ADMIN_PASSWORD, Backend, TestApp, body_json, body_text, get, login_request, session_cookie,
-    set_cookie_header,
+    ADMIN_PASSWORD, Backend, TestApp, body_json, body_text, get, location, login_request,
+    session_cookie, set_cookie_header,
 };
 
 const PASSWORD: &str = "a-long-enough-password";
-
-fn location(res: &axum::http::Response<Body>) -> String {
-    res.headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn rpc(path: &str, cookie: &str, form: &str) -> Request<Body> {
     Request::post(path)

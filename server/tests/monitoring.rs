@@ -278,15 +278,36 @@ async fn prometheus_stopping_mid_analysis_pauses_the_deployment_and_never_passes
     let (addr, _server2) = t.serve();
     let second = prometheus_scraping(addr).await;
     let admin = Client::new(&t, "admin").await;
+    // Behind basic auth, as a hosted Prometheus is: the credentials are used, never shown.
+    let with_credentials = second
+        .prometheus
+        .url
+        .replacen("://", "://grafana:s3cret@", 1);
     let (status, body) = admin
         .call(
             Method::PUT,
             "/api/v1/environments/production/prometheus",
-            Some(json!({"url": second.prometheus.url})),
+            Some(json!({"url": with_credentials})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["origin"], "environment");
+    let viewer = Client::new(&t, "viewer").await;
+    let (_, shown) = viewer
+        .call(
+            Method::GET,
+            "/api/v1/environments/production/prometheus",
+            None,
+        )
+        .await;
+    assert!(
+        shown["url"].as_str().is_some_and(|u| u.contains("://***@")),
+        "{shown}"
+    );
+    let (_, audit) = admin.call(Method::GET, "/api/v1/audit", None).await;
+    for seen in [&body, &shown, &audit] {
+        assert!(!seen.to_string().contains("s3cret"), "{seen}");
+    }
     let (status, body) = admin
         .call(
             Method::PUT,
@@ -323,6 +344,7 @@ async fn prometheus_stopping_mid_analysis_pauses_the_deployment_and_never_passes
         .find(|m| m.starts_with("Paused by analysis"))
         .expect("the pause says why");
     assert!(why.contains("unreachable"), "{why}");
+    assert!(!why.contains("s3cret"), "{why}");
 }
 
 #[tokio::test]

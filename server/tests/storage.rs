@@ -13,6 +13,8 @@ use varai_core::error::AppError;
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
 const PASSWORD: &str = "a-long-enough-password";
+/// The client address sign-ins come from in these tests.
+const ADDRESS: &str = "203.0.113.7";
 
 /// Every audit event (only `actor`'s, when given), newest first.
 async fn audit_events(store: &SqlxStore, actor: Option<&str>) -> Vec<AuditEvent> {
@@ -101,7 +103,7 @@ async fn a_disabled_user_cannot_sign_in(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("carol", PASSWORD, "developer").await;
     assert!(
-        authenticate_password(&t.db.store, "carol", PASSWORD)
+        authenticate_password(&t.db.store, "carol", PASSWORD, ADDRESS)
             .await
             .is_ok()
     );
@@ -109,7 +111,7 @@ async fn a_disabled_user_cannot_sign_in(backend: Backend) {
     accounts::set_disabled(&t.services, &admin_principal(), carol.id, true)
         .await
         .unwrap();
-    let err = authenticate_password(&t.db.store, "carol", PASSWORD)
+    let err = authenticate_password(&t.db.store, "carol", PASSWORD, ADDRESS)
         .await
         .unwrap_err();
     assert_eq!(err, AppError::Unauthenticated);
@@ -119,13 +121,13 @@ async fn repeated_failed_sign_ins_are_slowed_down(backend: Backend) {
     let t = TestApp::new(backend).await;
     t.create_user("dave", PASSWORD, "viewer").await;
     for _ in 0..3 {
-        let err = authenticate_password(&t.db.store, "dave", "wrong-password-guess")
+        let err = authenticate_password(&t.db.store, "dave", "wrong-password-guess", ADDRESS)
             .await
             .unwrap_err();
         assert_eq!(err, AppError::Unauthenticated);
     }
     // Even the right password must wait now.
-    let err = authenticate_password(&t.db.store, "dave", PASSWORD)
+    let err = authenticate_password(&t.db.store, "dave", PASSWORD, ADDRESS)
         .await
         .unwrap_err();
     assert!(
@@ -139,6 +141,47 @@ async fn repeated_failed_sign_ins_are_slowed_down(backend: Backend) {
             .filter(|e| e.action == "session.login_failed")
             .count(),
         3
+    );
+}
+
+async fn a_guesser_cannot_lock_the_owner_out_from_elsewhere(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    t.create_user("erin", PASSWORD, "viewer").await;
+    for _ in 0..6 {
+        let _ = authenticate_password(&t.db.store, "erin", "a-wrong-guess-here", ADDRESS).await;
+    }
+    let err = authenticate_password(&t.db.store, "erin", PASSWORD, ADDRESS)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyRequests { .. }), "{err:?}");
+    let owner = authenticate_password(&t.db.store, "erin", PASSWORD, "198.51.100.20").await;
+    assert!(owner.is_ok(), "the owner, elsewhere, signs in: {owner:?}");
+}
+
+async fn parallel_guesses_are_counted_before_any_is_checked(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    t.create_user("frank", PASSWORD, "viewer").await;
+    let store = t.db.store.clone();
+    let guesses = (0..40).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let guess = format!("wrong-guess-number-{i}");
+            authenticate_password(&store, "frank", &guess, ADDRESS).await
+        })
+    });
+    let mut checked = 0;
+    let mut throttled = 0;
+    for guess in guesses.collect::<Vec<_>>() {
+        match guess.await.unwrap() {
+            Err(AppError::Unauthenticated) => checked += 1,
+            Err(AppError::TooManyRequests { .. }) => throttled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        (checked, throttled),
+        (varai_domain::throttle::FREE_ATTEMPTS as usize, 40 - 3),
+        "only the free attempts had their password checked"
     );
 }
 
@@ -259,7 +302,7 @@ async fn the_first_admin_is_created_once(backend: Backend) {
             .is_none()
     );
     assert!(
-        authenticate_password(&db.store, "admin", &password)
+        authenticate_password(&db.store, "admin", &password, ADDRESS)
             .await
             .is_ok()
     );
@@ -278,6 +321,8 @@ on_both_backends!(
     the_last_admin_cannot_be_demoted_or_disabled,
     a_disabled_user_cannot_sign_in,
     repeated_failed_sign_ins_are_slowed_down,
+    a_guesser_cannot_lock_the_owner_out_from_elsewhere,
+    parallel_guesses_are_counted_before_any_is_checked,
     a_token_works_until_it_is_revoked,
     the_audit_log_pages_newest_first_and_filters_by_actor,
     sessions_persist_until_they_expire,

@@ -9,7 +9,16 @@ use varai_core::error::AppError;
 #[leptos::server(prefix = "/rpc", endpoint = "account/change-password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
     let (services, who) = crate::server::signed_in().await?;
-    varai_core::accounts::change_own_password(&services, &who, &current, &new_password).await
+    varai_core::accounts::change_own_password(&services, &who, &current, &new_password).await?;
+    // The new password ended every session of this user; this browser stays signed in, under
+    // a new session id.
+    if let Ok(session) = leptos_axum::extract::<tower_sessions::Session>().await {
+        session.cycle_id().await.map_err(|e| {
+            tracing::error!(error = %e, "could not renew the session after a password change");
+            AppError::Internal
+        })?;
+    }
+    Ok(())
 }
 
 #[component]

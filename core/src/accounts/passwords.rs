@@ -1,21 +1,58 @@
-//! Password hashing with argon2id. Hashing is deliberately slow, so it runs on the blocking
-//! pool, never on the async workers.
+//! Password hashing with argon2id. Hashing is deliberately slow and takes about 19 MiB, so it
+//! runs on the blocking pool, never on the async workers, and only a few at once: a flood of
+//! sign-ins waits briefly for a turn, then is told to come back, and memory stays bounded.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use varai_domain::Password;
 
 use crate::error::{AppError, Result};
 
+/// How long a password check waits for a turn before it is refused as busy.
+const WAIT_FOR_TURN: Duration = Duration::from_secs(2);
+
+/// Password hashes and checks running at once: two per core.
+fn turns() -> &'static Arc<Semaphore> {
+    static TURNS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    TURNS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(Semaphore::new(2 * cores))
+    })
+}
+
+/// A turn to hash, or `Unavailable` (503, retry after a second) when none frees up in time.
+async fn take_turn() -> Result<OwnedSemaphorePermit> {
+    let busy = || AppError::Unavailable(BUSY.into());
+    match tokio::time::timeout(WAIT_FOR_TURN, Arc::clone(turns()).acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(busy()),
+    }
+}
+
+/// What a caller is told when every turn is taken.
+pub const BUSY: &str = "too many sign-ins at once; try again in a second";
+
+/// Runs `work` on the blocking pool in a turn.
+async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let permit = take_turn().await?;
+    tokio::task::spawn_blocking(move || {
+        let out = work();
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
 /// Hashes a new password into a PHC string.
 pub async fn hash_password(password: Password) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::Internal
-        })?
+    in_turn(move || hash_blocking(password.expose())).await?
 }
 
 fn hash_blocking(password: &str) -> Result<String> {
@@ -31,8 +68,8 @@ fn hash_blocking(password: &str) -> Result<String> {
 
 /// Checks `candidate` against a stored hash; a malformed hash never matches. With no hash
 /// (an unknown user) it still does the work, so timing does not tell which names exist.
-pub async fn verify_password(hash: Option<String>, candidate: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify_password(hash: Option<String>, candidate: String) -> Result<bool> {
+    in_turn(move || {
         let hash = hash.as_deref().unwrap_or_else(|| decoy_hash());
         match PasswordHash::new(hash) {
             Ok(parsed) => Argon2::default()
@@ -42,7 +79,6 @@ pub async fn verify_password(hash: Option<String>, candidate: String) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
 }
 
 /// A hash of a random password, computed once, to verify against for unknown users.

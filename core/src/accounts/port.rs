@@ -63,9 +63,13 @@ pub trait AccountStore: TokenStore + AuditLog {
     async fn create_user(&self, who: &Principal, new: NewUser, now: i64) -> Result<User>;
     async fn change_user(&self, who: &Principal, id: i64, to: UserChange, now: i64)
     -> Result<User>;
-    /// A successful sign-in: clears the failure count and records it.
-    async fn record_login(&self, user_id: i64, now: i64) -> Result<()>;
-    /// A wrong password for a known user: counts it and records it.
+    /// Before a password is checked: the milliseconds `address` must still wait before it may
+    /// try this account again, or `None` after counting this attempt as a failure in advance
+    /// (atomically, so parallel guesses cannot all pass a count read before any was written).
+    async fn reserve_sign_in(&self, user_id: i64, address: &str, now: i64) -> Result<Option<i64>>;
+    /// A successful sign-in from `address`: clears its failure count and records it.
+    async fn record_login(&self, user_id: i64, address: &str, now: i64) -> Result<()>;
+    /// A wrong password for a known user: records it (the attempt was counted when reserved).
     async fn record_login_failure(&self, user_id: i64, now: i64) -> Result<()>;
     async fn record_logout(&self, who: &Principal, now: i64) -> Result<()>;
 }

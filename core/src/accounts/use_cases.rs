@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use varai_domain::account::parse_token_name;
-use varai_domain::{Password, Role, Username, throttle};
+use varai_domain::{Password, Role, Username};
 
 use super::passwords::{hash_password, random_secret, verify_password};
 use super::port::{AccountStore, AuditFilter, NewToken, NewUser, UserChange};
@@ -156,31 +156,32 @@ pub async fn authenticate_token(store: &dyn AccountStore, secret: &str) -> Resul
     })
 }
 
-/// Checks a username and password, slowing down repeated failures for one account.
-/// Unknown users, wrong passwords and disabled accounts all read as one failure to the caller.
+/// Checks a username and password from a client `address`, slowing down repeated failures of
+/// one account from that address (a guesser elsewhere cannot lock the owner out). Unknown
+/// users, wrong passwords and disabled accounts all read as one failure to the caller.
 pub async fn authenticate_password(
     store: &dyn AccountStore,
     username: &str,
     password: &str,
+    address: &str,
 ) -> Result<User> {
     let record = match Username::parse(username) {
         Ok(name) => store.find_user_by_name(name.as_str()).await?,
         Err(_) => None,
     };
     let now = now_ms();
-    let wait = record
-        .as_ref()
-        .and_then(|r| throttle::retry_after(r.failed_logins, r.last_failed_login_at, now));
-    if let Some(wait) = wait {
+    if let Some(r) = &record
+        && let Some(wait) = store.reserve_sign_in(r.user.id, address, now).await?
+    {
         return Err(AppError::TooManyRequests {
             retry_after_secs: (wait as u64).div_ceil(1000),
         });
     }
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    let matches = verify_password(hash, password.to_owned()).await;
+    let matches = verify_password(hash, password.to_owned()).await?;
     match record {
         Some(r) if matches && !r.user.disabled => {
-            store.record_login(r.user.id, now).await?;
+            store.record_login(r.user.id, address, now).await?;
             Ok(r.user)
         }
         Some(r) => {
@@ -243,7 +244,18 @@ pub async fn list_audit(
         before,
         limit: limit.unwrap_or(50).clamp(1, AUDIT_PAGE_MAX),
     };
-    services.accounts.list_audit(&filter).await
+    let mut page = services.accounts.list_audit(&filter).await?;
+    if who.role < Role::Admin {
+        // Accounts are an admin's business (`/users` is admin-only): others see that an
+        // account or token changed, not its role or state.
+        for event in &mut page.events {
+            if event.action.starts_with("user.") || event.action.starts_with("token.") {
+                event.before = None;
+                event.after = None;
+            }
+        }
+    }
+    Ok(page)
 }
 
 pub async fn list_audit_actors(services: &Services, who: &Principal) -> Result<Vec<String>> {
@@ -267,7 +279,7 @@ pub async fn change_own_password(
         .get_user(id)
         .await?
         .ok_or_else(|| AppError::NotFound("user".into()))?;
-    if !verify_password(Some(record.password_hash), current.to_owned()).await {
+    if !verify_password(Some(record.password_hash), current.to_owned()).await? {
         return Err(AppError::Invalid {
             field: "current".into(),
             message: "the current password is wrong".into(),

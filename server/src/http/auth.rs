@@ -18,13 +18,16 @@ use varai_domain::url::encode_query_value as urlencode;
 
 use super::error::{error_response, json_error};
 
-/// The session key holding the signed-in user's id.
-const USER_ID: &str = "user_id";
+use crate::storage::USER_ID;
 
-/// Built files (WASM, JS, CSS, icons): served to anyone, with no session lookup.
+/// The files of `public/`, served at the site's root.
+const PUBLIC_FILES: [&str; 1] = ["/favicon.svg"];
+
+/// Built files (WASM, JS, CSS under `/pkg/`) and the files of `public/`: served to anyone,
+/// with no session lookup. Decided by the path's place, never by how its name looks, so a
+/// page such as `/flags/checkout.v2` is not mistaken for one.
 fn is_asset(path: &str) -> bool {
-    let api = path.starts_with("/api/") || path.starts_with("/rpc/");
-    path.starts_with("/pkg/") || (!api && path.rsplit('/').next().is_some_and(|f| f.contains('.')))
+    path.starts_with("/pkg/") || PUBLIC_FILES.contains(&path)
 }
 
 /// Paths anyone may open without signing in.
@@ -103,7 +106,7 @@ pub async fn resolve_caller(
 pub async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_origin(req.headers()) {
-        tracing::warn!(uri = %req.uri(), "refused a cross-origin request");
+        tracing::warn!(path = %req.uri().path(), "refused a cross-origin request");
         let message = "requests that change state must come from this site".to_owned();
         return json_error(StatusCode::FORBIDDEN, "cross_origin", message, None);
     }
@@ -131,17 +134,37 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths may be redirected to after sign-in.
+/// The longest path sign-in sends a person back to.
+const MAX_NEXT: usize = 2_000;
+
+/// Only a plain local path may be redirected to after sign-in: it starts with one `/`, and has
+/// no backslash, whitespace or control character (browsers drop tabs and newlines, which turns
+/// `/\t/evil.example` into `//evil.example`).
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next } else { "/" }
+    let plain = next.len() <= MAX_NEXT
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if plain { next } else { "/" }
+}
+
+/// The address a request came from, as the connection shows it (a proxy in front of the
+/// server shows as itself); `unknown` where the server was not given connection details.
+fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 pub async fn login(
     State(services): State<Services>,
     session: Session,
+    extensions: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let address = client_address(&extensions);
     let next = safe_next(&form.next).to_owned();
     let again = |query: String| {
         let next_q = if next == "/" {
@@ -151,7 +174,14 @@ pub async fn login(
         };
         Redirect::to(&format!("/login?{query}{next_q}")).into_response()
     };
-    match authenticate_password(services.accounts.as_ref(), &form.username, &form.password).await {
+    match authenticate_password(
+        services.accounts.as_ref(),
+        &form.username,
+        &form.password,
+        &address,
+    )
+    .await
+    {
         Ok(user) => {
             // A new session id at sign-in, so an id planted before it is worthless after.
             if let Err(e) = session.cycle_id().await {
@@ -168,6 +198,13 @@ pub async fn login(
             again(format!("error=throttled&retry={retry_after_secs}"))
         }
         Err(AppError::Unauthenticated) => again("error=invalid".into()),
+        // Every password check is taken: come back in a second (memory stays bounded).
+        Err(AppError::Unavailable(message)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            message,
+        )
+            .into_response(),
         Err(e) => error_response(&e),
     }
 }
@@ -214,6 +251,17 @@ mod tests {
         assert_eq!(safe_next("//evil.example/"), "/");
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/audit\r\nSet-Cookie: a=b"), "/");
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(MAX_NEXT))), "/");
+    }
+
+    #[test]
+    fn only_built_files_skip_the_session() {
+        assert!(is_asset("/pkg/varai.wasm"));
+        assert!(is_asset("/favicon.svg"));
+        assert!(!is_asset("/flags/checkout.v2"));
+        assert!(!is_asset("/api/v1/flags/checkout.v2"));
     }
 
     #[test]

@@ -30,6 +30,34 @@ use crate::storage::SqlxSessionStore;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    pub stopping: Stopping,
+}
+
+/// Tells long-running requests that the server is shutting down, so a long-poll answers at
+/// once instead of holding the shutdown for up to an hour.
+#[derive(Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// A signal and its sender: sending `true` tells every request holding it.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Stopping) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Stopping(rx))
+    }
+
+    /// Resolves once the server is shutting down (at once if it already is); never before.
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(|stopping| *stopping).await.is_err() {
+            // The sender is gone without a shutdown: nothing will ever say stop.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl FromRef<AppState> for Stopping {
+    fn from_ref(state: &AppState) -> Self {
+        state.stopping.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -54,6 +82,9 @@ pub struct CookiePolicy {
     pub secure: bool,
 }
 
+/// How long a session lasts without a request.
+pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(12);
+
 /// Builds the whole application; `main` serves it and tests call it directly.
 pub fn router(
     state: AppState,
@@ -68,7 +99,10 @@ pub fn router(
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(cookies.secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+        .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY))
+        // Every request moves the expiry on (the store writes it at most once a minute), so a
+        // session ends 12 h after its last use, not 12 h after sign-in.
+        .with_always_save(true);
     let routes = generate_route_list(App);
     let context_services = state.services.clone();
     let hooks_services = state.services.clone();
@@ -100,8 +134,19 @@ pub fn router(
         .merge(crate::flags::ofrep::router(flags))
         .merge(hooks::router(hooks_services))
         .layer(from_fn_with_state(metrics, ops::track))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // The sandbox's Services answer with simulated errors on purpose: they are neither
         // logged as failures nor counted in the server's own metrics.
         .merge(sandbox::router(sandbox))
+}
+
+/// A request's span names its method and path only: query strings carry secrets (the webhook's
+/// `?token=`) and never reach the logs.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        version = ?req.version(),
+    )
 }

@@ -2,7 +2,7 @@
 //! HTTP traffic (requests and latency by route and status).
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -16,7 +16,7 @@ use varai_core::Services;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -70,7 +70,7 @@ pub async fn track(State(metrics): State<Arc<HttpMetrics>>, req: Request, next: 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "fallback".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
     let labels = RequestLabels {
@@ -84,6 +84,26 @@ pub async fn track(State(metrics): State<Arc<HttpMetrics>>, req: Request, next: 
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: the standard ones by name, anything else as `OTHER`, so made-up
+/// methods cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    static KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|m| *m == method)
+        .map_or("OTHER", |m| m.as_str())
 }
 
 pub async fn metrics(State(metrics): State<Arc<HttpMetrics>>) -> impl IntoResponse {

@@ -59,7 +59,7 @@ fn config_yaml(c: &OwnConfig) -> String {
 
 fn spawn(c: &OwnConfig) -> std::io::Result<Child> {
     let data = c.dir.join("data");
-    std::fs::create_dir_all(&data)?;
+    crate::files::create_private_dir(&data)?;
     let config = c.dir.join("prometheus.yml");
     std::fs::write(&config, config_yaml(c))?;
     let mut cmd = Command::new(&c.binary);
@@ -95,7 +95,7 @@ fn stop_leftover(dir: &Path) {
 impl OwnPrometheus {
     /// Starts Prometheus and keeps it running until dropped.
     pub fn start(config: OwnConfig) -> std::io::Result<OwnPrometheus> {
-        std::fs::create_dir_all(&config.dir)?;
+        crate::files::create_private_dir(&config.dir)?;
         stop_leftover(&config.dir);
         let first = spawn(&config)?;
         let url = format!("http://{}", config.listen);

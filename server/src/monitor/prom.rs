@@ -6,6 +6,7 @@ use prometheus_http_query::{Client, reqwest};
 use std::collections::HashMap;
 use std::time::Duration;
 use varai_domain::analysis::Reading;
+use varai_domain::url::{redact_credentials, redacted};
 
 /// How long one query may take.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -14,7 +15,10 @@ pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct PromMetrics {
     client: Client,
-    url: String,
+    /// The URL as it may be shown: any credentials in it replaced by `***`.
+    shown: String,
+    /// The URL as configured, kept only to take its credentials out of error messages.
+    configured: String,
 }
 
 /// One series of a range query: its labels and (seconds, value) points.
@@ -27,15 +31,19 @@ impl PromMetrics {
             .no_proxy()
             .build()
             .map_err(|e| format!("could not build an HTTP client: {e}"))?;
-        let client = Client::from(http, url).map_err(|e| format!("Prometheus URL {url}: {e}"))?;
+        let shown = redacted(url);
+        let client = Client::from(http, url)
+            .map_err(|e| redact_credentials(&format!("Prometheus URL {shown}: {e}"), url))?;
         Ok(PromMetrics {
             client,
-            url: url.to_owned(),
+            shown,
+            configured: url.to_owned(),
         })
     }
 
+    /// The URL, with any credentials in it replaced by `***`.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.shown
     }
 
     fn explain(&self, e: prometheus_http_query::Error) -> String {
@@ -43,16 +51,17 @@ impl PromMetrics {
             prometheus_http_query::Error::Client(c) => c.inner(),
             _ => None,
         };
-        match cause {
+        let at = &self.shown;
+        let text = match cause {
             Some(c) if c.is_timeout() => format!(
-                "Prometheus at {} did not answer within {} s",
-                self.url,
+                "Prometheus at {at} did not answer within {} s",
                 QUERY_TIMEOUT.as_secs()
             ),
-            Some(c) if c.is_connect() => format!("Prometheus at {} is unreachable", self.url),
-            Some(c) => format!("Prometheus at {}: {e}: {c}", self.url),
-            None => format!("Prometheus at {}: {e}", self.url),
-        }
+            Some(c) if c.is_connect() => format!("Prometheus at {at} is unreachable"),
+            Some(c) => format!("Prometheus at {at}: {e}: {c}"),
+            None => format!("Prometheus at {at}: {e}"),
+        };
+        redact_credentials(&text, &self.configured)
     }
 
     /// One number from an instant query: a scalar, or a vector with exactly one series.

@@ -140,7 +140,7 @@ impl Sandbox {
         let objects = self.store.export(&Self::SAVED);
         let bytes = serde_json::to_vec(&objects)?;
         let temporary = path.with_extension("tmp");
-        std::fs::write(&temporary, bytes)?;
+        crate::files::write_private(&temporary, bytes)?;
         std::fs::rename(&temporary, path)
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde::Serialize;
 use sqlx::FromRow;
-use varai_core::accounts::{AccountStore, Actor, NewUser, Principal, User, UserChange, UserRecord};
+use varai_core::accounts::{AccountStore, NewUser, Principal, User, UserChange, UserRecord};
 use varai_core::error::Result as AppResult;
 use varai_domain::{AuditAction, Role};
 
@@ -76,7 +76,7 @@ fn user_state(u: &User) -> Option<String> {
 }
 
 impl SqlxStore {
-    async fn user_where(&self, key: UserKey<'_>) -> Result<Option<UserRecord>> {
+    pub(super) async fn user_where(&self, key: UserKey<'_>) -> Result<Option<UserRecord>> {
         let q = match key {
             UserKey::Id(id) => sqlx::query_as::<_, UserRow>(concat!(
                 "SELECT ",
@@ -97,52 +97,9 @@ impl SqlxStore {
             .map(UserRecord::try_from)
             .transpose()
     }
-
-    /// Records a sign-in outcome for `user_id` with its audit event.
-    async fn record_attempt(&self, user_id: i64, now: i64, ok: bool) -> Result<()> {
-        let user = self
-            .user_where(UserKey::Id(user_id))
-            .await?
-            .ok_or(Error::NotFound("user"))?
-            .user;
-        let mut tx = self.begin().await?;
-        let sql = if ok {
-            "UPDATE users SET failed_logins = 0, last_failed_login_at = NULL, last_login_at = $2 WHERE id = $1"
-        } else {
-            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_login_at = $2 WHERE id = $1"
-        };
-        sqlx::query(sql)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error("record a sign-in"))?;
-        let actor = Actor {
-            user_id: Some(user.id),
-            name: user.username.clone(),
-        };
-        let action = if ok {
-            AuditAction::SessionLogin
-        } else {
-            AuditAction::SessionLoginFailed
-        };
-        let target = format!("user:{}", user.username);
-        commit_with_event(
-            tx,
-            NewEvent {
-                actor: &actor,
-                action,
-                target,
-                before: None,
-                after: None,
-                at: now,
-            },
-        )
-        .await
-    }
 }
 
-enum UserKey<'a> {
+pub(super) enum UserKey<'a> {
     Id(i64),
     Name(&'a str),
 }
@@ -283,6 +240,17 @@ impl AccountStore for SqlxStore {
             .execute(&mut *tx)
             .await
             .map_err(backend_error("change a user"))?;
+        if matches!(
+            change,
+            UserChange::PasswordHash(_) | UserChange::Disabled(true)
+        ) {
+            // A new password or a disabled account ends every session the user had.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error("end a user's sessions"))?;
+        }
         let target = format!("user:{}", after.username);
         let event = NewEvent {
             actor,
@@ -296,7 +264,22 @@ impl AccountStore for SqlxStore {
         Ok(after)
     }
 
-    async fn record_login(&self, user_id: i64, now: i64) -> AppResult<()> {
+    async fn reserve_sign_in(
+        &self,
+        user_id: i64,
+        address: &str,
+        now: i64,
+    ) -> AppResult<Option<i64>> {
+        Ok(self.reserve_attempt(user_id, address, now).await?)
+    }
+
+    async fn record_login(&self, user_id: i64, address: &str, now: i64) -> AppResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE user_id = $1 AND address = $2")
+            .bind(user_id)
+            .bind(address)
+            .execute(self.pool())
+            .await
+            .map_err(backend_error("clear failed sign-ins"))?;
         Ok(self.record_attempt(user_id, now, true).await?)
     }
 

@@ -7,6 +7,7 @@ use varai_core::accounts::Actor;
 use varai_core::monitor::{AlertRecord, AlertRuleRecord};
 use varai_domain::AuditAction;
 use varai_domain::analysis::{AlertRule, AlertState, Condition};
+use varai_domain::url::redacted;
 
 use super::audit::{NewEvent, commit_with_event, state_json};
 use super::{SqlxStore, backend_error};
@@ -137,8 +138,8 @@ impl SqlxStore {
             actor,
             action: AuditAction::EnvironmentSetPrometheus,
             target: format!("environment:{environment}"),
-            before: state_json(&before),
-            after: state_json(&url),
+            before: state_json(&before.as_deref().map(redacted)),
+            after: state_json(&url.map(redacted)),
             at: now,
         };
         commit_with_event(tx, event).await

@@ -21,6 +21,7 @@ mod sdk_keys;
 mod seeds;
 mod segments;
 mod sessions;
+mod sign_ins;
 mod snapshots;
 mod timeline;
 mod tokens;
@@ -31,7 +32,7 @@ pub use deploy::{NewDeployment, ProgressUpdate};
 pub use flags::CHANGE_CHANNEL;
 pub use plans::{DEFAULT_TEMPLATE, NewGate};
 pub use rollouts::{DraftRollout, RolloutState, RolloutUpdate};
-pub use sessions::SqlxSessionStore;
+pub use sessions::{SqlxSessionStore, USER_ID};
 pub use snapshots::{NewRollback, StoredSnapshot, summarise};
 pub use timeline::Timeline;
 
@@ -44,6 +45,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
+use varai_domain::url::redacted;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -73,20 +75,8 @@ impl FromStr for Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(Error::UnsupportedUrl(redact(url)))
+            Err(Error::UnsupportedUrl(redacted(url)))
         }
-    }
-}
-
-/// The URL without its password, safe to print.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -204,7 +194,7 @@ async fn create_postgres_database(url: &str) -> Result<()> {
         .await
         .map_err(Error::Connect)?
     {
-        tracing::info!(database = %redact(url), "creating the database");
+        tracing::info!(database = %redacted(url), "creating the database");
         sqlx::Any::create_database(url)
             .await
             .map_err(Error::Connect)?;
@@ -212,18 +202,13 @@ async fn create_postgres_database(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Makes sure the SQLite file's folder exists and that the file is created when missing.
+/// Makes sure the SQLite file and its folder exist, readable by the server's user alone.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let dir = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir
-        && path != ":memory:"
-    {
-        std::fs::create_dir_all(dir).map_err(|source| Error::CreateDataDir {
-            path: dir.display().to_string(),
+    if path != ":memory:" && !path.is_empty() {
+        crate::files::touch_private(Path::new(path)).map_err(|source| Error::CreateDataDir {
+            path: path.to_owned(),
             source,
         })?;
     }

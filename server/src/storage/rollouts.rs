@@ -116,6 +116,9 @@ const SELECT: &str = "SELECT r.id, e.key AS environment, r.title, r.template, r.
      r.start_at, r.reason, r.created_by, r.created_at, r.started_by, r.started_at, r.finished_at, \
      r.revision FROM rollouts r JOIN environments e ON e.id = r.environment_id";
 
+/// The most rollouts a list shows.
+const LIST_LIMIT: usize = 200;
+
 /// A rollout as created or saved again as a draft.
 pub struct DraftRollout<'a> {
     pub environment: &'a str,
@@ -175,7 +178,7 @@ pub(super) fn int(v: usize) -> i64 {
 impl SqlxStore {
     async fn rollouts_where(&self, condition: &str, bind: i64) -> Result<Vec<RolloutRecord>> {
         let rows: Vec<RolloutRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE {condition} ORDER BY r.id DESC LIMIT 200"
+            "{SELECT} WHERE {condition} ORDER BY r.id DESC LIMIT {LIST_LIMIT}"
         )))
         .bind(bind)
         .fetch_all(self.pool())
@@ -220,24 +223,26 @@ impl SqlxStore {
     }
 
     /// The latest rollouts, newest first; only active ones when `active`.
+    /// The newest rollouts (at most [`LIST_LIMIT`]), of one environment or all, filtered in
+    /// the query so that one environment's are never cut off by another's.
     pub(crate) async fn list_rollouts(
         &self,
         environment: Option<&str>,
         active: bool,
     ) -> Result<Vec<RolloutRecord>> {
-        let all = if active {
-            self.rollouts_where(
-                "r.status IN ('draft', 'scheduled', 'running') AND r.id > $1",
-                0,
-            )
-            .await?
+        let status = if active {
+            " AND r.status IN ('draft', 'scheduled', 'running')"
         } else {
-            self.rollouts_where("r.id > $1", 0).await?
+            ""
         };
-        Ok(all
-            .into_iter()
-            .filter(|r| environment.is_none_or(|e| r.environment == e))
-            .collect())
+        let rows: Vec<RolloutRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE ($1 = '' OR e.key = $1){status} ORDER BY r.id DESC LIMIT {LIST_LIMIT}"
+        )))
+        .bind(environment.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_error("read rollouts"))?;
+        rows.into_iter().map(TryFrom::try_from).collect()
     }
 
     /// Running rollouts whose next attempt is due, and scheduled ones whose time has come.

@@ -6,7 +6,12 @@ use sqlx::AnyPool;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use sha2::{Digest, Sha256};
+
 use super::SqlxStore;
+
+/// The session key holding the signed-in user's id (the sign-in handler writes it).
+pub const USER_ID: &str = "user_id";
 
 #[derive(Debug, Clone)]
 pub struct SqlxSessionStore {
@@ -34,13 +39,28 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// The key a session is kept under: the SHA-256 of its id, hex.
+fn key(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+/// What is kept of a record: its data (never its id).
 fn encode(record: &Record) -> session_store::Result<String> {
-    serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+    serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 fn expiry_ms(record: &Record) -> i64 {
     i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
+
+/// The signed-in user a session belongs to.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(USER_ID).and_then(serde_json::Value::as_i64)
+}
+
+/// How far a session's expiry may lag before a request writes it again: sessions end after
+/// inactivity, and a busy browser does not write on every request.
+const EXPIRY_SLACK_MS: i64 = 60_000;
 
 #[async_trait]
 impl SessionStore for SqlxSessionStore {
@@ -49,11 +69,13 @@ impl SessionStore for SqlxSessionStore {
         let data = encode(record)?;
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(&data)
             .bind(expiry_ms(record))
+            .bind(user_of(record))
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -64,15 +86,22 @@ impl SessionStore for SqlxSessionStore {
         }
     }
 
+    /// Stores a changed session, or moves an unchanged one's expiry on once it lags by more
+    /// than a minute.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
         sqlx::query(
-            "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
+            "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+             expiry_date = excluded.expiry_date, user_id = excluded.user_id \
+             WHERE sessions.data <> excluded.data \
+             OR sessions.expiry_date < excluded.expiry_date - $5",
         )
-        .bind(record.id.to_string())
+        .bind(key(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
+        .bind(user_of(record))
+        .bind(EXPIRY_SLACK_MS)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -81,22 +110,32 @@ impl SessionStore for SqlxSessionStore {
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let now = varai_core::clock::now_ms();
-        let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2")
-                .bind(session_id.to_string())
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        data.map(|d| {
-            serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string()))
-        })
-        .transpose()
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2",
+        )
+        .bind(key(session_id))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expiry)) = row else {
+            return Ok(None);
+        };
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *session_id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(session_id.to_string())
+            .bind(key(session_id))
             .execute(&self.pool)
             .await
             .map_err(backend)?;

@@ -4,6 +4,7 @@
 
 pub mod deployments;
 pub mod observe;
+pub mod ofrep;
 pub mod rollouts;
 
 use axum::Router;
@@ -123,6 +124,8 @@ pub struct TestApp {
     /// The sandbox, the controllers and monitoring, with test timings; no Prometheus unless a
     /// test gives it one.
     pub engine: Engine,
+    /// Sending `true` tells long-polls the server is shutting down.
+    pub stop: tokio::sync::watch::Sender<bool>,
     _watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -160,9 +163,11 @@ impl TestApp {
             .await
             .expect("the engine starts");
         let services = engine.services.clone();
+        let (stop, stopping) = varai_server::http::Stopping::new();
         let state = AppState {
             leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
             services: services.clone(),
+            stopping,
         };
         let flag_cache = FlagCache::load(Arc::clone(&services.flags))
             .await
@@ -181,6 +186,7 @@ impl TestApp {
             services,
             flag_cache,
             engine,
+            stop,
             _watcher: watcher,
         }
     }
@@ -287,6 +293,15 @@ pub fn login_request(username: &str, password: &str) -> Request<Body> {
 }
 
 /// The `name=value` of the session cookie a response sets, if any.
+/// Where a redirect points.
+pub fn location(res: &Response<Body>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn session_cookie(res: &Response<Body>) -> Option<String> {
     set_cookie_header(res).map(|h| h.split(';').next().unwrap_or_default().to_owned())
 }

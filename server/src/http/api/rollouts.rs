@@ -3,7 +3,8 @@
 //! lets a CI pipeline start a rollout and block until it ends. Same rules, roles and audit
 //! events as the dashboard: both call `varai_core::rollouts`.
 
-use crate::http::AppState;
+use crate::http::{AppState, Stopping};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -221,6 +222,7 @@ pub struct WaitQuery {
     responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn wait(
     SignedIn { services, who }: SignedIn,
+    State(mut stopping): State<Stopping>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> ApiResult<Json<RolloutRecord>> {
@@ -240,7 +242,11 @@ async fn wait(
         {
             return Ok(Json(r));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            // Shutting down: answer with where the rollout is now; the caller asks again.
+            () = stopping.wait() => return Ok(Json(rollouts::get_rollout(&services, &who, id).await?.rollout)),
+        }
     }
 }
 
