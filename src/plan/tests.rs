@@ -447,3 +447,37 @@ fn a_stop_whose_gates_run_is_looked_at_again_when_a_verdict_arrives() {
         other => panic!("expected to wait for the gate, got {other:?}"),
     }
 }
+
+#[test]
+fn a_stop_takes_at_most_ten_gates_and_a_plan_a_bounded_load() {
+    let load = |rate: u32, seconds: u32| Gate::LoadTest {
+        rate,
+        concurrency: 10,
+        duration_seconds: seconds,
+        max_error_percent: 1.0,
+        max_p95_ms: 500,
+    };
+    let mut plan = default_plan();
+    let beta = plan
+        .phases
+        .iter()
+        .position(|p| p.name == "Beta")
+        .expect("a Beta phase");
+    plan.phases[beta].gates = (0..11).map(|_| load(1, 1)).collect();
+    assert_eq!(
+        field_of(&plan, &app_release()),
+        format!("phases[{beta}].gates")
+    );
+
+    // 100 requests a second for 600 s is 60,000 requests: twice fits the 120,000 budget ...
+    plan.phases[beta].gates = vec![load(100, 600), load(100, 600)];
+    assert_eq!(plan.check(&app_release()), Ok(()));
+    // ... one request more does not.
+    plan.phases[beta].gates = vec![load(100, 600), load(100, 600), load(1, 1)];
+    let err = plan.check(&app_release()).expect_err("over the budget");
+    assert_eq!(
+        err.field,
+        format!("phases[{beta}].gates[2].durationSeconds")
+    );
+    assert!(err.message.contains("120001 requests"), "{}", err.message);
+}

@@ -12,6 +12,10 @@ use crate::deploy::strategy::MAX_WAIT_SECONDS;
 pub const MAX_PHASES: usize = 20;
 /// The most steps a Gradual phase may have.
 pub const MAX_STEPS: usize = 20;
+/// Gates one phase or Gradual step may have.
+pub const MAX_GATES: usize = 10;
+/// The most requests a plan's load tests may send in all (rate × duration, summed).
+pub const MAX_LOAD_REQUESTS: u64 = 120_000;
 
 fn percent(field: String, value: Option<u32>) -> Result<(), InvalidInput> {
     match value {
@@ -60,6 +64,7 @@ fn check_steps(field: &str, steps: &[GradualStep], release: &Release) -> Result<
         }
         last = s.percent;
         bake(format!("{at}.bakeSeconds"), s.bake_seconds)?;
+        gate_count(&at, s.gates.len())?;
         for (g, gate) in s.gates.iter().enumerate() {
             check_gate(&format!("{at}.gates[{g}]"), gate, release)?;
         }
@@ -124,8 +129,57 @@ fn check_phase(field: &str, phase: &Phase, release: &Release) -> Result<(), Inva
             "only a Gradual phase has steps",
         ));
     }
+    gate_count(field, phase.gates.len())?;
     for (g, gate) in phase.gates.iter().enumerate() {
         check_gate(&format!("{field}.gates[{g}]"), gate, release)?;
+    }
+    Ok(())
+}
+
+fn gate_count(field: &str, gates: usize) -> Result<(), InvalidInput> {
+    if gates > MAX_GATES {
+        return Err(InvalidInput::new(
+            format!("{field}.gates"),
+            format!("at most {MAX_GATES} gates ({gates} given)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a plan whose load tests would send more than [`MAX_LOAD_REQUESTS`] in all, naming
+/// the load test that goes over.
+fn check_load_budget(plan: &Plan) -> Result<(), InvalidInput> {
+    let mut total: u64 = 0;
+    for (i, phase) in plan.phases.iter().enumerate() {
+        let at_phase = phase
+            .gates
+            .iter()
+            .enumerate()
+            .map(|(g, gate)| (format!("phases[{i}].gates[{g}]"), gate));
+        let at_steps = phase.steps.iter().enumerate().flat_map(move |(s, step)| {
+            step.gates
+                .iter()
+                .enumerate()
+                .map(move |(g, gate)| (format!("phases[{i}].steps[{s}].gates[{g}]"), gate))
+        });
+        for (field, gate) in at_phase.chain(at_steps) {
+            if let super::Gate::LoadTest {
+                rate,
+                duration_seconds,
+                ..
+            } = gate
+            {
+                total += u64::from(*rate) * u64::from(*duration_seconds);
+                if total > MAX_LOAD_REQUESTS {
+                    return Err(InvalidInput::new(
+                        format!("{field}.durationSeconds"),
+                        format!(
+                            "this load test brings the plan to {total} requests; a plan's load tests send at most {MAX_LOAD_REQUESTS} in all"
+                        ),
+                    ));
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -176,6 +230,7 @@ impl Plan {
         for (i, p) in self.phases.iter().enumerate() {
             check_phase(&format!("phases[{i}]"), p, release)?;
         }
+        check_load_budget(self)?;
         // Shares only grow: a later phase never takes the release away from people who have it.
         let (mut users, mut traffic) = (0, 0);
         for (i, p) in self.phases.iter().enumerate() {

@@ -268,13 +268,34 @@ async fn pod_proxy_path(
     sandbox.call_pod(&ns, &name, &format!("/{path}")).await
 }
 
-/// A pod's log: what its command prints (`echo` words), then how it ended.
+/// `?limitBytes=`: read at most this many bytes of a log, as the API server does.
+#[derive(serde::Deserialize)]
+struct LogQuery {
+    #[serde(rename = "limitBytes")]
+    limit_bytes: Option<usize>,
+}
+
+/// A pod's log: what its command prints (`echo` words), then how it ended; cut at
+/// `limitBytes` (on a character boundary).
 async fn pod_log(
     State(sandbox): SandboxState,
     UrlPath((ns, name)): UrlPath<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<LogQuery>,
 ) -> Response {
     match sandbox.store.get(super::kind::Kind::Pod, &ns, &name) {
-        Ok(pod) => super::controllers::pods::log_of(&pod).into_response(),
+        Ok(pod) => {
+            let mut log = super::controllers::pods::log_of(&pod);
+            if let Some(limit) = q.limit_bytes
+                && log.len() > limit
+            {
+                let mut cut = limit;
+                while !log.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                log.truncate(cut);
+            }
+            log.into_response()
+        }
         Err(_) => (
             StatusCode::NOT_FOUND,
             axum::Json(

@@ -178,10 +178,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// (a status or an error), if it did.
 type Sample = (f64, f64, Option<String>);
 
+/// Requests a second all the load tests of this server send together at most.
+const MAX_LOAD_RATE: u32 = 1_000;
+
+fn load_budget() -> &'static Semaphore {
+    static BUDGET: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| Semaphore::new(MAX_LOAD_RATE as usize))
+}
+
 /// Sends `rate` GET / a second to the new version's ready pods, at most `concurrency` at once,
 /// for the duration; requests that would exceed the concurrency are not sent (and the rate
 /// achieved says so).
 pub async fn load_test(t: &PodTarget, load: &Load) -> Verdict {
+    // Every load test on this server shares one budget of requests a second; one that does
+    // not fit waits for the others to finish instead of adding to them.
+    let Ok(_turn) = load_budget()
+        .acquire_many(load.rate.min(MAX_LOAD_RATE))
+        .await
+    else {
+        return Verdict::inconclusive("Load test: the server is stopping".into(), json!({}));
+    };
     let pods = match t.ready_pods().await {
         Ok(p) if !p.is_empty() => Arc::new(p),
         Ok(_) => {

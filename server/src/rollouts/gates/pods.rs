@@ -2,12 +2,16 @@
 //! Kubernetes API's pod proxy (the sandbox serves the same path), so a check answers for the
 //! new version alone even while a canary shares its Service with the stable version.
 
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use kube::client::Body;
 use std::time::{Duration, Instant};
 use varai_core::deploy::AppRecord;
+
+/// The most of one answer a gate reads from a pod.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Where a gate's requests go.
 #[derive(Clone)]
@@ -85,11 +89,20 @@ impl PodTarget {
                 .await
                 .map_err(|e| format!("GET {path} on {pod}: {e}"))?;
             let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect_bytes()
+            let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+                .collect()
                 .await
-                .map_err(|e| format!("reading the answer to GET {path} on {pod}: {e}"))?;
+                .map_err(|e| {
+                    if e.is::<LengthLimitError>() {
+                        format!(
+                            "the answer to GET {path} on {pod} is larger than {} KiB",
+                            MAX_ANSWER_BYTES / 1024
+                        )
+                    } else {
+                        format!("reading the answer to GET {path} on {pod}: {e}")
+                    }
+                })?
+                .to_bytes();
             Ok::<_, String>((status, String::from_utf8_lossy(&bytes).into_owned()))
         };
         let (status, body) = tokio::time::timeout(timeout, call).await.map_err(|_| {
