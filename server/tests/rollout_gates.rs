@@ -13,6 +13,7 @@ use common::rollouts::{
 };
 use common::{Backend, Client, TestApp};
 use serde_json::{Value, json};
+use varai_server::sandbox::kind::Kind;
 
 async fn ready() -> TestApp {
     let t = TestApp::new(Backend::Sqlite).await;
@@ -24,9 +25,14 @@ async fn ready() -> TestApp {
 
 /// Runs a canary rollout of `version` whose audience phase has `gate`, to its end.
 async fn run_with(t: &TestApp, version: &str, gate: Value) -> Value {
-    let pm = Client::new(t, "product-manager").await;
-    let id = start_rollout(&pm, version, canary_plan(json!([gate]))).await;
-    finished(&pm, id, 40).await
+    run_as(t, "product-manager", version, gate).await
+}
+
+/// The same, planned and started by someone with `role`.
+async fn run_as(t: &TestApp, role: &str, version: &str, gate: Value) -> Value {
+    let who = Client::new(t, role).await;
+    let id = start_rollout(&who, version, canary_plan(json!([gate]))).await;
+    finished(&who, id, 40).await
 }
 
 fn status(view: &Value) -> &str {
@@ -121,7 +127,8 @@ async fn an_integration_test_job_passes_or_fails_with_its_logs_kept() {
         json!({"type": "integrationTest", "image": "registry.sandbox.local/checkout-tests:1.0",
                "command": ["sh", "-c", script], "timeoutSeconds": 20})
     };
-    let bad = run_with(&t, "v2", job("echo payment step broke; exit 3")).await;
+    // Only an operator writes an integration test: it runs any image and command.
+    let bad = run_as(&t, "operator", "v2", job("echo payment step broke; exit 3")).await;
     assert_rolled_back(&t, &bad, "Integration test").await;
     let g = gates_of(&bad, "integrationTest");
     let logs = g[0]["evidence"]["logs"].as_str().unwrap_or("");
@@ -130,7 +137,7 @@ async fn an_integration_test_job_passes_or_fails_with_its_logs_kept() {
         "{logs}"
     );
 
-    let good = run_with(&t, "v2", job("echo checkout flow ok && exit 0")).await;
+    let good = run_as(&t, "operator", "v2", job("echo checkout flow ok && exit 0")).await;
     assert_eq!(status(&good), "succeeded", "{good:#}");
     let g = gates_of(&good, "integrationTest");
     let logs = g[0]["evidence"]["logs"].as_str().unwrap_or("");
@@ -138,6 +145,39 @@ async fn an_integration_test_job_passes_or_fails_with_its_logs_kept() {
         logs.contains("checkout flow ok") && logs.contains("exit status 0"),
         "{logs}"
     );
+    let selector = varai_domain::deploy::LabelSelector::default();
+    let (jobs, _) = t
+        .engine
+        .deploy
+        .sandbox
+        .store
+        .list(Kind::Job, None, &selector);
+    assert!(jobs.is_empty(), "a finished test Job is deleted: {jobs:?}");
+
+    // A product manager may not write one, but may use an operator's saved one unchanged.
+    let pm = Client::new(&t, "product-manager").await;
+    let plan = canary_plan(json!([job("exit 0")]));
+    let draft = |template: Option<&str>| {
+        json!({"title": "with tests", "template": template, "plan": plan, "start": false,
+               "release": {"app": "storefront", "version": "v3", "flags": ["new-checkout"]}})
+    };
+    let rollouts = "/api/v1/environments/production/rollouts";
+    let (s, body) = pm.call(Method::POST, rollouts, Some(draft(None))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let ops = Client::new(&t, "operator").await;
+    let saved = json!({"description": "with the checkout tests", "plan": plan});
+    let (s, body) = ops
+        .call(
+            Method::PUT,
+            "/api/v1/plan-templates/checkout-tests",
+            Some(saved),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = pm
+        .call(Method::POST, rollouts, Some(draft(Some("checkout-tests"))))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ pub use run::{
     EstimatedStop, Exposure, GateState, GateStatus, Position, Stop, StopDecision, StopObservation,
     baking, canary_steps, decide, estimate, hold_step, stop_index, stops,
 };
-pub use template::default_plan;
+pub use template::{DEFAULT_TEMPLATE, default_plan, integration_tests};
 
 /// What a phase is for; it decides where the phase may sit in a plan and what running it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -38,6 +38,25 @@ fn analysis(templates: &[&str]) -> Gate {
     }
 }
 
+/// The template every rollout without one uses, CI's included: it cannot be deleted, and only
+/// an operator (or above) changes it.
+pub const DEFAULT_TEMPLATE: &str = "default";
+
+/// The integration tests a plan runs, as (image, command) pairs: each runs whatever its image
+/// and command say inside the cluster, so who may write one is decided on them.
+pub fn integration_tests(plan: &Plan) -> Vec<(&str, &[String])> {
+    super::run::stops(plan)
+        .into_iter()
+        .flat_map(|stop| stop.gates)
+        .filter_map(|gate| match gate {
+            Gate::IntegrationTest { image, command, .. } => {
+                Some((image.as_str(), command.as_slice()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Planning, Preparation, Internal Testing, Alpha, Beta, Gradual Rollout (5, 25, 50 %),
 /// Full Rollout and Monitoring. Bake times are an hour or more where real users are exposed;
 /// a team copies this and shortens or lengthens them.

@@ -6,7 +6,7 @@
 //! role it needs; the port checks it, and four-eyes, against the rollout.
 
 use varai_domain::Role;
-use varai_domain::plan::{EstimatedStop, Plan};
+use varai_domain::plan::{DEFAULT_TEMPLATE, EstimatedStop, Plan, integration_tests};
 
 use super::{
     ApprovalRefusal, NewPlanTemplate, NewRollout, PlanTemplate, RolloutCommand, RolloutFilter,
@@ -97,13 +97,56 @@ pub async fn save_plan_template(
     t: NewPlanTemplate,
 ) -> Result<PlanTemplate> {
     who.require(Role::ProductManager)?;
+    if name == DEFAULT_TEMPLATE {
+        // Every rollout without a template runs it, CI's included.
+        who.require(Role::Operator)?;
+    }
     check_template(name, &t.plan)?;
+    check_integration_tests(services, who, &t.plan, None).await?;
     services.rollouts.save_plan_template(who, name, t).await
 }
 
 pub async fn delete_plan_template(services: &Services, who: &Principal, name: &str) -> Result<()> {
     who.require(Role::ProductManager)?;
+    if name == DEFAULT_TEMPLATE {
+        return Err(AppError::Conflict {
+            field: "name".into(),
+            message:
+                "the default template cannot be deleted: every rollout without a template runs it"
+                    .into(),
+        });
+    }
     services.rollouts.delete_plan_template(who, name).await
+}
+
+/// Integration tests run any image and command inside the cluster: an operator (or above)
+/// writes them. Anyone else may use those of a saved template unchanged (`template`), which an
+/// operator wrote.
+async fn check_integration_tests(
+    services: &Services,
+    who: &Principal,
+    plan: &Plan,
+    template: Option<&str>,
+) -> Result<()> {
+    let wanted = integration_tests(plan);
+    if wanted.is_empty() || who.role >= Role::Operator {
+        return Ok(());
+    }
+    let templates = services.rollouts.plan_templates().await?;
+    let name = template.unwrap_or(DEFAULT_TEMPLATE);
+    let allowed = templates
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| integration_tests(&t.plan))
+        .unwrap_or_default();
+    if wanted.iter().all(|w| allowed.contains(w)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden {
+            required: Role::Operator,
+            actual: who.role,
+        })
+    }
 }
 
 pub async fn create_rollout(
@@ -115,6 +158,9 @@ pub async fn create_rollout(
     who.require(Role::ProductManager)?;
     new.title = new.title.trim().to_owned();
     check_title(&new.title)?;
+    if let Some(plan) = &new.plan {
+        check_integration_tests(services, who, plan, new.template.as_deref()).await?;
+    }
     services
         .rollouts
         .create_rollout(who, environment, new)
@@ -130,6 +176,9 @@ pub async fn update_rollout(
     who.require(Role::ProductManager)?;
     new.title = new.title.trim().to_owned();
     check_title(&new.title)?;
+    if let Some(plan) = &new.plan {
+        check_integration_tests(services, who, plan, new.template.as_deref()).await?;
+    }
     services.rollouts.update_rollout(who, id, new).await
 }
 

@@ -14,8 +14,7 @@ use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
 use varai_domain::timeline::EventLevel;
 
-/// The name of the seeded template.
-pub const DEFAULT_TEMPLATE: &str = "default";
+pub use varai_domain::plan::DEFAULT_TEMPLATE;
 
 #[derive(FromRow)]
 struct TemplateRow {
