@@ -407,3 +407,52 @@ async fn a_rollout_list_filters_before_it_limits(backend: Backend) {
     let titles: Vec<&str> = listed.iter().map(|r| r.title.as_str()).collect();
     assert_eq!(titles, ["the production one"]);
 }
+
+#[tokio::test]
+async fn every_answer_forbids_framing_sniffing_and_referrers() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    for path in ["/login", "/api/v1/me", "/healthz"] {
+        let res = t.send(get(path).body(Body::empty()).unwrap()).await;
+        let h = res.headers();
+        let csp = h
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            h.get(header::REFERRER_POLICY).unwrap(),
+            "same-origin",
+            "{path}"
+        );
+        assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_template_is_changed_by_operators_and_never_deleted() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let path = "/api/v1/plan-templates/default";
+    let pm = Client::new(&t, "product-manager").await;
+    let (_, templates) = pm.call(Method::GET, "/api/v1/plan-templates", None).await;
+    let default = templates
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["name"] == "default").cloned())
+        .expect("the default template is seeded");
+    let again = json!({"description": "replaced", "plan": default["plan"]});
+    let (status, body) = pm.call(Method::PUT, path, Some(again.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = pm.call(Method::DELETE, path, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let ops = Client::new(&t, "operator").await;
+    let (status, body) = ops.call(Method::PUT, path, Some(again)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let admin = Client::new(&t, "admin").await;
+    let (status, body) = admin.call(Method::DELETE, path, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("cannot be deleted"), "{body}");
+}

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+mod headers;
 pub mod hooks;
 pub mod ops;
 pub mod sandbox;
@@ -133,6 +134,7 @@ pub fn router(
         .merge(metrics_route)
         .merge(crate::flags::ofrep::router(flags))
         .merge(hooks::router(hooks_services))
+        .layer(from_fn(headers::security_headers))
         .layer(from_fn_with_state(metrics, ops::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // The sandbox's Services answer with simulated errors on purpose: they are neither
