@@ -94,7 +94,32 @@ async fn the_last_admin_cannot_be_demoted_or_disabled(backend: Backend) {
         .unwrap_err();
     assert!(err.message().contains("last enabled admin"), "{err}");
     t.create_user("second", PASSWORD, "admin").await;
-    accounts::set_disabled(&t.services, &admin_principal(), admin.id, true)
+    // Two admins demoting each other at the same moment: one of them stays.
+    let second = t.user("second").await;
+    let who = admin_principal();
+    let (a, b) = tokio::join!(
+        accounts::change_role(&t.services, &who, admin.id, "viewer"),
+        accounts::change_role(&t.services, &who, second.id, "viewer"),
+    );
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "exactly one demotion holds: {a:?} {b:?}"
+    );
+    let admins = t.db.store.list_users().await.unwrap();
+    let left: Vec<_> = admins
+        .iter()
+        .filter(|u| u.role == varai_domain::Role::Admin)
+        .collect();
+    assert_eq!(left.len(), 1, "{admins:?}");
+    let (keep, other) = if a.is_ok() {
+        (second.id, admin.id)
+    } else {
+        (admin.id, second.id)
+    };
+    accounts::change_role(&t.services, &admin_principal(), other, "admin")
+        .await
+        .unwrap();
+    accounts::set_disabled(&t.services, &admin_principal(), keep, true)
         .await
         .unwrap();
 }

@@ -236,10 +236,41 @@ impl AccountStore for SqlxStore {
                 (AuditAction::UserChangePassword, q)
             }
         };
+        // A change that may take away an admin is checked again inside the write, with the
+        // enabled admins locked (PostgreSQL; SQLite's write lock is whole), so two admins
+        // demoting each other at once cannot both pass and leave nobody to manage the product.
+        let demotes = match &change {
+            UserChange::Role(role) if *role != Role::Admin => Some("role"),
+            UserChange::Disabled(true) => Some("disabled"),
+            _ => None,
+        };
+        if demotes.is_some() && self.backend() == super::Backend::Postgres {
+            sqlx::query(
+                "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend_error("lock the admins"))?;
+        }
         query
             .execute(&mut *tx)
             .await
             .map_err(backend_error("change a user"))?;
+        if let Some(field) = demotes {
+            let admins: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_error("count the admins"))?;
+            if admins == 0 {
+                return Err(Error::Conflict {
+                    field,
+                    message: "this is the last enabled admin; make another admin first".into(),
+                }
+                .into());
+            }
+        }
         if matches!(
             change,
             UserChange::PasswordHash(_) | UserChange::Disabled(true)
