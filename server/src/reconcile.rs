@@ -273,13 +273,25 @@ pub async fn run<R: Reconciler>(
 /// One lock per object: a controller's step and a person's command on the same object never
 /// interleave, so a step decided before a command cannot undo it.
 pub struct Locks<K> {
-    locks: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    map: Mutex<LockMap<K>>,
 }
+
+struct LockMap<K> {
+    locks: HashMap<K, Arc<tokio::sync::Mutex<()>>>,
+    /// The size at which locks nobody holds or waits for are dropped.
+    prune_at: usize,
+}
+
+/// The fewest locks kept before any is dropped.
+const MIN_PRUNE_AT: usize = 64;
 
 impl<K> Default for Locks<K> {
     fn default() -> Self {
         Locks {
-            locks: Mutex::new(HashMap::new()),
+            map: Mutex::new(LockMap {
+                locks: HashMap::new(),
+                prune_at: MIN_PRUNE_AT,
+            }),
         }
     }
 }
@@ -287,14 +299,30 @@ impl<K> Default for Locks<K> {
 impl<K: Eq + Hash> Locks<K> {
     /// Holds `key`'s lock until the guard is dropped.
     pub async fn lock(&self, key: K) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = Arc::clone(
-            self.locks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key)
-                .or_default(),
-        );
+        let lock = {
+            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            if map.locks.len() >= map.prune_at {
+                // Only the map holds such a lock: no guard, no waiter. Each object ever locked
+                // would otherwise keep an entry for the life of the process.
+                map.locks.retain(|_, l| Arc::strong_count(l) > 1);
+                map.prune_at = (2 * map.locks.len()).max(MIN_PRUNE_AT);
+            }
+            Arc::clone(map.locks.entry(key).or_default())
+        };
         lock.lock_owned().await
+    }
+
+    /// How many locks are kept.
+    pub fn len(&self) -> usize {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .locks
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -327,6 +355,21 @@ mod tests {
         assert_eq!(again.event, None);
         let other = retry(Some("the cluster did not answer"), 2, "forbidden", 13_000);
         assert!(other.event.is_some_and(|(_, m)| m.starts_with("forbidden")));
+    }
+
+    #[tokio::test]
+    async fn locks_nobody_holds_are_dropped_and_held_ones_kept() {
+        let locks = Locks::default();
+        let held = locks.lock(0).await;
+        for key in 1..1_000 {
+            drop(locks.lock(key).await);
+        }
+        assert!(locks.len() <= MIN_PRUNE_AT, "{} locks kept", locks.len());
+        // The held one survived every pruning: locking it again waits for its holder.
+        let again = tokio::time::timeout(std::time::Duration::from_millis(50), locks.lock(0));
+        assert!(again.await.is_err(), "key 0 is still held");
+        drop(held);
+        drop(locks.lock(0).await);
     }
 
     #[test]
