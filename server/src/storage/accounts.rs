@@ -264,6 +264,9 @@ impl AccountStore for SqlxStore {
             .await
             .map_err(backend_error("count the admins"))?;
             if admins == 0 {
+                tx.rollback()
+                    .await
+                    .map_err(backend_error("change a user"))?;
                 return Err(Error::Conflict {
                     field,
                     message: "this is the last enabled admin; make another admin first".into(),

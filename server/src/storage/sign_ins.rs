@@ -90,6 +90,10 @@ impl SqlxStore {
         .map_err(backend_error("read failed sign-ins"))?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         if let Some(wait) = throttle::retry_after(failures, Some(last), now) {
+            // Ended now rather than when the connection is next used, so the row is not held.
+            tx.rollback()
+                .await
+                .map_err(backend_error("read failed sign-ins"))?;
             return Ok(Some(wait));
         }
         sqlx::query(
