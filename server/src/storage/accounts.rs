@@ -244,10 +244,11 @@ impl AccountStore for SqlxStore {
             UserChange::Disabled(true) => Some("disabled"),
             _ => None,
         };
-        if demotes.is_some() && self.backend() == super::Backend::Postgres {
-            sqlx::query(
-                "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE",
-            )
+        let lock = self.backend().row_lock();
+        if demotes.is_some() && !lock.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL{lock}"
+            )))
             .fetch_all(&mut *tx)
             .await
             .map_err(backend_error("lock the admins"))?;

@@ -66,6 +66,17 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The clause that keeps the rows a `SELECT` read locked until the transaction ends:
+    /// PostgreSQL's `FOR UPDATE`; SQLite's write transaction already holds the whole database.
+    pub(crate) fn row_lock(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+}
+
 impl FromStr for Backend {
     type Err = Error;
 

@@ -62,10 +62,7 @@ impl SqlxStore {
         address: &str,
         now: i64,
     ) -> Result<Option<i64>> {
-        let lock = match self.backend() {
-            super::Backend::Postgres => " FOR UPDATE",
-            super::Backend::Sqlite => "",
-        };
+        let lock = self.backend().row_lock();
         let mut tx = self.begin().await?;
         // The row exists before it is read, so a second attempt waits for the first one's
         // count instead of reading "none" beside it.
