@@ -80,6 +80,39 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+    worst(c);
+}
+
+/// The slowest pattern found within the limits (a search of 20,000 generated patterns), five
+/// times in one flag, against a 1,024-character value that never matches it.
+const WORST_PATTERN: &str = "(?:.{2}a(?:a|b|ab|ba){20}(?i:a){0,5})+y";
+
+fn worst(c: &mut Criterion) {
+    let spec = serde_json::from_value(json!({
+        "key": "worst", "name": "worst", "valueType": "boolean",
+        "variants": [{"name": "on", "value": true}, {"name": "off", "value": false}]
+    }))
+    .expect("spec");
+    let rule = |field: &str| json!({"constraints": [{"contextName": field, "operator": "REGEX", "value": WORST_PATTERN}], "serve": {"variant": "on"}});
+    let targeting: Targeting = serde_json::from_value(json!({
+        "enabled": true, "defaultVariant": "off", "offVariant": "off",
+        "rules": [rule("a"), rule("b"), rule("c"), rule("d"), rule("e")]
+    }))
+    .expect("targeting");
+    let set = FlagSet::build([(spec, targeting)], []);
+    let long = "ab".repeat(512);
+    let attrs = json!({"targetingKey": "u", "a": long, "b": long, "c": long, "d": long, "e": long})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let ctx = Context::new(&attrs, 1_800_000_000_000, 7);
+    let mut group = c.benchmark_group("worst");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(
+        "one flag, 5 costliest patterns, 1,024-character values",
+        |b| b.iter(|| black_box(set.evaluate(black_box("worst"), &ctx)).map(|e| e.variant.len())),
+    );
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -7,6 +7,7 @@ pub(super) fn compile_flag(
     spec: FlagSpec,
     targeting: Targeting,
     segments: &HashMap<String, usize>,
+    segment_costs: &[u32],
 ) -> Option<CompiledFlag> {
     let find = |name: &str| spec.variants.iter().position(|v| v.name == name);
     let first = if spec.variants.is_empty() {
@@ -16,7 +17,7 @@ pub(super) fn compile_flag(
     };
     let default = find(&targeting.default_variant).unwrap_or(first);
     let off = find(&targeting.off_variant).unwrap_or(default);
-    let rules = targeting
+    let rules: Vec<CompiledRule> = targeting
         .rules
         .iter()
         .filter_map(|r| {
@@ -69,7 +70,23 @@ pub(super) fn compile_flag(
             variants: p.variants.clone(),
         })
         .collect();
+    let own_cost = rules
+        .iter()
+        .map(|r: &CompiledRule| {
+            let segments = r
+                .segments
+                .iter()
+                .flatten()
+                .filter_map(|&i| segment_costs.get(i))
+                .fold(0u32, |sum, c| sum.saturating_add(*c));
+            r.matchers
+                .iter()
+                .fold(segments, |sum, m| sum.saturating_add(m.cost()))
+        })
+        .fold(1u32, u32::saturating_add);
     Some(CompiledFlag {
+        own_cost,
+        cost: own_cost,
         enabled: targeting.enabled,
         rules,
         default,
@@ -84,7 +101,9 @@ pub(super) fn compile_flag(
 
 /// Resolves each prerequisite to its flag's position and measures every flag's chain of
 /// prerequisites, capped at one more than the deepest chain that may hold (a cycle reaches
-/// the cap too). Iterative, so a long chain of stored flags cannot exhaust the stack.
+/// the cap too), and the cost of evaluating each flag with all it depends on (an upper bound:
+/// a prerequisite shared by two others counts twice). Iterative, so a long chain of stored
+/// flags cannot exhaust the stack.
 pub(super) fn link_prerequisites(flags: &mut [CompiledFlag], index: &HashMap<String, usize>) {
     for (position, flag) in flags.iter_mut().enumerate() {
         flag.position = position;
@@ -108,6 +127,12 @@ pub(super) fn link_prerequisites(flags: &mut [CompiledFlag], index: &HashMap<Str
                 .max()
                 .unwrap_or(0)
                 .min(MAX_PREREQUISITE_DEPTH + 1);
+        }
+        let costs: Vec<u32> = flags.iter().map(|f| f.cost).collect();
+        for (flag, below) in flags.iter_mut().zip(&edges) {
+            flag.cost = below
+                .iter()
+                .fold(flag.own_cost, |sum, &i| sum.saturating_add(costs[i]));
         }
     }
 }

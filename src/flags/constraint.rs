@@ -10,6 +10,8 @@ use std::net::IpAddr;
 
 use super::context::Context;
 use super::operator::Operator;
+pub use super::pattern::MAX_PATTERN_CHARS;
+use super::pattern::compile_pattern;
 use crate::InvalidInput;
 
 /// One test on one context field.
@@ -46,14 +48,6 @@ impl Constraint {
     }
 }
 
-/// The longest regular expression a constraint may hold, in characters.
-pub const MAX_PATTERN_CHARS: usize = 200;
-/// The most memory a compiled pattern may take, in bytes. Matching costs time in proportion to
-/// the compiled size times the value's length, so this bounds the worst match: a pattern at
-/// this limit takes well under a millisecond on the longest value a constraint reads.
-const PATTERN_SIZE_LIMIT: usize = 2 * 1024;
-/// How deeply a pattern's groups and repetitions may nest.
-const PATTERN_NEST_LIMIT: u32 = 10;
 /// The longest context value a constraint reads, in characters. A longer value never matches
 /// (whatever the operator or inversion), and the OFREP answer says it was ignored.
 pub const MAX_CONTEXT_VALUE_CHARS: usize = 1_024;
@@ -94,7 +88,7 @@ enum Test {
     Num(Cmp, f64),
     Date(Cmp, i64),
     Semver(Cmp, semver::Version),
-    Regex(regex_lite::Regex),
+    Regex(regex::Regex),
     Cidr(Vec<Network>),
     /// A value that did not parse for its operator: the constraint never holds.
     Never,
@@ -243,32 +237,21 @@ impl Constraint {
     }
 }
 
-/// Compiles a `REGEX` constraint's pattern within the limits on its length and its size.
-fn compile_pattern(v: &str, case_insensitive: bool) -> Result<regex_lite::Regex, String> {
-    let chars = v.chars().count();
-    if chars > MAX_PATTERN_CHARS {
-        return Err(format!(
-            "the pattern has {chars} characters; at most {MAX_PATTERN_CHARS} are allowed"
-        ));
-    }
-    regex_lite::RegexBuilder::new(v)
-        .case_insensitive(case_insensitive)
-        .size_limit(PATTERN_SIZE_LIMIT)
-        .nest_limit(PATTERN_NEST_LIMIT)
-        .build()
-        .map_err(|e| {
-            let e = e.to_string();
-            if e.contains("size limit") || e.contains("nest") {
-                format!(
-                    "'{v}' repeats or nests too much to match quickly; use fewer or smaller repetitions"
-                )
-            } else {
-                format!("'{v}' is not a valid regular expression: {e}")
-            }
-        })
-}
+/// What one test of a `REGEX` constraint may cost, counted in simple tests (see
+/// [`Matcher::cost`]): the slowest pattern allowed on the longest value read takes about a
+/// hundred times as long as comparing a string.
+const REGEX_COST: u32 = 100;
 
 impl Matcher {
+    /// An upper bound on the work of one test, counted in simple tests (a string comparison is
+    /// 1): what decides whether an evaluation is cheap enough to run on an async worker.
+    pub fn cost(&self) -> u32 {
+        match self.test {
+            Test::Regex(_) => REGEX_COST,
+            _ => 1,
+        }
+    }
+
     /// Whether the context satisfies the constraint. Never fails: a missing or unreadable
     /// context value simply does not match (and `NOT_IN` holds for a missing value, as in Unleash).
     /// A value longer than [`MAX_CONTEXT_VALUE_CHARS`] is not read: the constraint does not hold.

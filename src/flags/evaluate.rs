@@ -143,6 +143,11 @@ pub struct CompiledFlag {
     is_prerequisite: bool,
     /// This flag's position in its set.
     position: usize,
+    /// An upper bound on the work of evaluating this flag alone (its rules and their segments),
+    /// counted in simple tests; see [`CompiledFlag::cost`] for its prerequisites too.
+    own_cost: u32,
+    /// The same bound with every prerequisite below it included.
+    cost: u32,
 }
 
 /// One environment's flags, ready to evaluate.
@@ -175,12 +180,20 @@ impl FlagSet {
                 CompiledSegment::new(s)
             })
             .collect();
+        let segment_costs: Vec<u32> = segments
+            .iter()
+            .map(|s| {
+                s.matchers
+                    .iter()
+                    .fold(0u32, |sum, m| sum.saturating_add(m.cost()))
+            })
+            .collect();
         let mut set = FlagSet {
             segments,
             ..FlagSet::default()
         };
         for (spec, targeting) in flags {
-            if let Some(flag) = compile_flag(spec, targeting, &seg_index) {
+            if let Some(flag) = compile_flag(spec, targeting, &seg_index, &segment_costs) {
                 set.index.insert(flag.spec.key.clone(), set.flags.len());
                 set.flags.push(flag);
             }
@@ -191,6 +204,14 @@ impl FlagSet {
 
     pub fn len(&self) -> usize {
         self.flags.len()
+    }
+
+    /// An upper bound on the work of evaluating every flag for one context (as a bulk
+    /// evaluation does, each flag once), counted in simple tests.
+    pub fn cost(&self) -> u32 {
+        self.flags
+            .iter()
+            .fold(0u32, |sum, f| sum.saturating_add(f.own_cost))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -322,5 +343,11 @@ impl CompiledFlag {
 
     pub fn enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// An upper bound on the work of evaluating this flag for one context, its prerequisites
+    /// included, counted in simple tests (a string comparison is 1, a pattern match 100).
+    pub fn cost(&self) -> u32 {
+        self.cost
     }
 }

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod model;
 pub mod murmur;
 pub mod operator;
+mod pattern;
 pub mod unleash;
 pub mod validate;
 

@@ -213,3 +213,39 @@ fn a_flag_or_a_segment_holds_at_most_five_patterns() {
     segment.constraints.pop();
     assert!(super::validate::check_segment(&segment).is_ok());
 }
+
+#[test]
+fn the_cost_of_an_evaluation_counts_patterns_segments_and_prerequisites() {
+    let pattern = single("email", Operator::Regex, "@example\\.com$");
+    let mut with_pattern = on_with(vec![super::tests::rule(
+        &["staff"],
+        vec![pattern.clone()],
+        100,
+        "on",
+    )]);
+    with_pattern.default_variant = "on".into();
+    let segment = Segment {
+        key: "staff".into(),
+        name: "Staff".into(),
+        description: String::new(),
+        constraints: vec![pattern, c("country", Operator::In, &["NO"])],
+        included: vec![],
+        excluded: vec![],
+    };
+    let set = FlagSet::build(
+        vec![
+            (boolean_flag("plain"), on_with(vec![])),
+            (boolean_flag("matcher"), with_pattern),
+            (boolean_flag("top"), requiring(&["matcher".into()])),
+        ],
+        [&segment],
+    );
+    let cost = |key: &str| set.get(key).map(|f| f.cost()).unwrap_or_default();
+    assert_eq!(cost("plain"), 1);
+    // One rule: a pattern of its own, and a segment with a pattern and a list.
+    assert_eq!(cost("matcher"), 1 + 100 + 100 + 1);
+    // A flag costs what its prerequisites cost too.
+    assert_eq!(cost("top"), 1 + cost("matcher"));
+    // A bulk evaluation evaluates each flag once.
+    assert_eq!(set.cost(), 1 + cost("matcher") + 1);
+}
