@@ -17,6 +17,8 @@ pub mod timeline;
 pub mod clock;
 #[cfg(feature = "server")]
 mod services;
+#[cfg(feature = "server")]
+pub mod turns;
 
 pub use error::{AppError, Result};
 #[cfg(feature = "server")]

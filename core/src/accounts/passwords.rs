@@ -4,50 +4,24 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use varai_domain::Password;
 
 use crate::error::{AppError, Result};
+use crate::turns::Turns;
 
-/// How long a password check waits for a turn before it is refused as busy.
-const WAIT_FOR_TURN: Duration = Duration::from_secs(2);
-
-/// Password hashes and checks running at once: two per core.
-fn turns() -> &'static Arc<Semaphore> {
-    static TURNS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    TURNS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Arc::new(Semaphore::new(2 * cores))
-    })
-}
-
-/// A turn to hash, or `Unavailable` (503, retry after a second) when none frees up in time.
-async fn take_turn() -> Result<OwnedSemaphorePermit> {
-    let busy = || AppError::Unavailable(BUSY.into());
-    match tokio::time::timeout(WAIT_FOR_TURN, Arc::clone(turns()).acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        _ => Err(busy()),
-    }
+/// Password hashes and checks running at once: two per core, each waiting at most 2 s.
+fn turns() -> &'static Turns {
+    static TURNS: OnceLock<Turns> = OnceLock::new();
+    TURNS.get_or_init(|| Turns::per_core(2, Duration::from_secs(2), BUSY))
 }
 
 /// What a caller is told when every turn is taken.
 pub const BUSY: &str = "too many sign-ins at once; try again in a second";
 
-/// Runs `work` on the blocking pool in a turn.
 async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let permit = take_turn().await?;
-    tokio::task::spawn_blocking(move || {
-        let out = work();
-        drop(permit);
-        out
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
-    })
+    turns().run(work).await
 }
 
 /// Hashes a new password into a PHC string.

@@ -15,8 +15,10 @@ use serde_json::{Map, Value};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use varai_core::clock::now_ms;
-use varai_domain::flags::{Context, Evaluation};
+use varai_core::turns::Turns;
+use varai_domain::flags::Context;
 
+use super::answers::{Failure, Success, ignored_attributes, json_response, serialize, success};
 use super::cache::{EnvSnapshot, FlagCache};
 
 /// The largest evaluation request accepted.
@@ -41,56 +43,6 @@ pub fn router(cache: Arc<FlagCache>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)
         .with_state(cache)
-}
-
-/// An OFREP error response.
-struct Failure {
-    status: StatusCode,
-    key: Option<String>,
-    code: &'static str,
-    details: String,
-}
-
-impl Failure {
-    fn new(status: StatusCode, code: &'static str, details: impl Into<String>) -> Self {
-        Failure {
-            status,
-            key: None,
-            code,
-            details: details.into(),
-        }
-    }
-
-    fn for_flag(mut self, key: &str) -> Self {
-        self.key = Some(key.to_owned());
-        self
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Body {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            key: Option<String>,
-            error_code: &'static str,
-            error_details: String,
-        }
-        let body = Body {
-            key: self.key,
-            error_code: self.code,
-            error_details: self.details,
-        };
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"ofrep\""),
-            );
-        }
-        response
-    }
 }
 
 /// The environment the request's SDK key opens.
@@ -177,85 +129,6 @@ fn parse_context(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Valu
     Ok(context)
 }
 
-#[derive(Serialize)]
-struct Success<'a> {
-    key: &'a str,
-    value: &'a Value,
-    reason: &'static str,
-    variant: &'a str,
-    #[serde(skip_serializing_if = "Metadata::is_empty")]
-    metadata: Metadata<'a>,
-}
-
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Metadata<'a> {
-    /// The 1-based number of the rule that matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prerequisite_failed: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload_value: Option<&'a str>,
-    /// Context attributes too long for a constraint to read, comma-separated: no constraint
-    /// on them held.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    context_values_ignored: Option<&'a str>,
-}
-
-impl Metadata<'_> {
-    fn is_empty(&self) -> bool {
-        self.rule.is_none()
-            && self.prerequisite_failed.is_none()
-            && self.payload_type.is_none()
-            && self.context_values_ignored.is_none()
-    }
-}
-
-/// The names of the context's attributes that no constraint read because they are too long.
-fn ignored_attributes(ctx: &Context<'_>) -> Option<String> {
-    let names = ctx.unread_fields();
-    (!names.is_empty()).then(|| names.join(", "))
-}
-
-fn success<'a>(e: &Evaluation<'a>, ignored: Option<&'a str>) -> Success<'a> {
-    Success {
-        key: e.key,
-        value: e.value,
-        reason: e.reason.as_str(),
-        variant: e.variant,
-        metadata: Metadata {
-            rule: e.rule.map(|r| r + 1),
-            prerequisite_failed: e.prerequisite_failed,
-            payload_type: e.payload.map(|p| p.kind.as_str()),
-            payload_value: e.payload.map(|p| p.value.as_str()),
-            context_values_ignored: ignored,
-        },
-    }
-}
-
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn serialize(value: &impl Serialize) -> Result<Vec<u8>, Failure> {
-    serde_json::to_vec(value).map_err(|e| {
-        tracing::error!(error = %e, "could not serialise an evaluation");
-        Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "GENERAL",
-            "evaluation failed",
-        )
-    })
-}
-
 /// `POST /ofrep/v1/evaluate/flags/{key}`
 #[tracing::instrument(skip_all, fields(flag = %key))]
 async fn evaluate_one(
@@ -266,14 +139,23 @@ async fn evaluate_one(
 ) -> Result<Response, Failure> {
     let env = authenticate(&cache, &headers)?;
     let attributes = parse_context(body).map_err(|f| f.for_flag(&key))?;
-    let ctx = Context::new(&attributes, now_ms(), rand::random()).in_environment(&env.key);
-    let Some(evaluation) = env.flags.evaluate(&key, &ctx) else {
+    let cost = env.flags.get(&key).map_or(0, |f| f.cost());
+    off_the_runtime(cost, move || answer_one(&env, &key, &attributes)).await
+}
+
+fn answer_one(
+    env: &EnvSnapshot,
+    key: &str,
+    attributes: &Map<String, Value>,
+) -> Result<Response, Failure> {
+    let ctx = Context::new(attributes, now_ms(), rand::random()).in_environment(&env.key);
+    let Some(evaluation) = env.flags.evaluate(key, &ctx) else {
         return Err(Failure::new(
             StatusCode::NOT_FOUND,
             "FLAG_NOT_FOUND",
             format!("flag '{key}' was not found in environment '{}'", env.key),
         )
-        .for_flag(&key));
+        .for_flag(key));
     };
     let ignored = ignored_attributes(&ctx);
     Ok(json_response(
@@ -310,33 +192,105 @@ async fn evaluate_all(
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let ctx = Context::new(&attributes, now_ms(), rand::random()).in_environment(&env.key);
-        #[derive(Serialize)]
-        struct Bulk<'a> {
-            flags: Vec<Success<'a>>,
-            metadata: BulkMetadata<'a>,
-        }
-        #[derive(Serialize)]
-        struct BulkMetadata<'a> {
-            environment: &'a str,
-        }
-        let ignored = ignored_attributes(&ctx);
-        let evaluator = env.flags.evaluator(ctx);
-        let flags = env
-            .flags
-            .flags()
-            .map(|f| success(&evaluator.evaluate(f), ignored.as_deref()))
-            .collect();
-        let bulk = Bulk {
-            flags,
-            metadata: BulkMetadata {
-                environment: &env.key,
-            },
-        };
-        json_response(StatusCode::OK, serialize(&bulk)?)
+        let cost = env.flags.cost();
+        off_the_runtime(cost, move || answer_all(&env, &attributes)).await?
     };
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, v);
     }
     Ok(response)
+}
+
+fn answer_all(env: &EnvSnapshot, attributes: &Map<String, Value>) -> Result<Response, Failure> {
+    #[derive(Serialize)]
+    struct Bulk<'a> {
+        flags: Vec<Success<'a>>,
+        metadata: BulkMetadata<'a>,
+    }
+    #[derive(Serialize)]
+    struct BulkMetadata<'a> {
+        environment: &'a str,
+    }
+    let ctx = Context::new(attributes, now_ms(), rand::random()).in_environment(&env.key);
+    let ignored = ignored_attributes(&ctx);
+    let evaluator = env.flags.evaluator(ctx);
+    let flags = env
+        .flags
+        .flags()
+        .map(|f| success(&evaluator.evaluate(f), ignored.as_deref()))
+        .collect();
+    let bulk = Bulk {
+        flags,
+        metadata: BulkMetadata {
+            environment: &env.key,
+        },
+    };
+    Ok(json_response(StatusCode::OK, serialize(&bulk)?))
+}
+
+/// The cost (in simple tests, see `CompiledFlag::cost`) up to which an evaluation runs on the
+/// async worker that received it: about a hundred string comparisons and three patterns, tens
+/// of microseconds. Anything costlier runs on the blocking pool, one per core at a time, so no
+/// flag and no context can hold up the requests around it.
+const INLINE_COST: u32 = 400;
+
+/// Runs an evaluation of the given cost where it cannot stall the runtime.
+async fn off_the_runtime(
+    cost: u32,
+    work: impl FnOnce() -> Result<Response, Failure> + Send + 'static,
+) -> Result<Response, Failure> {
+    if cost <= INLINE_COST {
+        return work();
+    }
+    static TURNS: std::sync::OnceLock<Turns> = std::sync::OnceLock::new();
+    let turns = TURNS.get_or_init(|| {
+        Turns::per_core(
+            1,
+            std::time::Duration::from_secs(2),
+            "too many costly evaluations at once; try again in a second",
+        )
+    });
+    match turns.run(work).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let mut failure = Failure::new(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "GENERAL",
+                e.to_string(),
+            );
+            failure.retry_after = e.status() == 503;
+            Err(failure)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+
+    /// Where an evaluation of `cost` ran.
+    async fn thread_for(cost: u32) -> ThreadId {
+        let ran_on: Arc<Mutex<Option<ThreadId>>> = Arc::default();
+        let slot = Arc::clone(&ran_on);
+        let answer = off_the_runtime(cost, move || {
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(std::thread::current().id());
+            }
+            Ok(StatusCode::OK.into_response())
+        })
+        .await;
+        assert!(answer.is_ok_and(|r| r.status() == StatusCode::OK));
+        let id = ran_on.lock().ok().and_then(|s| *s);
+        id.expect("the evaluation ran")
+    }
+
+    #[tokio::test]
+    async fn a_costly_evaluation_runs_off_the_async_worker_and_a_cheap_one_on_it() {
+        // A current-thread runtime: its one worker is this thread.
+        let worker = std::thread::current().id();
+        assert_eq!(thread_for(INLINE_COST).await, worker);
+        assert_ne!(thread_for(INLINE_COST + 1).await, worker);
+    }
 }
