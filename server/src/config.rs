@@ -75,9 +75,18 @@ pub struct ServeArgs {
     /// Folder holding the built site (`pkg/` with the WASM, JS and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
-    /// Mark the session cookie Secure; turn on when serving over HTTPS.
+    /// Mark the session cookie Secure for every client (it already is for clients on HTTPS:
+    /// a public URL starting `https://`, or `X-Forwarded-Proto: https` from a trusted proxy).
     #[arg(long, env = "VARAI_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+    /// The address people open the dashboard at, e.g. `https://rollout.example.com`.
+    #[arg(long, env = "VARAI_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// Proxies in front of the server whose `X-Forwarded-For` and `X-Forwarded-Proto` are
+    /// believed, comma-separated IP addresses (by default none: the connection's own address
+    /// is the client's).
+    #[arg(long, env = "VARAI_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "VARAI_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -102,6 +111,19 @@ pub struct ServeArgs {
     pub scrape_seconds: u32,
     #[command(flatten)]
     pub storage: StorageArgs,
+}
+
+/// A public URL: `http://` or `https://` and a host, without credentials.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("the public URL must start with https:// or http://")?;
+    if rest.is_empty() || rest.contains('@') || rest.chars().any(char::is_whitespace) {
+        return Err("the public URL needs a host, and no credentials or spaces".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// An address to listen on, or none (`off`).

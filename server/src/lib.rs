@@ -172,8 +172,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Arc::clone(server.store.config_changed()),
         )
     });
-    let cookies = http::CookiePolicy {
-        secure: args.cookie_secure,
+    let edge = http::EdgePolicy {
+        https: args.cookie_secure
+            || args
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let mut stopping = server.state.stopping.clone();
     let stop = server.stop;
@@ -185,7 +190,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = http::router(
         server.state,
         server.sessions,
-        cookies,
+        edge,
         server.flag_cache,
         Arc::clone(&server.engine.deploy.sandbox),
     );

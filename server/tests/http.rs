@@ -302,3 +302,81 @@ on_both_backends!(
     a_new_password_ends_the_users_other_sessions,
     a_session_ends_after_inactivity_not_after_sign_in,
 );
+
+/// A sign-in request as if from `ip`, with extra headers.
+fn login_from(ip: [u8; 4], user: &str, extra: &[(&str, &str)]) -> Request<Body> {
+    let mut req = login_request(user, "wrong-password-wrong");
+    let peer = std::net::SocketAddr::from((ip, 40_000));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    for (k, v) in extra {
+        req.headers_mut().insert(
+            header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    req
+}
+
+#[tokio::test]
+async fn one_address_gets_thirty_password_checks_a_minute_others_are_unaffected() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    // Each attempt names a different account, so only the per-address allowance stops them.
+    let mut refused = None;
+    for i in 0..31 {
+        let res = t
+            .send(login_from([198, 51, 100, 9], &format!("user{i}"), &[]))
+            .await;
+        if location(&res).contains("error=throttled") {
+            refused = Some((i, res));
+            break;
+        }
+        assert_eq!(location(&res), "/login?error=invalid", "attempt {i}");
+    }
+    let (i, res) = refused.expect("the 31st check from one address is refused");
+    assert_eq!(i, 30);
+    let wait: u64 = res.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=2).contains(&wait),
+        "one check comes back every 2 s: {wait}"
+    );
+    // Another address still signs in; a forged X-Forwarded-For does not make a new address.
+    let res = t
+        .send(login_from(
+            [198, 51, 100, 9],
+            "user",
+            &[("x-forwarded-for", "192.0.2.1")],
+        ))
+        .await;
+    assert!(location(&res).contains("error=throttled"));
+    let res = t.send(login_from([192, 0, 2, 1], "admin", &[])).await;
+    assert_eq!(location(&res), "/login?error=invalid");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_dashboard_is_public_over_https() {
+    let t = TestApp::with_edge(
+        Backend::Sqlite,
+        varai_server::http::EdgePolicy {
+            https: true,
+            trusted_proxies: vec![],
+        },
+    )
+    .await;
+    let mut req = login_request("admin", ADMIN_PASSWORD);
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://127.0.0.1:3000".parse().unwrap());
+    let res = t.send(req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = set_cookie_header(&res).expect("a session cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    // From a plain-HTTP page of the same host, the post is another site's.
+    let mut req = login_request("admin", ADMIN_PASSWORD);
+    req.headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+    assert_eq!(t.send(req).await.status(), StatusCode::FORBIDDEN);
+}

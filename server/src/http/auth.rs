@@ -105,7 +105,11 @@ pub async fn resolve_caller(
 /// Refuses state-changing requests that a browser sent from another site.
 pub async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_origin(req.headers()) {
+    let https = req
+        .extensions()
+        .get::<super::Client>()
+        .is_some_and(|c| c.https);
+    if !safe && is_cross_origin(req.headers(), https) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-origin request");
         let message = "requests that change state must come from this site".to_owned();
         return json_error(StatusCode::FORBIDDEN, "cross_origin", message, None);
@@ -113,12 +117,14 @@ pub async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// True when the `Origin` (or, without it, `Sec-Fetch-Site`) shows another site sent this.
-fn is_cross_origin(headers: &HeaderMap) -> bool {
+/// True when the `Origin` (or, without it, `Sec-Fetch-Site`) shows another site sent this:
+/// the origin must be this server's, scheme included (`http://` for a client on HTTPS is
+/// another site).
+fn is_cross_origin(headers: &HeaderMap, https: bool) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-        return origin == "null" || Some(origin_host) != host;
+        let scheme = if https { "https" } else { "http" };
+        return host.is_none_or(|host| origin != format!("{scheme}://{host}"));
     }
     matches!(
         headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
@@ -150,12 +156,13 @@ fn safe_next(next: &str) -> &str {
     if plain { next } else { "/" }
 }
 
-/// The address a request came from, as the connection shows it (a proxy in front of the
-/// server shows as itself); `unknown` where the server was not given connection details.
+/// The address a request came from (see [`super::edge`]); `unknown` where the server was not
+/// given connection details.
 fn client_address(extensions: &axum::http::Extensions) -> String {
     extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .get::<super::Client>()
+        .and_then(|c| c.ip)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 pub async fn login(
@@ -265,12 +272,18 @@ mod tests {
     }
 
     #[test]
-    fn an_origin_from_another_host_is_cross_origin() {
+    fn an_origin_from_another_host_or_scheme_is_cross_origin() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
         h.insert(header::ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
-        assert!(!is_cross_origin(&h));
+        assert!(!is_cross_origin(&h, false));
+        // A page on plain HTTP posting to the HTTPS dashboard is another site.
+        assert!(is_cross_origin(&h, true));
+        h.insert(header::ORIGIN, "https://127.0.0.1:3000".parse().unwrap());
+        assert!(!is_cross_origin(&h, true));
         h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
-        assert!(is_cross_origin(&h));
+        assert!(is_cross_origin(&h, false));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(is_cross_origin(&h, false));
     }
 }

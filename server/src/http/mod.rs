@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+mod edge;
 pub mod error;
 mod headers;
 pub mod hooks;
@@ -22,6 +23,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use varai_app::{App, shell};
 use varai_core::Services;
+
+pub use edge::{Client, EdgePolicy};
 
 use crate::flags::FlagCache;
 use crate::storage::SqlxSessionStore;
@@ -76,13 +79,6 @@ impl FromRef<AppState> for Services {
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "varai_session";
 
-/// How the session cookie is set.
-#[derive(Debug, Clone, Copy)]
-pub struct CookiePolicy {
-    /// Send the cookie over HTTPS only; on when the dashboard is served behind TLS.
-    pub secure: bool,
-}
-
 /// How long a session lasts without a request.
 pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(12);
 
@@ -90,7 +86,7 @@ pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(12);
 pub fn router(
     state: AppState,
     sessions: SqlxSessionStore,
-    cookies: CookiePolicy,
+    edge: EdgePolicy,
     flags: Arc<FlagCache>,
     sandbox: Arc<crate::sandbox::Sandbox>,
 ) -> Router {
@@ -99,7 +95,7 @@ pub fn router(
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
-        .with_secure(cookies.secure)
+        .with_secure(edge.https)
         .with_expiry(Expiry::OnInactivity(SESSION_INACTIVITY))
         // Every request moves the expiry on (the store writes it at most once a minute), so a
         // session ends 12 h after its last use, not 12 h after sign-in.
@@ -130,6 +126,10 @@ pub fn router(
         .layer(from_fn_with_state(state.clone(), auth::resolve_caller))
         .layer(session_layer)
         .layer(from_fn(auth::refuse_cross_origin))
+        .layer(from_fn_with_state(
+            Arc::new(edge::Edge::new(edge)),
+            edge::edge,
+        ))
         .with_state(state)
         .merge(metrics_route)
         .merge(crate::flags::ofrep::router(flags))

@@ -20,7 +20,7 @@ use varai_core::accounts::{bootstrap_admin, issue_token};
 use varai_server::engine::{Engine, EngineOptions};
 use varai_server::flags::FlagCache;
 use varai_server::http::AppState;
-use varai_server::http::{CookiePolicy, SESSION_COOKIE, router};
+use varai_server::http::{EdgePolicy, SESSION_COOKIE, router};
 use varai_server::monitor::ServerPrometheus;
 use varai_server::storage::{SqlxSessionStore, SqlxStore};
 
@@ -143,6 +143,11 @@ const ROLLOUT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
+        TestApp::with_edge(backend, EdgePolicy::default()).await
+    }
+
+    /// An app reached as `edge` says (over HTTPS, behind proxies).
+    pub async fn with_edge(backend: Backend, edge: EdgePolicy) -> TestApp {
         let db = TestDb::new(backend).await;
         bootstrap_admin(&db.store, Some(ADMIN_PASSWORD.into()))
             .await
@@ -176,7 +181,7 @@ impl TestApp {
         let app = router(
             state,
             SqlxSessionStore::new(&db.store),
-            CookiePolicy { secure: false },
+            edge,
             Arc::clone(&flag_cache),
             Arc::clone(&engine.deploy.sandbox),
         );
@@ -274,6 +279,7 @@ pub fn admin_principal() -> varai_core::accounts::Principal {
         actor: Actor {
             user_id: Some(1),
             name: "admin".into(),
+            behind: None,
         },
         role: varai_domain::Role::Admin,
     }
@@ -367,6 +373,22 @@ impl<'a> Client<'a> {
         Client {
             t,
             auth: format!("Bearer {}", t.token(role).await),
+        }
+    }
+
+    /// A client holding a token with `role` that the person `creator` created.
+    pub async fn of(t: &'a TestApp, role: &str, creator: &str) -> Client<'a> {
+        let token = issue_token(
+            &t.db.store,
+            &varai_core::accounts::Principal::automation(creator),
+            &format!("{creator}-{role}"),
+            role,
+        )
+        .await
+        .expect("token");
+        Client {
+            t,
+            auth: format!("Bearer {}", token.secret),
         }
     }
 
