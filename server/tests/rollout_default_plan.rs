@@ -259,3 +259,54 @@ async fn a_version_turning_bad_in_beta_is_rolled_back_with_its_flag_and_deployme
         .await;
     assert_eq!(d["deployment"]["stage"]["step"], "rolledBack", "{d:#}");
 }
+
+#[tokio::test]
+async fn a_template_is_changed_by_its_owner_or_by_its_minimum_role_and_above() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let lee = Client::of(&t, "product-manager", "lee").await;
+    let max = Client::of(&t, "product-manager", "max").await;
+    let path = "/api/v1/plan-templates/lee-plan";
+    let plan = json!({"phases": [{"name": "Full Rollout", "kind": "full"}]});
+    let save = |min_role: Option<&str>| {
+        let mut body = json!({"description": "quick", "plan": plan.clone()});
+        if let Some(r) = min_role {
+            body["minRole"] = json!(r);
+        }
+        body
+    };
+    let (s, body) = lee.call(Method::PUT, path, Some(save(None))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["owner"].as_str(), body["minRole"].as_str()),
+        (Some("lee"), Some("product-manager"))
+    );
+    // Another product manager may change it while its minimum role is theirs…
+    let (s, body) = max.call(Method::PUT, path, Some(save(None))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // …but not decide who else may.
+    let (s, _) = max
+        .call(Method::PUT, path, Some(save(Some("operator"))))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, body) = lee
+        .call(Method::PUT, path, Some(save(Some("operator"))))
+        .await;
+    assert_eq!(
+        (s, body["minRole"].as_str()),
+        (StatusCode::OK, Some("operator")),
+        "{body}"
+    );
+    let (s, _) = max.call(Method::PUT, path, Some(save(None))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "now it takes an operator");
+    let (s, _) = max.call(Method::DELETE, path, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let ops = Client::of(&t, "operator", "ned").await;
+    let (s, body) = ops.call(Method::PUT, path, Some(save(None))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["owner"], "lee",
+        "saving does not take the template over"
+    );
+    let (s, _) = lee.call(Method::DELETE, path, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "its owner may delete it");
+}

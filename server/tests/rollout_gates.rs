@@ -270,3 +270,109 @@ async fn an_approval_needs_its_role_and_four_eyes() {
         "{body}"
     );
 }
+
+async fn waiting_approval(c: &Client<'_>, id: i64) {
+    wait_rollout(c, id, "the approval to be asked", 20, |v| {
+        gates_of(v, "approval")
+            .first()
+            .is_some_and(|g| g["status"] == "running")
+    })
+    .await;
+}
+
+async fn approve(c: &Client<'_>, id: i64) -> (StatusCode, Value) {
+    let path = format!("/api/v1/rollouts/{id}/approve");
+    c.call(Method::POST, &path, Some(json!({"comment": "ok"})))
+        .await
+}
+
+async fn skip(c: &Client<'_>, id: i64) -> (StatusCode, Value) {
+    let path = format!("/api/v1/rollouts/{id}/skip");
+    c.call(Method::POST, &path, Some(json!({"reason": "in a hurry"})))
+        .await
+}
+
+fn says(body: &Value, words: &str) -> bool {
+    body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(words))
+}
+
+#[tokio::test]
+async fn four_eyes_excludes_the_template_authors_the_editors_the_starter_and_token_creators() {
+    let t = ready().await;
+    let approval = json!({"type": "approval", "role": "product-manager", "fourEyes": true});
+    // Erin writes a template; Frank plans a rollout from it; Gina edits and starts it through
+    // a token she created.
+    let erin = Client::of(&t, "product-manager", "erin").await;
+    let template =
+        json!({"description": "canary with sign-off", "plan": canary_plan(json!([approval]))});
+    let (s, body) = erin
+        .call(
+            Method::PUT,
+            "/api/v1/plan-templates/signed-canary",
+            Some(template),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let frank = Client::of(&t, "product-manager", "frank").await;
+    let draft = json!({"title": "storefront v2", "template": "signed-canary",
+        "release": {"app": "storefront", "version": "v2", "flags": ["new-checkout"]}});
+    let (s, body) = frank
+        .call(
+            Method::POST,
+            "/api/v1/environments/production/rollouts",
+            Some(draft.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().expect("an id");
+    let gina = Client::of(&t, "operator", "gina").await;
+    let path = format!("/api/v1/rollouts/{id}");
+    let (s, body) = gina.call(Method::PUT, &path, Some(draft)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = gina
+        .call(Method::POST, &format!("{path}/start"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    waiting_approval(&gina, id).await;
+
+    // None of them may approve, through any of their tokens; nor may Skip pass the approval.
+    for (who, role) in [("erin", "admin"), ("frank", "admin"), ("gina", "admin")] {
+        let c = Client::of(&t, role, who).await;
+        let (s, body) = approve(&c, id).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{who}: {body}");
+        assert!(says(&body, "four eyes"), "{body}");
+        let (s, body) = skip(&c, id).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{who} skips: {body}");
+        assert!(says(&body, "without its approval"), "{body}");
+    }
+    // Someone who wrote nothing and holds the role may give it, or skip past it.
+    let dev_ops = Client::of(&t, "operator", "hal").await;
+    let (s, body) = skip(&dev_ops, id).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "an operator who wrote nothing may skip (and approve): {body}"
+    );
+    let done = finished(&gina, id, 30).await;
+    assert_eq!(status(&done), "succeeded", "{done:#}");
+}
+
+#[tokio::test]
+async fn skip_never_passes_an_approval_its_caller_could_not_give() {
+    let t = ready().await;
+    let approval = json!({"type": "approval", "role": "admin"});
+    let pm = Client::of(&t, "product-manager", "ivy").await;
+    let id = start_rollout(&pm, "v2", canary_plan(json!([approval]))).await;
+    waiting_approval(&pm, id).await;
+    let ops = Client::of(&t, "operator", "jon").await;
+    let (s, body) = skip(&ops, id).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert!(says(&body, "admin or above"), "{body}");
+    let admin = Client::of(&t, "admin", "kim").await;
+    let (s, body) = approve(&admin, id).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let done = finished(&pm, id, 30).await;
+    assert_eq!(status(&done), "succeeded", "{done:#}");
+}

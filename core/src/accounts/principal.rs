@@ -11,6 +11,21 @@ use crate::error::{AppError, Result};
 pub struct Actor {
     pub user_id: Option<i64>,
     pub name: String,
+    /// For an API token, the person who created it: they act through it.
+    pub behind: Option<String>,
+}
+
+impl Actor {
+    /// The person behind a token created by `created_by`: none when the command line or the
+    /// server itself created it (whoever ran the command is not known).
+    pub fn person_behind(created_by: String) -> Option<String> {
+        (!matches!(created_by.as_str(), "cli" | "system")).then_some(created_by)
+    }
+
+    /// The actor's name, and the person behind it when a token acts.
+    pub fn people(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.behind.as_deref())
+    }
 }
 
 /// Who acts: a signed-in user or an API token with its role, or the product itself (a rollout,
@@ -30,6 +45,7 @@ impl Principal {
             actor: Actor {
                 user_id: None,
                 name: name.into(),
+                behind: None,
             },
             role: Role::Admin,
         }

@@ -151,6 +151,7 @@ pub async fn authenticate_token(store: &dyn AccountStore, secret: &str) -> Resul
         actor: Actor {
             user_id: None,
             name: format!("token:{}", token.name),
+            behind: Actor::person_behind(token.created_by),
         },
         role: token.role,
     })
@@ -199,6 +200,7 @@ pub async fn principal_for_user(store: &dyn AccountStore, id: i64) -> Result<Opt
             actor: Actor {
                 user_id: Some(r.user.id),
                 name: r.user.username.clone(),
+                behind: None,
             },
             role: r.user.role,
         })

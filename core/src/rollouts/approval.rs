@@ -1,11 +1,12 @@
 //! Who may approve a rollout's waiting approval gate: the gate's role or above, and with four
-//! eyes not the person who started the rollout. The use case enforces it; the rollout page and
+//! eyes nobody who wrote, edited or started the rollout's plan (its template's authors and the
+//! person behind a token included). The use case enforces it, Skip too; the rollout page and
 //! the Overview use the same rule to say whom a rollout waits for.
 
 use varai_domain::Role;
 use varai_domain::plan::{Gate, GateStatus, Position, stop_index, stops};
 
-use super::{RolloutStatus, RolloutView};
+use super::{RolloutRecord, RolloutStatus, RolloutView};
 
 /// An approval gate the rollout waits for now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,7 @@ pub struct WaitingApproval {
     pub describe: String,
     /// The role it needs, or one above.
     pub role: Role,
-    /// Someone other than the person who started the rollout must give it.
+    /// Someone who neither wrote, edited nor started the plan must give it.
     pub four_eyes: bool,
 }
 
@@ -25,7 +26,7 @@ pub struct WaitingApproval {
 pub enum ApprovalRefusal {
     /// The caller's role is below the gate's.
     Role { needed: Role, actual: Role },
-    /// The caller started the rollout and the gate asks for four eyes.
+    /// The caller wrote, edited or started the plan, and the gate asks for four eyes.
     FourEyes,
 }
 
@@ -37,17 +38,18 @@ impl ApprovalRefusal {
                 "Waiting for approval by {} or above.",
                 varai_domain::plan::gate::with_article(needed.label())
             ),
-            ApprovalRefusal::FourEyes => "Waiting for approval by someone other than you: you started this rollout (four eyes).".into(),
+            ApprovalRefusal::FourEyes => "Waiting for approval by someone other than you: you wrote, edited or started this plan (four eyes).".into(),
         }
     }
 }
 
 impl WaitingApproval {
-    /// Whether the caller `name` with `role` may give it, for a rollout `started_by`.
+    /// Whether a caller who is `people` (a name, and the person behind a token) with `role`
+    /// may give it, for a rollout whose plan `involved` these people.
     pub fn refusal(
         &self,
-        started_by: Option<&str>,
-        name: &str,
+        involved: &[String],
+        people: &[&str],
         role: Role,
     ) -> Option<ApprovalRefusal> {
         if !role.allows(self.role) {
@@ -55,11 +57,54 @@ impl WaitingApproval {
                 needed: self.role,
                 actual: role,
             })
-        } else if self.four_eyes && started_by == Some(name) {
+        } else if self.four_eyes && people.iter().any(|p| involved.iter().any(|i| i == p)) {
             Some(ApprovalRefusal::FourEyes)
         } else {
             None
         }
+    }
+}
+
+impl RolloutRecord {
+    /// Everyone who may not give this rollout's four-eyes approvals.
+    pub fn four_eyes_excluded(&self) -> Vec<String> {
+        let mut all = self.involved.clone();
+        all.extend(self.started_by.iter().cloned());
+        all.push(self.created_by.clone());
+        all
+    }
+
+    /// The first approval gate at the current stop that Skip would pass without its approval,
+    /// and why the caller (`people` with `role`) may not give it; `None` when Skip may go on.
+    /// `passed` says whether the stop's gate at an index has passed in this visit.
+    pub fn approval_skip_would_pass(
+        &self,
+        people: &[&str],
+        role: Role,
+        passed: impl Fn(usize) -> bool,
+    ) -> Option<(String, ApprovalRefusal)> {
+        let all = stops(&self.plan);
+        let stop = stop_index(&all, self.position).and_then(|i| all.get(i))?;
+        let involved = self.four_eyes_excluded();
+        stop.gates
+            .iter()
+            .enumerate()
+            .find_map(|(i, gate)| match gate {
+                Gate::Approval {
+                    role: needed,
+                    four_eyes,
+                } if !passed(i) => {
+                    let waiting = WaitingApproval {
+                        row: 0,
+                        describe: format!("{}: {}", stop.label(), gate.describe()),
+                        role: *needed,
+                        four_eyes: *four_eyes,
+                    };
+                    let refusal = waiting.refusal(&involved, people, role)?;
+                    Some((waiting.describe, refusal))
+                }
+                _ => None,
+            })
     }
 }
 
@@ -92,17 +137,17 @@ impl RolloutView {
             .collect()
     }
 
-    /// The approval the caller `name` with `role` would give: the first they may give, or else
-    /// the first waiting with why they may not.
+    /// The approval a caller who is `people` with `role` would give: the first they may give,
+    /// or else the first waiting with why they may not.
     pub fn approval_for(
         &self,
-        name: &str,
+        people: &[&str],
         role: Role,
     ) -> Option<(WaitingApproval, Option<ApprovalRefusal>)> {
-        let started_by = self.rollout.started_by.as_deref();
+        let involved = self.rollout.four_eyes_excluded();
         let mut first = None;
         for a in self.waiting_approvals() {
-            let refusal = a.refusal(started_by, name, role);
+            let refusal = a.refusal(&involved, people, role);
             if refusal.is_none() {
                 return Some((a, None));
             }

@@ -3,6 +3,7 @@
 
 use crate::timeline::TimelineEvent;
 use serde::{Deserialize, Serialize};
+use varai_domain::Role;
 use varai_domain::plan::{Exposure, GateStatus, Plan, Position, Release, stop_index, stops};
 
 /// A saved plan that rollouts are copied from.
@@ -16,6 +17,14 @@ pub struct PlanTemplate {
     pub plan: Plan,
     pub updated_at: i64,
     pub updated_by: String,
+    /// Who created the template; they may always change it.
+    pub owner: String,
+    /// The role anyone else needs to change or delete it.
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "operator"))]
+    pub min_role: Role,
+    /// Everyone who ever saved it.
+    #[serde(default)]
+    pub authors: Vec<String>,
 }
 
 /// A plan template as sent to be saved.
@@ -27,6 +36,11 @@ pub struct NewPlanTemplate {
     pub description: String,
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
+    /// The role others need to change or delete the template (product manager when new;
+    /// unchanged when left out). Only its owner or an admin may change it.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, example = "operator"))]
+    pub min_role: Option<Role>,
 }
 
 /// Where a rollout stands.
@@ -161,6 +175,10 @@ pub struct RolloutRecord {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub revision: i64,
+    /// Everyone who wrote, edited or started the plan (its template's authors included), and
+    /// the person behind each token that did: none of them may give a four-eyes approval.
+    #[serde(default)]
+    pub involved: Vec<String>,
 }
 
 impl RolloutRecord {

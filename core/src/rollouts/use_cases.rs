@@ -97,13 +97,36 @@ pub async fn save_plan_template(
     t: NewPlanTemplate,
 ) -> Result<PlanTemplate> {
     who.require(Role::ProductManager)?;
-    if name == DEFAULT_TEMPLATE {
-        // Every rollout without a template runs it, CI's included.
-        who.require(Role::Operator)?;
+    let existing = services.rollouts.plan_templates().await?;
+    let before = existing.iter().find(|b| b.name == name);
+    match before {
+        Some(b) => may_change_template(who, b)?,
+        // Every rollout without a template runs the default, CI's included.
+        None if name == DEFAULT_TEMPLATE => who.require(Role::Operator)?,
+        None => {}
+    }
+    if let Some(wanted) = t.min_role
+        && before.is_some_and(|b| b.min_role != wanted && !owns(who, b))
+    {
+        // Only the owner (or an admin) decides who else may change it.
+        who.require(Role::Admin)?;
     }
     check_template(name, &t.plan)?;
     check_integration_tests(services, who, &t.plan, None).await?;
     services.rollouts.save_plan_template(who, name, t).await
+}
+
+/// Whether the caller (or the person behind their token) owns the template.
+fn owns(who: &Principal, t: &PlanTemplate) -> bool {
+    t.owner != "system" && who.actor.people().any(|p| p == t.owner)
+}
+
+/// A template's owner may change it; anyone else needs its minimum role.
+fn may_change_template(who: &Principal, t: &PlanTemplate) -> Result<()> {
+    if owns(who, t) {
+        return Ok(());
+    }
+    who.require(t.min_role)
 }
 
 pub async fn delete_plan_template(services: &Services, who: &Principal, name: &str) -> Result<()> {
@@ -115,6 +138,10 @@ pub async fn delete_plan_template(services: &Services, who: &Principal, name: &s
                 "the default template cannot be deleted: every rollout without a template runs it"
                     .into(),
         });
+    }
+    let existing = services.rollouts.plan_templates().await?;
+    if let Some(t) = existing.iter().find(|t| t.name == name) {
+        may_change_template(who, t)?;
     }
     services.rollouts.delete_plan_template(who, name).await
 }
@@ -235,7 +262,8 @@ pub async fn command_rollout(
     if view.rollout.status != RolloutStatus::Running {
         return Err(conflict(format!("rollout #{id} is not running")));
     }
-    let Some((approval, refusal)) = view.approval_for(&who.actor.name, who.role) else {
+    let people: Vec<&str> = who.actor.people().collect();
+    let Some((approval, refusal)) = view.approval_for(&people, who.role) else {
         return Err(conflict(format!(
             "{} is not waiting for an approval",
             view.rollout.stop_label
@@ -247,7 +275,7 @@ pub async fn command_rollout(
             actual,
         }),
         Some(ApprovalRefusal::FourEyes) => Err(conflict(format!(
-            "four eyes: {} started this rollout, so someone else must approve it",
+            "four eyes: {} wrote, edited or started this rollout's plan, so someone else must approve it",
             who.actor.name
         ))),
         None => {

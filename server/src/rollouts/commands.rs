@@ -41,6 +41,36 @@ impl RolloutService {
             .await?)
     }
 
+    /// Skip never passes an approval gate its caller could not give: the gate's role, and
+    /// with four eyes someone who neither wrote, edited nor started the plan.
+    async fn refuse_skipping_an_approval(
+        &self,
+        who: &Principal,
+        r: &RolloutRecord,
+        visit: i64,
+    ) -> Result<()> {
+        let results = self.store.gate_results(r.id).await?;
+        let passed = |gate: usize| {
+            results.iter().any(|g| {
+                g.visit == visit
+                    && g.gate == gate
+                    && g.status == GateStatus::Passed
+                    && Position {
+                        phase: g.phase,
+                        step: g.step,
+                    } == r.position
+            })
+        };
+        let people: Vec<&str> = who.actor.people().collect();
+        match r.approval_skip_would_pass(&people, who.role, passed) {
+            None => Ok(()),
+            Some((gate, refusal)) => Err(conflict(format!(
+                "Skip would pass \"{gate}\" without its approval. {}",
+                refusal.explain()
+            ))),
+        }
+    }
+
     /// The update, audit action and timeline line of a command that changes the row.
     async fn change(
         &self,
@@ -97,6 +127,7 @@ impl RolloutService {
             }
             RolloutCommand::Resume if running => return Err(conflict("the rollout is not paused")),
             RolloutCommand::Skip { reason } if running => {
+                self.refuse_skipping_an_approval(who, r, s.visit).await?;
                 let all = stops(&r.plan);
                 let at = stop_index(&all, r.position).unwrap_or(0);
                 let label = all.get(at).map(|s| s.label()).unwrap_or_default();
@@ -183,7 +214,14 @@ impl Rollouts for RolloutService {
         self.check_references(&t.plan).await?;
         Ok(self
             .store
-            .save_plan_template(&who.actor, name, t.description.trim(), &t.plan, now_ms())
+            .save_plan_template(
+                &who.actor,
+                name,
+                t.description.trim(),
+                &t.plan,
+                t.min_role,
+                now_ms(),
+            )
             .await?)
     }
 

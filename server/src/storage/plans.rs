@@ -4,8 +4,8 @@
 use sqlx::FromRow;
 use varai_core::accounts::Actor;
 use varai_core::rollouts::{GateResult, PlanTemplate};
-use varai_domain::AuditAction;
 use varai_domain::plan::{GateStatus, Plan, default_plan};
+use varai_domain::{AuditAction, Role};
 
 use super::analysis::corrupt;
 use super::audit::{NewEvent, commit_with_event, state_json};
@@ -23,6 +23,29 @@ struct TemplateRow {
     plan: String,
     updated_at: i64,
     updated_by: String,
+    owner: String,
+    min_role: String,
+    authors: String,
+}
+
+const TEMPLATE_COLUMNS: &str = "SELECT name, description, plan, updated_at, updated_by, owner, min_role, authors FROM plan_templates";
+
+/// A JSON list of names, as `rollouts.involved` and `plan_templates.authors` hold them.
+pub(super) fn names(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// `names` with everyone in `more` added once, as JSON.
+pub(super) fn with_names<'a>(
+    mut names: Vec<String>,
+    more: impl IntoIterator<Item = &'a str>,
+) -> String {
+    for n in more {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_owned());
+        }
+    }
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
 }
 
 impl TryFrom<TemplateRow> for PlanTemplate {
@@ -34,6 +57,9 @@ impl TryFrom<TemplateRow> for PlanTemplate {
             plan: serde_json::from_str(&r.plan).map_err(corrupt("read a plan template"))?,
             updated_at: r.updated_at,
             updated_by: r.updated_by,
+            owner: r.owner,
+            min_role: r.min_role.parse().unwrap_or(Role::Operator),
+            authors: names(&r.authors),
         })
     }
 }
@@ -100,7 +126,8 @@ impl SqlxStore {
         ];
         self.seed_once(
             "plan-templates",
-            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by) VALUES ($1, $2, $3, $4, 'system')",
+            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by, owner, min_role, authors) \
+             VALUES ($1, $2, $3, $4, 'system', 'system', 'operator', '[\"system\"]')",
             vec![row],
             now,
         )
@@ -108,9 +135,9 @@ impl SqlxStore {
     }
 
     pub(crate) async fn plan_templates(&self) -> Result<Vec<PlanTemplate>> {
-        let rows: Vec<TemplateRow> = sqlx::query_as(
-            "SELECT name, description, plan, updated_at, updated_by FROM plan_templates ORDER BY name",
-        )
+        let rows: Vec<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{TEMPLATE_COLUMNS} ORDER BY name"
+        )))
         .fetch_all(self.pool())
         .await
         .map_err(backend_error("list plan templates"))?;
@@ -118,9 +145,9 @@ impl SqlxStore {
     }
 
     pub(crate) async fn plan_template(&self, name: &str) -> Result<PlanTemplate> {
-        let row: Option<TemplateRow> = sqlx::query_as(
-            "SELECT name, description, plan, updated_at, updated_by FROM plan_templates WHERE name = $1",
-        )
+        let row: Option<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{TEMPLATE_COLUMNS} WHERE name = $1"
+        )))
         .bind(name)
         .fetch_optional(self.pool())
         .await
@@ -134,21 +161,35 @@ impl SqlxStore {
         name: &str,
         description: &str,
         plan: &Plan,
+        min_role: Option<Role>,
         now: i64,
     ) -> Result<PlanTemplate> {
         let before = self.plan_template(name).await.ok();
         let mut tx = self.begin().await?;
         let sql = if before.is_some() {
-            "UPDATE plan_templates SET description = $2, plan = $3, updated_at = $4, updated_by = $5 WHERE name = $1"
+            "UPDATE plan_templates SET description = $2, plan = $3, updated_at = $4, updated_by = $5, \
+             min_role = $6, authors = $7 WHERE name = $1"
         } else {
-            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO plan_templates (name, description, plan, updated_at, updated_by, min_role, authors, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         };
+        let min_role = min_role
+            .or(before.as_ref().map(|b| b.min_role))
+            .unwrap_or(Role::ProductManager);
+        let authors = before
+            .as_ref()
+            .map(|b| b.authors.clone())
+            .unwrap_or_default();
         sqlx::query(sql)
             .bind(name)
             .bind(description)
             .bind(state_json(plan))
             .bind(now)
             .bind(&actor.name)
+            .bind(min_role.as_str())
+            .bind(with_names(authors, actor.people()))
+            // The person, also when they save through a token.
+            .bind(actor.behind.as_deref().unwrap_or(&actor.name))
             .execute(&mut *tx)
             .await
             .map_err(backend_error("save a plan template"))?;

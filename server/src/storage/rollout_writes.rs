@@ -25,10 +25,11 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RolloutRecord> {
         let env_id = self.environment_id(d.environment).await?;
+        let involved = self.plan_writers(Vec::new(), actor, d.template).await;
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO rollouts (environment_id, title, template, release, plan, status, start_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8) RETURNING id",
+            "INSERT INTO rollouts (environment_id, title, template, release, plan, status, start_at, created_by, created_at, involved) \
+             VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9) RETURNING id",
         )
         .bind(env_id)
         .bind(d.title)
@@ -38,6 +39,7 @@ impl SqlxStore {
         .bind(d.start_at)
         .bind(&actor.name)
         .bind(now)
+        .bind(involved)
         .fetch_one(&mut *tx)
         .await
         .map_err(backend_error("create a rollout"))?;
@@ -64,10 +66,13 @@ impl SqlxStore {
         now: i64,
     ) -> Result<RolloutRecord> {
         let before = self.rollout_by_id(id).await?;
+        let involved = self
+            .plan_writers(before.involved.clone(), actor, d.template)
+            .await;
         let mut tx = self.begin().await?;
         let changed = sqlx::query(
             "UPDATE rollouts SET title = $1, template = $2, release = $3, plan = $4, start_at = $5, \
-             revision = revision + 1 WHERE id = $6 AND status = 'draft'",
+             involved = $7, revision = revision + 1 WHERE id = $6 AND status = 'draft'",
         )
         .bind(d.title)
         .bind(d.template)
@@ -75,6 +80,7 @@ impl SqlxStore {
         .bind(state_json(d.plan))
         .bind(d.start_at)
         .bind(id)
+        .bind(involved)
         .execute(&mut *tx)
         .await
         .map_err(backend_error("save a rollout"))?
@@ -101,6 +107,26 @@ impl SqlxStore {
         self.commit_on_timeline(tx, Timeline::Rollout(id), "Plan edited", event)
             .await?;
         self.rollout_by_id(id).await
+    }
+
+    /// `involved` with the actor (and the person behind a token) and, when the plan comes from
+    /// a template, everyone who saved that template.
+    async fn plan_writers(
+        &self,
+        involved: Vec<String>,
+        actor: &Actor,
+        template: Option<&str>,
+    ) -> String {
+        let authors = match template {
+            Some(name) => self
+                .plan_template(name)
+                .await
+                .map(|t| t.authors)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let people = actor.people().chain(authors.iter().map(String::as_str));
+        super::plans::with_names(involved, people)
     }
 
     async fn environment_id(&self, key: &str) -> Result<i64> {
@@ -139,7 +165,7 @@ impl SqlxStore {
         };
         let changed = sqlx::query(
             "UPDATE rollouts SET status = $1, started_by = $2, started_at = $3, phase = 0, step = 0, \
-             visit = 1, stop_since = $3, applied = 0, advance = 0, next_attempt_at = 0, \
+             visit = 1, stop_since = $3, applied = 0, advance = 0, next_attempt_at = 0, involved = $6, \
              revision = revision + 1 WHERE id = $4 AND status IN ('draft', 'scheduled') AND revision = $5",
         )
         .bind(status)
@@ -147,6 +173,7 @@ impl SqlxStore {
         .bind(now)
         .bind(r.id)
         .bind(r.revision)
+        .bind(super::plans::with_names(r.involved.clone(), actor.people()))
         .execute(&mut *tx)
         .await
         .map_err(backend_error("start a rollout"))?

@@ -35,6 +35,7 @@ struct RolloutRow {
     started_at: Option<i64>,
     finished_at: Option<i64>,
     revision: i64,
+    involved: String,
 }
 
 /// What the controller needs beyond the record.
@@ -107,6 +108,7 @@ impl TryFrom<RolloutRow> for RolloutRecord {
             started_at: r.started_at,
             finished_at: r.finished_at,
             revision: r.revision,
+            involved: super::plans::names(&r.involved),
         })
     }
 }
@@ -114,7 +116,7 @@ impl TryFrom<RolloutRow> for RolloutRecord {
 const SELECT: &str = "SELECT r.id, e.key AS environment, r.title, r.template, r.release, r.plan, \
      r.status, r.paused, r.phase, r.step, r.visit, r.stop_since, r.waiting, r.last_error, r.deployment_id, \
      r.start_at, r.reason, r.created_by, r.created_at, r.started_by, r.started_at, r.finished_at, \
-     r.revision FROM rollouts r JOIN environments e ON e.id = r.environment_id";
+     r.revision, r.involved FROM rollouts r JOIN environments e ON e.id = r.environment_id";
 
 /// The most rollouts a list shows.
 const LIST_LIMIT: usize = 200;

@@ -32,6 +32,7 @@ impl SqlxStore {
         let actor = Actor {
             user_id: Some(user.id),
             name: user.username.clone(),
+            behind: None,
         };
         let action = if ok {
             AuditAction::SessionLogin

@@ -166,7 +166,7 @@ pub struct ApprovalAsk {
 
 /// The approval the rollout waits for now, if any, and whether `me` with `role` may give it.
 pub fn approval_waiting(v: &RolloutView, me: &str, role: Role) -> Option<ApprovalAsk> {
-    v.approval_for(me, role).map(|(a, refusal)| ApprovalAsk {
+    v.approval_for(&[me], role).map(|(a, refusal)| ApprovalAsk {
         gate: a.describe,
         refusal: refusal.map(|r| r.explain()),
     })

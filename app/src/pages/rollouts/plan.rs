@@ -287,6 +287,7 @@ fn ReleaseSection(
 fn SaveAsTemplate(d: Draft) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
+    let min_role = RwSignal::new(None::<varai_domain::Role>);
     let save = ServerAction::<super::SaveAsTemplate>::new();
     let send = move |_| {
         save.dispatch(super::SaveAsTemplate {
@@ -294,6 +295,7 @@ fn SaveAsTemplate(d: Draft) -> impl IntoView {
             template: varai_core::rollouts::NewPlanTemplate {
                 description: description.get_untracked(),
                 plan: d.plan(),
+                min_role: min_role.get_untracked(),
             },
         });
     };
@@ -308,6 +310,18 @@ fn SaveAsTemplate(d: Draft) -> impl IntoView {
                 <label for="template-save-description">"Description"</label>
                 <input id="template-save-description" type="text" prop:value=move || description.get()
                     on:input=move |ev| description.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="template-save-role">"Others who may change it"</label>
+                <select id="template-save-role" on:change=move |ev| {
+                    min_role.set(event_target_value(&ev).parse().ok())
+                }>
+                    <option value="" selected=true>"As before (new: product managers and above)"</option>
+                    {[varai_domain::Role::ProductManager, varai_domain::Role::Operator, varai_domain::Role::Admin]
+                        .into_iter()
+                        .map(|r| view! { <option value=r.as_str()>{format!("{}s and above", r.label())}</option> })
+                        .collect_view()}
+                </select>
             </div>
             <button type="button" class="button small" disabled=move || save.pending().get() on:click=send>"Save template"</button>
             <crate::components::ActionResult value=save.value() success="Template saved: new rollouts can copy it."/>
