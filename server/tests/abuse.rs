@@ -343,7 +343,32 @@ async fn every_answer_forbids_framing_sniffing_and_referrers() {
             "{path}"
         );
         assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY", "{path}");
+        let scripts = csp
+            .split(';')
+            .find(|d| d.trim_start().starts_with("script-src"))
+            .unwrap_or_default();
+        assert!(
+            scripts.contains("'self'") && !scripts.contains("unsafe-inline"),
+            "{path}: no inline script runs without the nonce: {csp}"
+        );
     }
+    // A page's inline hydration script runs because it carries this response's nonce.
+    let res = t.send(get("/login").body(Body::empty()).unwrap()).await;
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in script-src");
+    assert!(nonce.len() >= 22, "128 bits: {nonce}");
+    let html = body_text(res).await;
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -6,11 +6,11 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The policy every page is served with. It leaves scripts alone (the hydration script is
-/// inline), and forbids what no page of ours does: being framed, posting forms elsewhere,
-/// changing the base URL, plugins.
-const CONTENT_SECURITY_POLICY: &str =
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'";
+/// The policy of every answer that does not bring its own: nothing inline runs, nothing loads
+/// from elsewhere, no framing. Pages bring their own, which adds their hydration script's
+/// nonce (`varai_app::shell`).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'";
 
 const HEADERS: [(HeaderName, &str); 4] = [
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
