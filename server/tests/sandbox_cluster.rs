@@ -357,15 +357,36 @@ async fn the_service_proxy_answers_and_traffic_is_exported() {
             .then_some(())
     })
     .await;
-    let req = http::Request::get(format!(
-        "/api/v1/namespaces/{NS}/services/storefront/proxy/healthz"
-    ))
-    .body(Vec::new())
-    .expect("request");
-    let answer: serde_json::Value = client.request(req).await.expect("proxy answers");
-    assert_eq!(answer["version"], "v1");
-    assert_eq!(answer["path"], "/healthz");
-    // The proxied request is counted at once; resource usage is sampled on the next tick.
+    // With the simulated users away, requests through the proxy (checks, load tests, anyone's
+    // curl) answer but are not counted: analysis judges the simulated users only.
+    let rate = sandbox.simulation.rate(NS, "storefront");
+    sandbox.simulation.set_rate(NS, "storefront", 0.0);
+    let counted = || {
+        let text = sandbox.traffic.render();
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total{") && l.contains("app=\"storefront\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = counted();
+    for _ in 0..20 {
+        let req = http::Request::get(format!(
+            "/api/v1/namespaces/{NS}/services/storefront/proxy/healthz"
+        ))
+        .body(Vec::new())
+        .expect("request");
+        let answer: serde_json::Value = client.request(req).await.expect("proxy answers");
+        assert_eq!(answer["version"], "v1");
+        assert_eq!(answer["path"], "/healthz");
+    }
+    assert_eq!(
+        counted(),
+        before,
+        "proxied requests are not the users' traffic"
+    );
+    sandbox.simulation.set_rate(NS, "storefront", rate.max(1.0));
+    // The simulated users' requests are counted; resource usage is sampled on the next tick.
     let families = [
         "http_requests_total{namespace=\"production\",app=\"storefront\",version=\"v1\"",
         "http_request_duration_seconds_bucket{",

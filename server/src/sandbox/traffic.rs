@@ -168,14 +168,8 @@ impl Traffic {
         out
     }
 
-    /// Serves one request on `pod`, counting it; returns the status code and latency.
-    fn serve(
-        &self,
-        simulation: &Simulation,
-        ns: &str,
-        pod: &Value,
-        rng: &mut impl Rng,
-    ) -> (u16, f64) {
+    /// How `pod` answers one request, as its version behaves: the status code and latency.
+    fn outcome(simulation: &Simulation, ns: &str, pod: &Value, rng: &mut impl Rng) -> (u16, f64) {
         let (app, version) = app_and_version(pod);
         let behaviour = simulation.behaviour(ns, &app, &version);
         let code = if rng.random::<f64>() < behaviour.error_rate {
@@ -183,7 +177,15 @@ impl Traffic {
         } else {
             200
         };
-        let latency = behaviour.latency_seconds(standard_normal(rng));
+        (code, behaviour.latency_seconds(standard_normal(rng)))
+    }
+
+    /// Serves one request of the simulated traffic on `pod`, counting it in the metrics that
+    /// analysis judges.
+    fn serve(&self, simulation: &Simulation, ns: &str, pod: &Value, rng: &mut impl Rng) {
+        let (code, latency) = Self::outcome(simulation, ns, pod, rng);
+        let (app, version) = app_and_version(pod);
+        let behaviour = simulation.behaviour(ns, &app, &version);
         let v = VersionLabels {
             namespace: ns.to_owned(),
             app: app.clone(),
@@ -205,10 +207,11 @@ impl Traffic {
                 self.conversions.get_or_create(&v).inc();
             }
         }
-        (code, latency)
     }
 
-    /// Answers a request to a Service, as one of its ready pods (chosen at random) would.
+    /// Answers a request to a Service, as one of its ready pods (chosen at random) would. Such
+    /// requests (checks, load tests, anyone's curl) are not counted in the metrics: analysis
+    /// judges the simulated users' traffic only.
     pub fn answer(
         &self,
         store: &ObjectStore,
@@ -267,7 +270,7 @@ impl Traffic {
         path: &str,
         rng: &mut impl Rng,
     ) -> Answer {
-        let (code, latency) = self.serve(simulation, ns, pod, rng);
+        let (code, latency) = Self::outcome(simulation, ns, pod, rng);
         let (app, version) = app_and_version(pod);
         let body = if code == 200 {
             json!({"status": "ok", "app": app, "version": version, "pod": name(pod), "path": path})
