@@ -129,8 +129,15 @@ async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off
         d["waiting"] == "paused until someone promotes"
     })
     .await;
-    // Both versions need a few scrapes of traffic.
+    // Both versions need a few scrapes of traffic: a rate is low while its window fills.
     let deadline = Instant::now() + Duration::from_secs(30);
+    let last_rate = |series: &Value| {
+        series["points"]
+            .as_array()
+            .and_then(|p| p.last())
+            .and_then(|p| p[1].as_f64())
+            .unwrap_or(0.0)
+    };
     let charts = loop {
         let (status, body) = ops
             .call(Method::GET, &format!("{APP}/metrics?range=5m"), None)
@@ -141,7 +148,10 @@ async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off
             .as_array()
             .map(|s| s.iter().filter_map(|x| x["version"].as_str()).collect())
             .unwrap_or_default();
-        if versions == ["v1", "v2"] {
+        let all_flowing = requests["series"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|x| last_rate(x) > 0.5));
+        if versions == ["v1", "v2"] && all_flowing {
             break body;
         }
         assert!(
