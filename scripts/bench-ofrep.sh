@@ -7,24 +7,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-15}
 conns=${2:-64}
 
-if ! command -v wrk >/dev/null; then
-  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends wrk
-fi
-target=${CARGO_TARGET_DIR:-target}
-bin=${VARAI_BIN:-$target/release/varai}
-[ -x "$bin" ] || { echo "no release build at $bin; run 'make release' first" >&2; exit 1; }
-
-data=$(mktemp -d)
-port=${BENCH_PORT:-3199}
-base="http://127.0.0.1:$port"
-RUST_LOG=warn VARAI_ADMIN_PASSWORD=bench-admin-password-1 "$bin" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
-
-token=$("$bin" admin create-token --role admin --name bench --data-dir "$data" | grep -o 'varai_[A-Za-z0-9]*' | head -1)
-api() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+BENCH_PORT=${BENCH_PORT:-3199}
+# shellcheck source=scripts/benchlib.sh
+source scripts/benchlib.sh
 
 # The benchmark flag: 5 rules, 3 segments and 10 constraints; the context matches the last rule.
 flag='{"key":"bench-flag","name":"Bench","valueType":"string",
@@ -41,23 +26,15 @@ api -X POST "$base/api/v1/flags" -d "$flag" >/dev/null
 for i in $(seq 1 99); do
   api -X POST "$base/api/v1/flags" -d "{\"key\":\"flag-$i\",\"name\":\"Flag $i\",\"valueType\":\"boolean\",\"variants\":[{\"name\":\"on\",\"value\":true},{\"name\":\"off\",\"value\":false}],\"environments\":{\"production\":{\"enabled\":true,\"defaultVariant\":\"on\",\"offVariant\":\"off\",\"rules\":[{\"segments\":[\"beta-testers\"],\"rollout\":30,\"serve\":{\"variant\":\"on\"}}]}}}" >/dev/null
 done
-sdk=$(api -X POST "$base/api/v1/sdk-keys" -d '{"environment":"production","name":"bench"}' \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+sdk=$(sdk_key)
 sleep 0.5
 
 body='{"context":{"targetingKey":"user-8841","cohort":"beta","email":"ann@customer.io","country":"NO","plan":"pro-annual","appVersion":"2.3.1","riskScore":55,"remoteAddress":"192.168.1.2","userAgent":"Mozilla/5.0","signup":"2024-03-01T10:00:00Z"}}'
 echo "single answer: $(curl -fsS -H "X-API-Key: $sdk" -H 'Content-Type: application/json' -d "$body" "$base/ofrep/v1/evaluate/flags/bench-flag")"
-lua=$(mktemp)
-cat >"$lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$body'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "$sdk"
-LUA
+lua=$(ofrep_script "$body" "$sdk")
 
 echo "machine: $(nproc) cores, $(uname -m); server and wrk share them"
 echo "== single flag: POST /ofrep/v1/evaluate/flags/bench-flag (wrk -t2 -c$conns -d${secs}s)"
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags/bench-flag" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in'
 echo "== bulk, 100 flags: POST /ofrep/v1/evaluate/flags (wrk -t2 -c$conns -d${secs}s)"
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$base/ofrep/v1/evaluate/flags" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors|requests in'
-rm -f "$lua"
