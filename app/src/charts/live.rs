@@ -77,10 +77,15 @@ pub fn LiveCharts(
             data.with_untracked(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|s| s.end))
         };
         busy.set_value(true);
+        let (env, app) = (env_v.get_value(), app_v.get_value());
         leptos::task::spawn_local(async move {
-            let got = chart_data(env_v.get_value(), app_v.get_value(), r.key().into(), since).await;
+            let got = chart_data(env, app, r.key().into(), since).await;
+            // The chart may have gone while the answer was on its way.
+            if data.is_disposed() || busy.is_disposed() {
+                return;
+            }
             busy.set_value(false);
-            if range.get_untracked() != r {
+            if range.try_get_untracked() != Some(r) {
                 return;
             }
             match (got, since) {

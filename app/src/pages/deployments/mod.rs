@@ -256,7 +256,11 @@ fn AppPanel(
         let _ = (tick.get(), actions.version());
         let (env, app) = (env_key.clone(), app_name.clone());
         leptos::task::spawn_local(async move {
-            now.set(Some(read_app_now(env, app).await));
+            let fresh = read_app_now(env, app).await;
+            // The panel may have been replaced while the answer was on its way.
+            if !now.is_disposed() {
+                now.set(Some(fresh));
+            }
         });
     });
     let details = format!(

@@ -20,7 +20,10 @@ pub fn RollbackForm(env: String, app: String, action: ServerAction<RollBack>) ->
         let (env, app) = (env_r.clone(), app_r.clone());
         if open {
             leptos::task::spawn_local(async move {
-                snapshots.set(Some(app_snapshots(env, app).await));
+                let fresh = app_snapshots(env, app).await;
+                if !snapshots.is_disposed() {
+                    snapshots.set(Some(fresh));
+                }
             });
         }
     });

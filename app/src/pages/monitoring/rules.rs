@@ -67,8 +67,12 @@ pub fn Lists(env: String, apps: Vec<String>, role: Role) -> impl IntoView {
         if !t.is_multiple_of(2) && !fresh && lists.with_untracked(Option::is_some) {
             return;
         }
+        let env = env_v.get_value();
         leptos::task::spawn_local(async move {
-            lists.set(Some(read_monitoring_now(env_v.get_value()).await));
+            let fresh = read_monitoring_now(env).await;
+            if !lists.is_disposed() {
+                lists.set(Some(fresh));
+            }
         });
     });
     let can_operate = role.allows(Role::Operator);

@@ -51,7 +51,11 @@ fn Live(now: RolloutNow) -> impl IntoView {
     Effect::new(move |_| {
         let _ = (tick.get(), act.version().get());
         leptos::task::spawn_local(async move {
-            match read_rollout_now(id).await {
+            let fresh = read_rollout_now(id).await;
+            if state.is_disposed() || failure.is_disposed() {
+                return;
+            }
+            match fresh {
                 Ok(fresh) => {
                     failure.set(None);
                     state.set(fresh);
