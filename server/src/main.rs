@@ -21,8 +21,33 @@ fn init_tracing(json: bool) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Keeps allocations of 1 MiB and more (a password hash's 19 MiB) in their own mappings,
+/// returned to the system when freed. By default glibc raises this threshold after the first
+/// such free, and then every thread's arena keeps the hashes' memory: 512 sign-ins at once
+/// left the process at 1.9 GB; with a fixed threshold its peak is 129 MB (BENCHMARKS.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_allocations() {
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_allocations() {}
+
+fn main() -> ExitCode {
+    return_large_allocations();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("could not start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
