@@ -38,7 +38,10 @@ fn return_large_allocations() {}
 
 fn main() -> ExitCode {
     return_large_allocations();
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {
             eprintln!("could not start the runtime: {e}");
