@@ -79,9 +79,7 @@ pub(super) fn compile_flag(
                 .flatten()
                 .filter_map(|&i| segment_costs.get(i))
                 .fold(0u32, |sum, c| sum.saturating_add(*c));
-            r.matchers
-                .iter()
-                .fold(segments, |sum, m| sum.saturating_add(m.cost()))
+            cost_of(&r.matchers, segments)
         })
         .fold(1u32, u32::saturating_add);
     Some(CompiledFlag {

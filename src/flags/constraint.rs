@@ -242,6 +242,13 @@ impl Constraint {
 /// hundred times as long as comparing a string.
 const REGEX_COST: u32 = 100;
 
+/// The summed [`Matcher::cost`] of `matchers`, starting from `start`.
+pub(super) fn cost_of(matchers: &[Matcher], start: u32) -> u32 {
+    matchers
+        .iter()
+        .fold(start, |sum, m| sum.saturating_add(m.cost()))
+}
+
 impl Matcher {
     /// An upper bound on the work of one test, counted in simple tests (a string comparison is
     /// 1): what decides whether an evaluation is cheap enough to run on an async worker.

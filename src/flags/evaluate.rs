@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
-use super::constraint::Matcher;
+use super::constraint::{Matcher, cost_of};
 use super::context::{Context, Sticky};
 use super::model::{FlagKind, FlagSpec, Payload, Segment, Serve, Targeting};
 use super::murmur::VARIANT_SEED;
@@ -156,6 +156,8 @@ pub struct FlagSet {
     flags: Vec<CompiledFlag>,
     index: HashMap<String, usize>,
     segments: Vec<CompiledSegment>,
+    /// The summed own cost of every flag: what a bulk evaluation may cost.
+    cost: u32,
 }
 
 static TRUE: Value = Value::Bool(true);
@@ -180,14 +182,7 @@ impl FlagSet {
                 CompiledSegment::new(s)
             })
             .collect();
-        let segment_costs: Vec<u32> = segments
-            .iter()
-            .map(|s| {
-                s.matchers
-                    .iter()
-                    .fold(0u32, |sum, m| sum.saturating_add(m.cost()))
-            })
-            .collect();
+        let segment_costs: Vec<u32> = segments.iter().map(|s| cost_of(&s.matchers, 0)).collect();
         let mut set = FlagSet {
             segments,
             ..FlagSet::default()
@@ -199,6 +194,10 @@ impl FlagSet {
             }
         }
         link_prerequisites(&mut set.flags, &set.index);
+        set.cost = set
+            .flags
+            .iter()
+            .fold(0u32, |sum, f| sum.saturating_add(f.own_cost));
         set
     }
 
@@ -209,9 +208,7 @@ impl FlagSet {
     /// An upper bound on the work of evaluating every flag for one context (as a bulk
     /// evaluation does, each flag once), counted in simple tests.
     pub fn cost(&self) -> u32 {
-        self.flags
-            .iter()
-            .fold(0u32, |sum, f| sum.saturating_add(f.own_cost))
+        self.cost
     }
 
     pub fn is_empty(&self) -> bool {
