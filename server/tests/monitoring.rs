@@ -65,6 +65,15 @@ async fn rolled_back_by_itself(c: &Client<'_>, id: i64, what: &str) -> Value {
     done
 }
 
+/// A chart series' latest value (0 without points).
+fn last_rate(series: &Value) -> f64 {
+    series["points"]
+        .as_array()
+        .and_then(|p| p.last())
+        .and_then(|p| p[1].as_f64())
+        .unwrap_or(0.0)
+}
+
 /// The charts: every metric in order, request rates for both versions, latency percentiles
 /// per version, and no error.
 fn every_metric_is_charted_per_version(charts: &Value) {
@@ -88,11 +97,7 @@ fn every_metric_is_charted_per_version(charts: &Value) {
     let requests = &charts["charts"][0];
     assert_eq!(requests["unit"], "req/s");
     for series in requests["series"].as_array().expect("series") {
-        let rate = series["points"]
-            .as_array()
-            .and_then(|p| p.last())
-            .and_then(|p| p[1].as_f64())
-            .unwrap_or(0.0);
+        let rate = last_rate(series);
         assert!(
             rate > 0.5,
             "{} serves traffic: {rate} req/s",
@@ -131,13 +136,6 @@ async fn charts_split_each_metric_by_version_and_update_from_where_they_left_off
     .await;
     // Both versions need a few scrapes of traffic: a rate is low while its window fills.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let last_rate = |series: &Value| {
-        series["points"]
-            .as_array()
-            .and_then(|p| p.last())
-            .and_then(|p| p[1].as_f64())
-            .unwrap_or(0.0)
-    };
     let charts = loop {
         let (status, body) = ops
             .call(Method::GET, &format!("{APP}/metrics?range=5m"), None)

@@ -20,13 +20,11 @@ fn turns() -> &'static Turns {
 /// What a caller is told when every turn is taken.
 pub const BUSY: &str = "too many sign-ins at once; try again in a second";
 
-async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    turns().run(work).await
-}
-
 /// Hashes a new password into a PHC string.
 pub async fn hash_password(password: Password) -> Result<String> {
-    in_turn(move || hash_blocking(password.expose())).await?
+    turns()
+        .run(move || hash_blocking(password.expose()))
+        .await?
 }
 
 fn hash_blocking(password: &str) -> Result<String> {
@@ -43,16 +41,17 @@ fn hash_blocking(password: &str) -> Result<String> {
 /// Checks `candidate` against a stored hash; a malformed hash never matches. With no hash
 /// (an unknown user) it still does the work, so timing does not tell which names exist.
 pub async fn verify_password(hash: Option<String>, candidate: String) -> Result<bool> {
-    in_turn(move || {
-        let hash = hash.as_deref().unwrap_or_else(|| decoy_hash());
-        match PasswordHash::new(hash) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(candidate.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        }
-    })
-    .await
+    turns()
+        .run(move || {
+            let hash = hash.as_deref().unwrap_or_else(|| decoy_hash());
+            match PasswordHash::new(hash) {
+                Ok(parsed) => Argon2::default()
+                    .verify_password(candidate.as_bytes(), &parsed)
+                    .is_ok(),
+                Err(_) => false,
+            }
+        })
+        .await
 }
 
 /// A hash of a random password, computed once, to verify against for unknown users.

@@ -4,7 +4,7 @@
 //! the Overview use the same rule to say whom a rollout waits for.
 
 use varai_domain::Role;
-use varai_domain::plan::{Gate, GateStatus, Position, stop_index, stops};
+use varai_domain::plan::{Gate, GateStatus, Position, Stop, stop_index, stops};
 
 use super::{RolloutRecord, RolloutStatus, RolloutView};
 
@@ -44,6 +44,19 @@ impl ApprovalRefusal {
 }
 
 impl WaitingApproval {
+    /// The approval `gate` of `stop` asks for, with its result `row`; `None` for another gate.
+    fn of(row: i64, stop: &Stop<'_>, gate: &Gate) -> Option<WaitingApproval> {
+        match gate {
+            Gate::Approval { role, four_eyes } => Some(WaitingApproval {
+                row,
+                describe: format!("{}: {}", stop.label(), gate.describe()),
+                role: *role,
+                four_eyes: *four_eyes,
+            }),
+            _ => None,
+        }
+    }
+
     /// Whether a caller who is `people` (a name, and the person behind a token) with `role`
     /// may give it, for a rollout whose plan `involved` these people.
     pub fn refusal(
@@ -89,21 +102,11 @@ impl RolloutRecord {
         stop.gates
             .iter()
             .enumerate()
-            .find_map(|(i, gate)| match gate {
-                Gate::Approval {
-                    role: needed,
-                    four_eyes,
-                } if !passed(i) => {
-                    let waiting = WaitingApproval {
-                        row: 0,
-                        describe: format!("{}: {}", stop.label(), gate.describe()),
-                        role: *needed,
-                        four_eyes: *four_eyes,
-                    };
-                    let refusal = waiting.refusal(&involved, people, role)?;
-                    Some((waiting.describe, refusal))
-                }
-                _ => None,
+            .filter(|(i, _)| !passed(*i))
+            .find_map(|(_, gate)| {
+                let waiting = WaitingApproval::of(0, stop, gate)?;
+                let refusal = waiting.refusal(&involved, people, role)?;
+                Some((waiting.describe, refusal))
             })
     }
 }
@@ -125,15 +128,7 @@ impl RolloutView {
             .filter(|g| {
                 g.visit == r.visit && g.status == GateStatus::Running && here(g.phase, g.step)
             })
-            .filter_map(|g| match stop.gates.get(g.gate) {
-                Some(gate @ Gate::Approval { role, four_eyes }) => Some(WaitingApproval {
-                    row: g.id,
-                    describe: format!("{}: {}", stop.label(), gate.describe()),
-                    role: *role,
-                    four_eyes: *four_eyes,
-                }),
-                _ => None,
-            })
+            .filter_map(|g| WaitingApproval::of(g.id, stop, stop.gates.get(g.gate)?))
             .collect()
     }
 
