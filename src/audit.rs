@@ -114,6 +114,16 @@ pub enum AuditAction {
     RolloutAbort,
     #[serde(rename = "rollout.rollback")]
     RolloutRollback,
+    #[serde(rename = "environment.protect")]
+    EnvironmentProtect,
+    #[serde(rename = "change_request.create")]
+    ChangeRequestCreate,
+    #[serde(rename = "change_request.approve")]
+    ChangeRequestApprove,
+    #[serde(rename = "change_request.reject")]
+    ChangeRequestReject,
+    #[serde(rename = "change_request.withdraw")]
+    ChangeRequestWithdraw,
 }
 
 impl AuditAction {
@@ -173,6 +183,11 @@ impl AuditAction {
             AuditAction::RolloutSkip => "rollout.skip",
             AuditAction::RolloutAbort => "rollout.abort",
             AuditAction::RolloutRollback => "rollout.rollback",
+            AuditAction::EnvironmentProtect => "environment.protect",
+            AuditAction::ChangeRequestCreate => "change_request.create",
+            AuditAction::ChangeRequestApprove => "change_request.approve",
+            AuditAction::ChangeRequestReject => "change_request.reject",
+            AuditAction::ChangeRequestWithdraw => "change_request.withdraw",
         }
     }
 }

@@ -11,6 +11,7 @@ use varai_core::error::AppError;
 pub fn ErrorNote(error: AppError) -> impl IntoView {
     let title = match &error {
         AppError::Forbidden { .. } => "Not allowed",
+        AppError::Protected { .. } => "Needs approval",
         AppError::Unauthenticated => "Signed out",
         AppError::NotFound(_) => "Not found",
         AppError::Invalid { .. } | AppError::Conflict { .. } => "Please check the form",

@@ -13,6 +13,7 @@ use crate::pages::{
     account::AccountPage,
     analysis::AnalysisPage,
     audit::AuditLogPage,
+    changes::ChangesPage,
     deployments::DeploymentsPage,
     environments::EnvironmentsPage,
     flags::{FlagEditorPage, FlagsPage, NewFlagPage},
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analysis") view=AnalysisPage ssr=SsrMode::Async/>
                     <Route path=path!("segments/:key") view=SegmentEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("changes") view=ChangesPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("settings/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("settings/tokens") view=TokensPage ssr=SsrMode::Async/>
@@ -140,6 +142,7 @@ fn SignedInLayout() -> impl IntoView {
                     <li><A href="/flags">"Flags"</A></li>
                     <li><A href="/segments">"Segments"</A></li>
                     <li><A href="/deployments">"Deployments"</A></li>
+                    <li><A href="/changes">"Changes"</A></li>
                     <li><A href="/monitoring">"Monitoring"</A></li>
                     <li><A href="/analysis">"Analysis"</A></li>
                     <li><A href="/sandbox">"Sandbox"</A></li>

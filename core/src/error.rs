@@ -22,6 +22,15 @@ pub enum AppError {
     Unauthenticated,
     #[error("this needs the {required} role; you have {actual}")]
     Forbidden { required: Role, actual: Role },
+    /// The environment is protected: this caller's change needs another person's approval
+    /// (a change request) or a rollout.
+    #[error("{environment} is protected: {message}")]
+    Protected {
+        /// The environment's name, for people; `key` identifies it.
+        environment: String,
+        key: String,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(String),
     #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
@@ -44,6 +53,7 @@ impl AppError {
             AppError::Conflict { .. } => "conflict",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden { .. } => "forbidden",
+            AppError::Protected { .. } => "protected",
             AppError::NotFound(_) => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal => "internal",
@@ -57,7 +67,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } | AppError::Transport(_) => 400,
             AppError::Unauthenticated => 401,
-            AppError::Forbidden { .. } => 403,
+            AppError::Forbidden { .. } | AppError::Protected { .. } => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests { .. } => 429,

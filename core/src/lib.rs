@@ -6,6 +6,7 @@
 //! disagree.
 
 pub mod accounts;
+pub mod changes;
 pub mod deploy;
 pub mod error;
 pub mod flags;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::AccountStore;
+use crate::changes::ChangeRequestStore;
 use crate::deploy::Deployer;
 use crate::flags::FlagStore;
 use crate::monitor::Monitor;
@@ -13,6 +14,7 @@ use crate::rollouts::Rollouts;
 pub struct Services {
     pub accounts: Arc<dyn AccountStore>,
     pub flags: Arc<dyn FlagStore>,
+    pub changes: Arc<dyn ChangeRequestStore>,
     pub deploy: Arc<dyn Deployer>,
     pub monitor: Arc<dyn Monitor>,
     pub rollouts: Arc<dyn Rollouts>,

@@ -262,7 +262,7 @@ async fn paused_deployments(s: &Services, who: &Principal) -> anyhow::Result<Vec
             schema_version: None,
             analysis: Vec::new(),
         };
-        let d = s.deploy.start(who, ENV, &name, request).await?;
+        let d = s.deploy.start(who, ENV, &name, request, None).await?;
         s.deploy.control(who, d.id, Control::Pause).await?;
         apps.push(name);
     }

@@ -65,6 +65,7 @@ impl Engine {
         let services = Services {
             accounts: Arc::new(store.clone()),
             flags,
+            changes: Arc::new(store.clone()),
             deploy: Arc::clone(&deploy.service) as _,
             monitor: Arc::clone(&monitor) as _,
             rollouts: Arc::clone(&rollouts) as _,

@@ -90,7 +90,7 @@ async fn crash_and_finish(
     };
     let id = first
         .service
-        .start(&actor, "production", "storefront", request)
+        .start(&actor, "production", "storefront", request, None)
         .await
         .expect("the deployment starts")
         .id;

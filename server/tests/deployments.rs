@@ -244,26 +244,30 @@ async fn blue_green_switches_on_promotion_and_rolls_back_at_once_within_the_dela
 
 async fn rolling_and_recreate_update_the_app_in_place(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let dev = Client::new(&t, "developer").await;
-    app_ready(&dev, "v1").await;
+    // Production is protected: an operator deploys there directly.
+    let deployer = Client::new(&t, "operator").await;
+    app_ready(&deployer, "v1").await;
     let id = start(
-        &dev,
+        &deployer,
         "v2",
         json!({"type": "rolling", "maxSurge": 1, "maxUnavailable": 0}),
     )
     .await;
-    let done = wait_for(&dev, id, "the rolling update", |d| outcome(d).is_some()).await;
+    let done = wait_for(&deployer, id, "the rolling update", |d| {
+        outcome(d).is_some()
+    })
+    .await;
     assert_eq!(
         outcome(&done["deployment"]).as_deref(),
         Some("succeeded"),
         "{done:#}"
     );
-    app_ready(&dev, "v2").await;
-    let id = start(&dev, "v3", json!({"type": "recreate"})).await;
-    let done = wait_for(&dev, id, "the recreate", |d| outcome(d).is_some()).await;
+    app_ready(&deployer, "v2").await;
+    let id = start(&deployer, "v3", json!({"type": "recreate"})).await;
+    let done = wait_for(&deployer, id, "the recreate", |d| outcome(d).is_some()).await;
     assert_eq!(outcome(&done["deployment"]).as_deref(), Some("succeeded"));
-    app_ready(&dev, "v3").await;
-    let (_, history) = dev
+    app_ready(&deployer, "v3").await;
+    let (_, history) = deployer
         .call(Method::GET, &format!("{APP}/deployments"), None)
         .await;
     let versions: Vec<&str> = history
@@ -317,19 +321,20 @@ async fn bad_requests_are_refused_by_field(dev: &Client<'_>, viewer: &Client<'_>
 async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: Backend) {
     let t = TestApp::new(backend).await;
     let ops = Client::new(&t, "operator").await;
-    let dev = Client::new(&t, "developer").await;
+    // Production is protected: an operator deploys there directly.
+    let deployer = Client::of(&t, "operator", "olga").await;
     let viewer = Client::new(&t, "viewer").await;
     app_ready(&ops, "v1").await;
 
-    bad_requests_are_refused_by_field(&dev, &viewer).await;
+    bad_requests_are_refused_by_field(&deployer, &viewer).await;
 
     let id = start(
-        &dev,
+        &deployer,
         "v3",
         json!({"type": "canary", "steps": [{"setWeight": 34}, {"pause": {}}]}),
     )
     .await;
-    let (status, err) = dev
+    let (status, err) = deployer
         .call(
             Method::POST,
             &format!("{APP}/deployments"),
@@ -346,6 +351,7 @@ async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: B
             )),
         "{err}"
     );
+    let dev = Client::new(&t, "developer").await;
     let (status, _) = dev
         .call(
             Method::POST,
@@ -436,12 +442,13 @@ async fn refusals_name_the_problem_and_abort_restores_the_old_version(backend: B
 
 async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
     let t = TestApp::new(backend).await;
-    let dev = Client::new(&t, "developer").await;
-    app_ready(&dev, "v1").await;
+    // Production is protected: an operator deploys there directly.
+    let deployer = Client::new(&t, "operator").await;
+    app_ready(&deployer, "v1").await;
     let store = &t.engine.deploy.sandbox.store;
     let kind = varai_server::sandbox::Kind::Deployment;
     let id = start(
-        &dev,
+        &deployer,
         "v2",
         json!({"type": "rolling", "maxSurge": 1, "maxUnavailable": 0}),
     )
@@ -450,7 +457,7 @@ async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
     let manifest = store
         .delete(kind, "production", "storefront")
         .expect("the Deployment was there");
-    let failing = wait_for(&dev, id, "the error to show", |d| {
+    let failing = wait_for(&deployer, id, "the error to show", |d| {
         d["attempts"].as_u64().unwrap_or(0) >= 2
     })
     .await;
@@ -483,7 +490,7 @@ async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
     store
         .create(kind, "production", again, "2026-11-26T00:00:00Z")
         .expect("recreated");
-    let done = wait_for(&dev, id, "the deployment to finish", |d| {
+    let done = wait_for(&deployer, id, "the deployment to finish", |d| {
         outcome(d).is_some()
     })
     .await;
@@ -503,7 +510,7 @@ async fn cluster_errors_are_retried_with_back_off_and_shown(backend: Backend) {
         messages.contains(&"the cluster answers again"),
         "{messages:?}"
     );
-    app_ready(&dev, "v2").await;
+    app_ready(&deployer, "v2").await;
 }
 
 async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {

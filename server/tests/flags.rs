@@ -46,7 +46,8 @@ async fn a_developer_targets_beta_testers_and_applications_see_it(backend: Backe
     let t = TestApp::new(backend).await;
     let admin = Client::new(&t, "admin").await;
     let dev = Client::new(&t, "developer").await;
-    let sdk = sdk_key(&admin, "production").await;
+    // Staging: production is protected, and developers change it through change requests.
+    let sdk = sdk_key(&admin, "staging").await;
 
     let (status, flag) = dev
         .call(
@@ -63,10 +64,10 @@ async fn a_developer_targets_beta_testers_and_applications_see_it(backend: Backe
     .await;
     assert_eq!(off["value"], false);
 
-    // Beta Testers at 30%, then on in production.
+    // Beta Testers at 30%, then on in staging.
     let mut update = boolean_flag("new-checkout");
     update["version"] = flag["version"].clone();
-    update["environments"] = json!({"production": {
+    update["environments"] = json!({"staging": {
         "enabled": false, "defaultVariant": "off", "offVariant": "off",
         "rules": [{"segments": ["beta-testers"], "rollout": 30, "serve": {"variant": "on"}}]
     }});
@@ -77,7 +78,7 @@ async fn a_developer_targets_beta_testers_and_applications_see_it(backend: Backe
     let (status, _) = dev
         .call(
             Method::POST,
-            "/api/v1/flags/new-checkout/environments/production/toggle",
+            "/api/v1/flags/new-checkout/environments/staging/toggle",
             Some(json!({"enabled": true})),
         )
         .await;
@@ -129,8 +130,8 @@ async fn a_developer_targets_beta_testers_and_applications_see_it(backend: Backe
     let toggle = &history["events"][0];
     let before: Value = serde_json::from_str(toggle["before"].as_str().unwrap()).unwrap();
     let after: Value = serde_json::from_str(toggle["after"].as_str().unwrap()).unwrap();
-    assert_eq!(before["environments"]["production"]["enabled"], false);
-    assert_eq!(after["environments"]["production"]["enabled"], true);
+    assert_eq!(before["environments"]["staging"]["enabled"], false);
+    assert_eq!(after["environments"]["staging"]["enabled"], true);
 }
 
 async fn ofrep_answers_bad_requests_with_the_specs_error_codes(backend: Backend) {

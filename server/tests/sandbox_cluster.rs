@@ -8,9 +8,11 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Endpoints, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use varai_domain::sandbox::{Behaviour, PodHealth};
+use varai_server::sandbox::access::serve_port;
 use varai_server::sandbox::{Running, Sandbox, Timings};
 
 const NS: &str = "production";
@@ -405,14 +407,13 @@ async fn the_service_proxy_answers_and_traffic_is_exported() {
     .await;
 }
 
-/// Runs kubectl against the sandbox's loopback port.
-async fn kubectl(port: u16, args: &[&str]) -> (bool, String) {
+/// Runs kubectl with the kubeconfig at `config`.
+async fn kubectl(config: &std::path::Path, args: &[&str]) -> (bool, String) {
     let mut command = tokio::process::Command::new("kubectl");
     command
-        .arg(format!("--server=http://127.0.0.1:{port}"))
+        .arg(format!("--kubeconfig={}", config.display()))
         .arg(format!("--namespace={NS}"))
         .args(args)
-        .env("KUBECONFIG", "/dev/null")
         .env("HOME", std::env::temp_dir());
     let out = command
         .output()
@@ -429,12 +430,31 @@ async fn kubectl(port: u16, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn kubectl_reads_the_sandbox_and_follows_a_rollout() {
     let (sandbox, _running, _client) = start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let any_port = "127.0.0.1:0".parse().expect("an address");
+    let served = serve_port(&sandbox, any_port, Some(&dir.path().join("sandbox.json")))
         .await
-        .expect("a loopback port");
-    let port = listener.local_addr().expect("address").port();
-    let api = sandbox.api();
-    let server = tokio::spawn(async move { axum::serve(listener, api).await });
+        .expect("the port serves");
+    let server = served.task;
+    let config = served.kubeconfig.expect("a kubeconfig is written");
+    let mode = std::fs::metadata(&config)
+        .expect("written")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "only its owner reads the token");
+    let written = std::fs::read_to_string(&config).expect("readable");
+    assert!(
+        written.contains(&format!("server: https://127.0.0.1:{}", served.port)),
+        "{written}"
+    );
+    let stranger = dir.path().join("stranger");
+    std::fs::write(&stranger, written.replace(&sandbox.token, "a-guess")).expect("written");
+    let (ok, out) = kubectl(&stranger, &["get", "pods"]).await;
+    assert!(
+        !ok && out.contains("must be logged in"),
+        "a wrong token is refused: {out}"
+    );
+    let port = config.as_path();
 
     let (ok, out) = kubectl(
         port,

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::components::{ActionResult, ErrorNote, FieldError, Timestamp};
 use varai_core::error::AppError;
 use varai_core::flags::Environment;
+use varai_domain::Role;
 
 #[leptos::server(prefix = "/rpc", endpoint = "environments/list")]
 pub async fn list_environments() -> Result<Vec<Environment>, AppError> {
@@ -36,17 +37,36 @@ pub async fn remove_environment(key: String) -> Result<(), AppError> {
     varai_core::flags::delete_environment(&services, &who, &key).await
 }
 
+#[leptos::server(prefix = "/rpc", endpoint = "environments/protect")]
+pub async fn protect_environment(
+    key: String,
+    protected: Option<String>,
+    direct_role: String,
+    approver_role: String,
+    version: i64,
+) -> Result<Environment, AppError> {
+    let (services, who) = crate::server::signed_in().await?;
+    let protection = varai_core::changes::Protection {
+        protected: protected.is_some(),
+        direct_role: Role::parse_field(&direct_role, "directRole")?,
+        approver_role: Role::parse_field(&approver_role, "approverRole")?,
+    };
+    varai_core::flags::set_protection(&services, &who, &key, protection, version).await
+}
+
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
     let add = ServerAction::<AddEnvironment>::new();
     let rename = ServerAction::<RenameEnvironment>::new();
     let remove = ServerAction::<RemoveEnvironment>::new();
+    let protect = ServerAction::<ProtectEnvironment>::new();
     let envs = Resource::new(
         move || {
             (
                 add.version().get(),
                 rename.version().get(),
                 remove.version().get(),
+                protect.version().get(),
             )
         },
         |_| list_environments(),
@@ -84,7 +104,10 @@ pub fn EnvironmentsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading environments…"</p> }>
             {move || Suspend::new(async move {
                 match envs.await {
-                    Ok(list) => view! { <EnvironmentTable list rename remove/> }.into_any(),
+                    Ok(list) => view! {
+                        <EnvironmentTable list=list.clone() rename remove/>
+                        <ProtectionTable list protect/>
+                    }.into_any(),
                     Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                 }
             })}
@@ -144,5 +167,61 @@ fn EnvironmentTable(
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The roles a protection policy can name: everyone above viewer.
+fn role_options(selected: Role) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Viewer)
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
+        .collect_view()
+}
+
+#[component]
+fn ProtectionTable(
+    list: Vec<Environment>,
+    protect: ServerAction<ProtectEnvironment>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="protection-title">
+            <h2 id="protection-title">"Protection"</h2>
+            <p class="hint">
+                "In a protected environment, people below the direct role cannot deploy or change "
+                "flags themselves: they start a rollout or ask with a change request, which "
+                "another person with the approver role (or above) reviews. Production starts protected."
+            </p>
+            <ActionResult value=protect.value() success="Protection saved."/>
+            <div class="protection-list">
+                {list.into_iter().map(|e| {
+                    let p = e.protection;
+                    let [on_id, direct_id, approver_id] =
+                        ["on", "direct", "approver"].map(|what| format!("protect-{}-{what}", e.key));
+                    let (on_for, direct_for, approver_for) =
+                        (on_id.clone(), direct_id.clone(), approver_id.clone());
+                    view! {
+                        <ActionForm action=protect attr:class="protection-row">
+                            <input type="hidden" name="key" value=e.key.clone()/>
+                            <input type="hidden" name="version" value=e.version/>
+                            <strong class="env-name">{e.name.clone()}</strong>
+                            <label class="check" for=on_for>
+                                <input id=on_id type="checkbox" name="protected" value="on" checked=p.protected/>
+                                " Protected"
+                            </label>
+                            <div class="field">
+                                <label for=direct_for>"Direct changes by"</label>
+                                <select id=direct_id name="direct_role">{role_options(p.direct_role)}</select>
+                            </div>
+                            <div class="field">
+                                <label for=approver_for>"Requests approved by"</label>
+                                <select id=approver_id name="approver_role">{role_options(p.approver_role)}</select>
+                            </div>
+                            <button type="submit" class="button small">{format!("Save {}", e.name)}</button>
+                        </ActionForm>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
     }
 }

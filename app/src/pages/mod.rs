@@ -3,6 +3,7 @@
 pub mod account;
 pub mod analysis;
 pub mod audit;
+pub mod changes;
 pub mod deployments;
 pub mod environments;
 pub mod flags;

@@ -8,6 +8,7 @@ use varai_domain::Role;
 use crate::components::{ErrorNote, RoleBadge, Timestamp};
 use crate::me::use_me;
 use varai_core::accounts::AuditEvent;
+use varai_core::changes::ChangeRequest;
 use varai_core::error::AppError;
 
 /// What the overview shows.
@@ -21,6 +22,8 @@ pub struct Overview {
     /// Which database holds the state: "SQLite" or "PostgreSQL".
     pub storage: String,
     pub version: String,
+    /// Open change requests this caller may approve.
+    pub awaiting: Vec<ChangeRequest>,
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "overview")]
@@ -40,7 +43,9 @@ pub async fn get_overview() -> Result<Overview, AppError> {
             (e.name, on)
         })
         .collect();
+    let awaiting = varai_core::changes::awaiting_review(&services, &who).await?;
     Ok(Overview {
+        awaiting,
         recent: page.events,
         flags: flags.len(),
         flags_on,
@@ -104,6 +109,7 @@ pub fn OverviewPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(o) => view! {
+                            <AwaitingReview requests=o.awaiting.clone()/>
                             <FlagSummary flags=o.flags flags_on=o.flags_on.clone()/>
                             <RecentChanges o/>
                         }
@@ -114,6 +120,33 @@ pub fn OverviewPage() -> impl IntoView {
             </Transition>
         </div>
     }
+}
+
+/// The change requests waiting for this caller's review; nothing when there are none.
+#[component]
+fn AwaitingReview(requests: Vec<ChangeRequest>) -> impl IntoView {
+    (!requests.is_empty()).then(|| {
+        let count = requests.len();
+        let items = requests
+            .into_iter()
+            .map(|r| {
+                view! {
+                    <li>
+                        <a href=format!("/changes#change-{}", r.id)>{r.title}</a>
+                        <span class="muted">{format!(" — {} in {}, asked by {} ", r.change.subject(), r.environment, r.created_by)}</span>
+                        <Timestamp ms=r.created_at/>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="card attention" aria-labelledby="awaiting-title">
+                <h2 id="awaiting-title">{format!("{count} change request{} waiting for your review", if count == 1 { "" } else { "s" })}</h2>
+                <ul class="events">{items}</ul>
+                <p><a href="/changes">"Review them →"</a></p>
+            </section>
+        }
+    })
 }
 
 #[component]

@@ -68,12 +68,21 @@ fn Profiles(
     profile: ServerAction<SaveProfile>,
     rate: ServerAction<SaveRate>,
 ) -> impl IntoView {
+    let kubeconfig = view.kubeconfig.clone();
     let kubectl = view.api_port.map(|p| {
+        let how = match kubeconfig {
+            Some(path) => view! {
+                <p>"The sandbox speaks the Kubernetes API on loopback port " {p} ", one namespace per environment. It answers only the token the server made at start-up, written with the address to a kubeconfig only the server's user can read:"</p>
+                <pre class="command">{format!("kubectl --kubeconfig {path} get deploy,rs,pods,svc -n production\nkubectl --kubeconfig {path} rollout status deploy/storefront -n production")}</pre>
+            }.into_any(),
+            None => view! {
+                <p>"The sandbox speaks the Kubernetes API on loopback port " {p} "; it answers only the bearer token the server made at start-up."</p>
+            }.into_any(),
+        };
         view! {
             <section class="card">
                 <h2>"kubectl"</h2>
-                <p>"The sandbox speaks the Kubernetes API on a loopback port; one namespace per environment:"</p>
-                <pre class="command">{format!("kubectl --server http://127.0.0.1:{p} get deploy,rs,pods,svc -n production\nkubectl --server http://127.0.0.1:{p} rollout status deploy/storefront -n production")}</pre>
+                {how}
             </section>
         }
     });

@@ -263,6 +263,8 @@ pub struct SandboxView {
     pub rates: Vec<(String, String, f64)>,
     /// The loopback port kubectl can reach the sandbox on, if it listens.
     pub api_port: Option<u16>,
+    /// The kubeconfig (address and token) the server wrote for that port, if it wrote one.
+    pub kubeconfig: Option<String>,
 }
 
 /// The cluster an environment deploys to.

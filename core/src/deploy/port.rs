@@ -8,6 +8,7 @@ use super::{
     RollbackRecord, RollbackRequest, SandboxProfile, SandboxView, SnapshotRecord,
 };
 use crate::accounts::Principal;
+use crate::changes::Approval;
 use crate::error::Result;
 use crate::timeline::TimelineEvent;
 
@@ -23,13 +24,16 @@ pub trait Deployer: Send + Sync + 'static {
         environment: &str,
         app: NewApp,
     ) -> Result<AppRecord>;
-    /// Takes the snapshot and starts the deployment; refused while one is in progress.
+    /// Takes the snapshot and starts the deployment; refused while one is in progress. With
+    /// `approval`, the deployment applies that change request, marked applied in the same
+    /// transaction.
     async fn start(
         &self,
         who: &Principal,
         environment: &str,
         app: &str,
         request: DeployRequest,
+        approval: Option<Approval>,
     ) -> Result<DeploymentRecord>;
     async fn control(
         &self,

@@ -86,10 +86,21 @@ pub async fn start_deployment(
     mut request: DeployRequest,
 ) -> Result<DeploymentRecord> {
     who.require(Role::Developer)?;
+    check_deploy_request(&mut request)?;
+    crate::changes::require_direct(services, who, environment).await?;
+    services
+        .deploy
+        .start(who, environment, app, request, None)
+        .await
+}
+
+/// Trims a deployment request and checks its version and schema label.
+pub fn check_deploy_request(request: &mut DeployRequest) -> Result<()> {
     request.version = request.version.trim().to_owned();
     check_version("version", &request.version)?;
     request.schema_version = request
         .schema_version
+        .take()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
     if request
@@ -102,7 +113,7 @@ pub async fn start_deployment(
             message: "at most 100 characters".into(),
         });
     }
-    services.deploy.start(who, environment, app, request).await
+    Ok(())
 }
 
 pub async fn control_deployment(

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
+use crate::changes::Protection;
+
 /// A place flags are configured and applications evaluate them: development, staging, production…
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -16,6 +18,8 @@ pub struct Environment {
     pub position: i64,
     pub version: i64,
     pub created_at: i64,
+    /// Who may change it directly, and who approves everyone else's change requests.
+    pub protection: Protection,
 }
 
 /// The environment a page shows: the one asked for if it exists, else production, else the

@@ -8,6 +8,7 @@ use super::use_cases::{check_name, conflict, require_environment};
 use super::{CreatedSdkKey, Environment, NewSdkKey, SdkKey, Usage};
 use crate::Services;
 use crate::accounts::{Principal, hash_token, random_secret};
+use crate::changes::Protection;
 use crate::clock::now_ms;
 use crate::error::{AppError, Result};
 
@@ -47,6 +48,32 @@ pub async fn rename_environment(
     services
         .flags
         .rename_environment(who, key, (&name, version), now_ms())
+        .await
+}
+
+/// Sets who may change an environment directly and who approves change requests there.
+pub async fn set_protection(
+    services: &Services,
+    who: &Principal,
+    key: &str,
+    protection: Protection,
+    version: i64,
+) -> Result<Environment> {
+    who.require(Role::Admin)?;
+    for (field, role) in [
+        ("directRole", protection.direct_role),
+        ("approverRole", protection.approver_role),
+    ] {
+        if role == Role::Viewer {
+            return Err(AppError::Invalid {
+                field: field.into(),
+                message: "viewers change nothing: choose developer or above".into(),
+            });
+        }
+    }
+    services
+        .flags
+        .set_protection(who, key, (protection, version), now_ms())
         .await
 }
 

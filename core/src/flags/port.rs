@@ -8,6 +8,7 @@ use varai_domain::flags::{FlagSpec, Segment, Targeting};
 
 use super::{Environment, FlagRecord, ImportReport, SdkKey, SegmentRecord};
 use crate::accounts::Principal;
+use crate::changes::Protection;
 use crate::error::Result;
 
 /// One change to an existing flag.
@@ -89,6 +90,14 @@ pub trait EnvironmentStore: Send + Sync + 'static {
         who: &Principal,
         key: &str,
         to: (&str, i64),
+        now: i64,
+    ) -> Result<Environment>;
+    /// Sets the protection policy; `version` must be the current one.
+    async fn set_protection(
+        &self,
+        who: &Principal,
+        key: &str,
+        to: (Protection, i64),
         now: i64,
     ) -> Result<Environment>;
     /// Deletes the environment with its (unused) targeting rows and revoked keys.

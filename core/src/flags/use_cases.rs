@@ -10,6 +10,7 @@ use super::FlagRecord;
 use super::port::FlagChange;
 use crate::Services;
 use crate::accounts::{AuditFilter, AuditPage, Principal};
+use crate::changes::{check_flag_protection, protected, require_direct};
 use crate::clock::now_ms;
 use crate::error::{AppError, Result};
 
@@ -72,6 +73,7 @@ pub async fn create_flag(
     }
     check_flag_spec(&spec, false)?;
     check_environments(services, &spec, &environments).await?;
+    check_flag_protection(services, who, None, &spec, &environments).await?;
     services
         .flags
         .create_flag(who, &spec, &environments, now_ms())
@@ -88,6 +90,23 @@ pub async fn save_flag(
     version: i64,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
+    let current = check_flag_change(services, who, key, &spec, &environments).await?;
+    check_flag_protection(services, who, Some(&current), &spec, &environments).await?;
+    let change = FlagChange::Edit { spec, environments };
+    services
+        .flags
+        .update_flag(who, key, change, Some(version), now_ms())
+        .await
+}
+
+/// Checks a save of flag `key` as the editor makes it, returning the flag as it stands.
+pub async fn check_flag_change(
+    services: &Services,
+    who: &Principal,
+    key: &str,
+    spec: &FlagSpec,
+    environments: &BTreeMap<String, Targeting>,
+) -> Result<FlagRecord> {
     let current = get_flag(services, who, key).await?;
     if spec.key != key {
         return Err(invalid("key", "a flag's key cannot change"));
@@ -95,13 +114,9 @@ pub async fn save_flag(
     if spec.kind != current.spec.kind {
         return Err(invalid("kind", "a flag's kind cannot change"));
     }
-    check_flag_spec(&spec, spec.kind == FlagKind::UnleashToggle)?;
-    check_environments(services, &spec, &environments).await?;
-    let change = FlagChange::Edit { spec, environments };
-    services
-        .flags
-        .update_flag(who, key, change, Some(version), now_ms())
-        .await
+    check_flag_spec(spec, spec.kind == FlagKind::UnleashToggle)?;
+    check_environments(services, spec, environments).await?;
+    Ok(current)
 }
 
 /// Checks each environment's targeting against the segments and flags that exist, and that
@@ -170,6 +185,7 @@ pub async fn toggle_flag(
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
     require_environment(services, environment, "environment").await?;
+    require_direct(services, who, environment).await?;
     let change = FlagChange::Toggle {
         environment: environment.to_owned(),
         enabled,
@@ -187,6 +203,14 @@ pub async fn set_flag_archived(
     archived: bool,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
+    let flag = get_flag(services, who, key).await?;
+    let envs = services.flags.list_environments().await?;
+    if let Some(e) = envs
+        .iter()
+        .find(|e| e.protection.blocks(who.role) && flag.targeting(&e.key).enabled)
+    {
+        return Err(protected(e));
+    }
     services
         .flags
         .update_flag(who, key, FlagChange::Archive(archived), None, now_ms())

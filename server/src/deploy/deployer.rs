@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 use varai_core::accounts::Principal;
+use varai_core::changes::Approval;
 use varai_core::clock::now_ms;
 use varai_core::deploy::Deployer;
 use varai_core::deploy::{
@@ -115,6 +116,7 @@ impl Deployer for DeployService {
         environment: &str,
         app: &str,
         request: DeployRequest,
+        approval: Option<Approval>,
     ) -> Result<DeploymentRecord> {
         let actor = &who.actor;
         let app = self.store.app_named(environment, app).await?;
@@ -158,6 +160,7 @@ impl Deployer for DeployService {
             background_analysis: &request.analysis,
             objects: serde_json::to_string(&manifests).unwrap_or_else(|_| "[]".into()),
             flags: serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()),
+            approval: approval.as_ref(),
         };
         Ok(self.store.insert_deployment(actor, new, now_ms()).await?)
     }
@@ -271,6 +274,10 @@ impl Deployer for DeployService {
                 .collect(),
             rates: simulation.rates(),
             api_port: self.sandbox_port,
+            kubeconfig: self
+                .sandbox_kubeconfig
+                .as_ref()
+                .map(|p| p.display().to_string()),
         })
     }
 

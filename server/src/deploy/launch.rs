@@ -71,27 +71,15 @@ pub async fn launch(
     }
     let simulation = sandbox.start();
     let mut tasks = Vec::new();
-    if let Some(path) = options.sandbox_file {
+    if let Some(path) = options.sandbox_file.clone() {
         tasks.push(sandbox.keep_saved(path));
     }
-    let mut port = None;
+    let (mut port, mut kubeconfig) = (None, None);
     if let Some(addr) = options.sandbox_addr {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => {
-                port = listener.local_addr().ok().map(|a| a.port());
-                let api = sandbox.api();
-                tracing::info!(
-                    "the sandbox cluster's Kubernetes API is on http://{addr} (kubectl --server http://{addr} get deploy,pods,svc -A)"
-                );
-                tasks.push(tokio::spawn(async move {
-                    if let Err(e) = axum::serve(listener, api).await {
-                        tracing::warn!(error = %e, "the sandbox API stopped");
-                    }
-                }));
-            }
-            Err(e) => {
-                tracing::warn!(%addr, error = %e, "the sandbox API could not listen; kubectl cannot reach it (VARAI_SANDBOX_ADDR)")
-            }
+        let state_file = options.sandbox_file.as_deref();
+        if let Some(served) = crate::sandbox::access::serve_port(&sandbox, addr, state_file).await {
+            (port, kubeconfig) = (Some(served.port), served.kubeconfig);
+            tasks.push(served.task);
         }
     }
     let service = Arc::new(DeployService {
@@ -99,6 +87,7 @@ pub async fn launch(
         flags,
         clusters: Clusters::new(Arc::clone(&sandbox)),
         sandbox_port: port,
+        sandbox_kubeconfig: kubeconfig,
         locks: Locks::default(),
         queue: Arc::default(),
         watches: Arc::default(),

@@ -32,6 +32,8 @@ pub struct DeployService {
     pub clusters: Clusters,
     /// The loopback port the sandbox's API listens on, if it does.
     pub sandbox_port: Option<u16>,
+    /// The kubeconfig written for that port, if one was.
+    pub sandbox_kubeconfig: Option<std::path::PathBuf>,
     /// One lock per app (environment, name): the controller's steps and a rollback never
     /// interleave, so a step decided before a rollback cannot undo it.
     pub locks: Locks<(String, String)>,

@@ -46,7 +46,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-async fn resolve(
+pub(crate) async fn resolve(
     services: &Services,
     session: &Session,
     headers: &HeaderMap,

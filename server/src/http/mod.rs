@@ -100,6 +100,11 @@ pub fn router(
         // Every request moves the expiry on (the store writes it at most once a minute), so a
         // session ends 12 h after its last use, not 12 h after sign-in.
         .with_always_save(true);
+    let callers = sandbox::Callers {
+        services: state.services.clone(),
+        flags: Arc::clone(&flags),
+    };
+    let sandbox_routes = sandbox::router(sandbox, callers).layer(session_layer.clone());
     let routes = generate_route_list(App);
     let context_services = state.services.clone();
     let hooks_services = state.services.clone();
@@ -139,7 +144,7 @@ pub fn router(
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // The sandbox's Services answer with simulated errors on purpose: they are neither
         // logged as failures nor counted in the server's own metrics.
-        .merge(sandbox::router(sandbox))
+        .merge(sandbox_routes)
 }
 
 /// A request's span names its method and path only: query strings carry secrets (the webhook's

@@ -69,7 +69,7 @@ impl RolloutService {
         let actor = rollout_actor(r.id);
         match self
             .deploy
-            .start(&actor, &r.environment, app, request)
+            .start(&actor, &r.environment, app, request, None)
             .await
         {
             Ok(d) => {

@@ -34,6 +34,8 @@ pub struct Sandbox {
     pub simulation: Arc<Simulation>,
     pub traffic: Arc<Traffic>,
     pub timings: Timings,
+    /// The bearer token the Kubernetes port asks for; made at start-up.
+    pub token: String,
 }
 
 /// The sandbox's background work; stops when dropped.
@@ -52,6 +54,7 @@ impl Sandbox {
             simulation: Arc::new(Simulation::default()),
             traffic: Arc::new(Traffic::default()),
             timings,
+            token: varai_core::accounts::random_secret(40),
         })
     }
 
@@ -81,6 +84,11 @@ impl Sandbox {
             )
             .with_state(Arc::clone(self));
         super::api::router(Arc::clone(&self.store)).merge(proxy)
+    }
+
+    /// The Kubernetes API as the port serves it: only for the start-up token.
+    pub fn guarded_api(self: &Arc<Self>) -> Router {
+        super::access::guarded(self.api(), &self.token)
     }
 
     /// A `kube` client talking to the sandbox in process.

@@ -2,6 +2,7 @@
 //! cluster runs against: its object store, the Kubernetes REST API over it, the simulated
 //! controllers, and the simulated traffic with its metrics.
 
+pub mod access;
 pub mod api;
 pub mod cluster;
 pub mod controllers;

@@ -3,6 +3,7 @@
 //! a revision that makes the controller's and people's writes exclude each other.
 
 use sqlx::FromRow;
+use varai_core::changes::Approval;
 use varai_core::deploy::{AppRecord, DeploymentRecord};
 use varai_domain::deploy::{Stage, Strategy};
 
@@ -94,6 +95,8 @@ pub struct NewDeployment<'a> {
     pub objects: String,
     /// JSON of the environment's flag states.
     pub flags: String,
+    /// The change request this deployment applies, marked applied in the same transaction.
+    pub approval: Option<&'a Approval>,
 }
 
 /// What the controller writes after a decision.

@@ -9,6 +9,7 @@ use varai_domain::AuditAction;
 use varai_domain::deploy::{Controlled, Outcome, Stage, decide_control};
 
 use super::audit::NewEvent;
+use super::changes::claim_change_request;
 use super::timeline::{Timeline, add_controller_events, add_event};
 use super::{Changed, SqlxStore, backend_error};
 use crate::error::{Error, Result};
@@ -88,6 +89,10 @@ impl SqlxStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error("take a snapshot"))?;
+        if let Some(approval) = d.approval {
+            let outcome = format!("deployment #{id} started");
+            claim_change_request(&mut tx, approval, actor, &outcome, now).await?;
+        }
         let message = format!(
             "{} started: {} → {} ({}), snapshot of {} taken",
             d.app.name,

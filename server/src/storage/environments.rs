@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 use varai_core::accounts::Principal;
+use varai_core::changes::Protection;
 use varai_core::error::{AppError, Result as AppResult};
 use varai_core::flags::{Environment, EnvironmentStore};
-use varai_domain::AuditAction;
+use varai_domain::{AuditAction, Role};
 
 use super::audit::{NewEvent, state_json};
 use super::{SqlxStore, backend_error, unique_or_backend};
@@ -20,10 +21,15 @@ pub(crate) struct EnvironmentRow {
     position: i64,
     version: i64,
     created_at: i64,
+    protected: i64,
+    direct_role: String,
+    approver_role: String,
 }
 
 impl From<EnvironmentRow> for Environment {
     fn from(r: EnvironmentRow) -> Self {
+        // A role name the database should never hold reads as the stricter default.
+        let role = |name: &str| name.parse().unwrap_or(Role::Operator);
         Environment {
             id: r.id,
             key: r.key,
@@ -31,14 +37,31 @@ impl From<EnvironmentRow> for Environment {
             position: r.position,
             version: r.version,
             created_at: r.created_at,
+            protection: Protection {
+                protected: r.protected != 0,
+                direct_role: role(&r.direct_role),
+                approver_role: role(&r.approver_role),
+            },
         }
+    }
+}
+
+/// The refusal of a write made against an older version of the environment.
+fn stale(current: &Environment) -> AppError {
+    AppError::Conflict {
+        field: "version".into(),
+        message: format!(
+            "the environment changed since you loaded it (now version {}); reload and try again",
+            current.version
+        ),
     }
 }
 
 impl SqlxStore {
     pub(crate) async fn environments(&self) -> Result<Vec<Environment>> {
         let rows: Vec<EnvironmentRow> = sqlx::query_as(
-            "SELECT id, key, name, position, version, created_at FROM environments ORDER BY position, id",
+            "SELECT id, key, name, position, version, created_at, protected, direct_role, approver_role \
+             FROM environments ORDER BY position, id",
         )
         .fetch_all(self.pool())
         .await
@@ -52,6 +75,52 @@ impl SqlxStore {
             .into_iter()
             .find(|e| e.key == key)
             .ok_or(Error::NotFound("environment"))
+    }
+}
+
+impl SqlxStore {
+    /// Writes `after`'s name and protection over `before` when `version` is still current,
+    /// with its audit event.
+    async fn replace_environment(
+        &self,
+        who: &Principal,
+        (before, after, action): (Environment, Environment, AuditAction),
+        version: i64,
+        now: i64,
+    ) -> Result<Environment> {
+        let mut tx = self.begin().await?;
+        let p = after.protection;
+        let changed = sqlx::query(
+            "UPDATE environments SET name = $1, protected = $2, direct_role = $3, approver_role = $4, \
+             version = version + 1 WHERE key = $5 AND version = $6",
+        )
+        .bind(&after.name)
+        .bind(i64::from(p.protected))
+        .bind(p.direct_role.as_str())
+        .bind(p.approver_role.as_str())
+        .bind(&after.key)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error("change an environment"))?
+        .rows_affected();
+        if changed == 0 {
+            return Err(stale(&before).into());
+        }
+        let after = Environment {
+            version: version + 1,
+            ..after
+        };
+        let event = NewEvent {
+            actor: &who.actor,
+            action,
+            target: format!("environment:{}", after.key),
+            before: state_json(&before),
+            after: state_json(&after),
+            at: now,
+        };
+        self.commit_flag_change(tx, event).await?;
+        Ok(after)
     }
 }
 
@@ -69,14 +138,18 @@ impl EnvironmentStore for SqlxStore {
         now: i64,
     ) -> AppResult<Environment> {
         let actor = &who.actor;
+        let protection = Protection::default_for(key);
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO environments (key, name, position, version, created_at) \
-             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM environments), 1, $3) RETURNING id",
+            "INSERT INTO environments (key, name, position, version, created_at, protected, direct_role, approver_role) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM environments), 1, $3, $4, $5, $6) RETURNING id",
         )
         .bind(key)
         .bind(name)
         .bind(now)
+        .bind(i64::from(protection.protected))
+        .bind(protection.direct_role.as_str())
+        .bind(protection.approver_role.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(unique_or_backend(
@@ -91,6 +164,7 @@ impl EnvironmentStore for SqlxStore {
             position: 0,
             version: 1,
             created_at: now,
+            protection,
         };
         let event = NewEvent {
             actor,
@@ -111,43 +185,29 @@ impl EnvironmentStore for SqlxStore {
         (name, version): (&str, i64),
         now: i64,
     ) -> AppResult<Environment> {
-        let actor = &who.actor;
         let before = self.environment(key).await?;
-        let mut tx = self.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE environments SET name = $1, version = version + 1 WHERE key = $2 AND version = $3",
-        )
-        .bind(name)
-        .bind(key)
-        .bind(version)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error("rename an environment"))?
-        .rows_affected();
-        if changed == 0 {
-            return Err(AppError::Conflict {
-                field: "version".into(),
-                message: format!(
-                    "the environment changed since you loaded it (now version {}); reload and try again",
-                    before.version
-                ),
-            });
-        }
         let after = Environment {
             name: name.to_owned(),
-            version: version + 1,
             ..before.clone()
         };
-        let event = NewEvent {
-            actor,
-            action: AuditAction::EnvironmentRename,
-            target: format!("environment:{key}"),
-            before: state_json(&before),
-            after: state_json(&after),
-            at: now,
+        let change = (before, after, AuditAction::EnvironmentRename);
+        Ok(self.replace_environment(who, change, version, now).await?)
+    }
+
+    async fn set_protection(
+        &self,
+        who: &Principal,
+        key: &str,
+        (protection, version): (Protection, i64),
+        now: i64,
+    ) -> AppResult<Environment> {
+        let before = self.environment(key).await?;
+        let after = Environment {
+            protection,
+            ..before.clone()
         };
-        self.commit_flag_change(tx, event).await?;
-        Ok(after)
+        let change = (before, after, AuditAction::EnvironmentProtect);
+        Ok(self.replace_environment(who, change, version, now).await?)
     }
 
     async fn delete_environment(&self, who: &Principal, key: &str, now: i64) -> AppResult<()> {
@@ -156,6 +216,7 @@ impl EnvironmentStore for SqlxStore {
         let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM flag_targeting WHERE environment_id = $1",
+            "DELETE FROM change_requests WHERE environment_id = $1",
             "DELETE FROM sdk_keys WHERE environment_id = $1",
             "DELETE FROM environments WHERE id = $1",
         ] {

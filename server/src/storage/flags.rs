@@ -5,12 +5,14 @@ use async_trait::async_trait;
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use varai_core::accounts::{Actor, Principal};
+use varai_core::changes::Approval;
 use varai_core::error::Result as AppResult;
 use varai_core::flags::{FlagChange, FlagConfig, FlagRecord, FlagStore};
 use varai_domain::AuditAction;
 use varai_domain::flags::{FlagSpec, Targeting};
 
 use super::audit::{NewEvent, commit_with_event, state_json};
+use super::changes::claim_change_request;
 use super::segments::{parse_json, stale, to_json};
 use super::{Backend, SqlxStore, backend_error, unique_or_backend};
 use crate::error::{Error, Result};
@@ -249,12 +251,43 @@ impl FlagStore for SqlxStore {
         version: Option<i64>,
         now: i64,
     ) -> AppResult<FlagRecord> {
+        Ok(self
+            .change_flag(who, key, (change, version), None, now)
+            .await?)
+    }
+
+    async fn load_flag_config(&self) -> AppResult<FlagConfig> {
+        Ok(FlagConfig {
+            environments: self.environments().await?,
+            flags: self.flags_where(None).await?,
+            segments: self
+                .segments()
+                .await?
+                .into_iter()
+                .map(|s| s.segment)
+                .collect(),
+            sdk_keys: self.live_sdk_key_hashes().await?,
+        })
+    }
+}
+
+impl SqlxStore {
+    /// Applies `change` (at `version`, when given) with its audit event; under `approval`, the
+    /// change request is marked applied in the same transaction.
+    pub(crate) async fn change_flag(
+        &self,
+        who: &Principal,
+        key: &str,
+        (change, version): (FlagChange, Option<i64>),
+        approval: Option<&Approval>,
+        now: i64,
+    ) -> Result<FlagRecord> {
         let actor = &who.actor;
         let before = self.flag(key).await?.ok_or(Error::NotFound("flag"))?;
         if let Some(v) = version
             && v != before.version
         {
-            return Err(stale("flag", before.version, &before.updated_by).into());
+            return Err(stale("flag", before.version, &before.updated_by));
         }
         let mut after = FlagRecord {
             version: before.version + 1,
@@ -294,10 +327,14 @@ impl FlagStore for SqlxStore {
             .await?
         {
             let now_at = self.flag(key).await?.ok_or(Error::NotFound("flag"))?;
-            return Err(stale("flag", now_at.version, &now_at.updated_by).into());
+            return Err(stale("flag", now_at.version, &now_at.updated_by));
         }
         self.write_targeting(&mut tx, after.id, &written, &ids)
             .await?;
+        if let Some(approval) = approval {
+            let outcome = format!("flag {key} saved as version {}", after.version);
+            claim_change_request(&mut tx, approval, actor, &outcome, now).await?;
+        }
         let event = NewEvent {
             actor,
             action,
@@ -308,19 +345,5 @@ impl FlagStore for SqlxStore {
         };
         self.commit_flag_change(tx, event).await?;
         Ok(after)
-    }
-
-    async fn load_flag_config(&self) -> AppResult<FlagConfig> {
-        Ok(FlagConfig {
-            environments: self.environments().await?,
-            flags: self.flags_where(None).await?,
-            segments: self
-                .segments()
-                .await?
-                .into_iter()
-                .map(|s| s.segment)
-                .collect(),
-            sdk_keys: self.live_sdk_key_hashes().await?,
-        })
     }
 }

@@ -7,6 +7,7 @@ mod analysis;
 mod analysis_runs;
 mod apps;
 mod audit;
+mod changes;
 mod claims;
 mod deploy;
 mod deploy_writes;

@@ -10,7 +10,10 @@ use varai_domain::deploy::{CanaryStep, IntOrPercent, Strategy};
 
 use super::StartDeployment;
 use crate::components::{ActionResult, FieldError};
+use crate::pages::changes::RequestApproval;
+use varai_core::changes::ProposedChange;
 use varai_core::deploy::DeployRequest;
+use varai_core::error::AppError;
 
 #[derive(Debug, Clone, PartialEq)]
 struct StepDraft {
@@ -305,11 +308,24 @@ pub fn DeployForm(
     let prefix = StoredValue::new(format!("deploy-{app}"));
     let id = move |field: &str| format!("{}-{field}", prefix.get_value());
     let (env_v, app_v) = (env.clone(), app.clone());
+    // What was last sent, for a change request when the environment is protected.
+    let sent = RwSignal::new(None::<DeployRequest>);
+    let app_name = StoredValue::new(app.clone());
+    let proposed = Callback::new(move |()| ProposedChange::Deploy {
+        app: app_name.get_value(),
+        request: sent.get_untracked().unwrap_or_else(|| DeployRequest {
+            version: String::new(),
+            strategy: Strategy::Recreate,
+            schema_version: None,
+            analysis: Vec::new(),
+        }),
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match draft.build() {
             Ok(request) => {
                 problem.set(None);
+                sent.set(Some(request.clone()));
                 action.dispatch(StartDeployment {
                     env: env_v.clone(),
                     app: app_v.clone(),
@@ -369,7 +385,19 @@ pub fn DeployForm(
                     <FieldError value=action.value() field="schemaVersion"/>
                 </div>
                 <button type="submit" class="button primary">"Deploy"</button>
-                <ActionResult value=action.value() success="Deployment started."/>
+                {move || match action.value().get() {
+                    Some(Err(AppError::Protected { environment, key, message })) => view! {
+                        <div class="notice warn" role="alert">
+                            <strong>"Needs approval"</strong>
+                            <span>{format!("{environment} is protected: {message}")}</span>
+                        </div>
+                        <RequestApproval environment=key environment_name=environment
+                            suggested_title=format!("Deploy {} {}", app_name.get_value(), sent.with(|r| r.as_ref().map(|r| r.version.clone()).unwrap_or_default()))
+                            change=proposed/>
+                    }
+                    .into_any(),
+                    _ => view! { <ActionResult value=action.value() success="Deployment started."/> }.into_any(),
+                }}
             </form>
         </details>
     }

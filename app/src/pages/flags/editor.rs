@@ -12,7 +12,10 @@ use super::try_it::TryIt;
 use super::{ArchiveFlag, FlagEditorData, SaveFlag, flag_editor};
 use crate::components::{ErrorNote, Timestamp};
 use crate::editors::{DiffView, split_list};
+use crate::pages::changes::RequestApproval;
 use varai_core::accounts::AuditEvent;
+use varai_core::changes::{ProposedChange, flag_document};
+use varai_core::error::AppError;
 use varai_core::flags::FlagRecord;
 
 #[component]
@@ -30,12 +33,6 @@ pub fn FlagEditorPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// The flag's definition and targeting in every environment, as one document for diffs.
-pub fn document(spec: &FlagSpec, envs: &BTreeMap<String, Targeting>) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({ "flag": spec, "environments": envs }))
-        .unwrap_or_default()
 }
 
 fn all_targeting(
@@ -80,8 +77,8 @@ fn FlagEditor(data: FlagEditorData) -> impl IntoView {
         }
     });
     let before =
-        move || saved.with(|s| document(&s.spec, &envs.with_value(|e| all_targeting(s, e))));
-    let after = move || document(&spec.get(), &targeting.get());
+        move || saved.with(|s| flag_document(&s.spec, &envs.with_value(|e| all_targeting(s, e))));
+    let after = move || flag_document(&spec.get(), &targeting.get());
     let changed = move || before() != after();
     let title = move || spec.with(|s| s.name.clone());
     let do_save = move |_| {
@@ -92,6 +89,12 @@ fn FlagEditor(data: FlagEditorData) -> impl IntoView {
             version: saved.with_untracked(|s| s.version),
         });
     };
+    let proposed = Callback::new(move |()| ProposedChange::Flag {
+        flag: saved.with_untracked(|s| s.spec.key.clone()),
+        spec: spec.get_untracked(),
+        environments: targeting.get_untracked(),
+        version: saved.with_untracked(|s| s.version),
+    });
     let archived = move || saved.with(|s| s.archived_at.is_some());
     view! {
         <Title text=title/>
@@ -128,6 +131,15 @@ fn FlagEditor(data: FlagEditorData) -> impl IntoView {
         </section>
         {move || save.value().get().map(|r| match r {
             Ok(f) => view! { <div class="notice success" role="status">"✓ Saved as version " {f.version} "."</div> }.into_any(),
+            Err(AppError::Protected { environment, key, message }) => view! {
+                <div class="notice warn" role="alert">
+                    <strong>"Needs approval"</strong>
+                    <span>{format!("{environment} is protected: {message}")}</span>
+                    <RequestApproval environment=key environment_name=environment
+                        suggested_title=format!("Change {}", title()) change=proposed/>
+                </div>
+            }
+            .into_any(),
             Err(e) => view! {
                 <ErrorNote error=e.clone()/>
                 {(e.field() == Some("version")).then(|| view! { <p><a href="" class="button small">"Reload the flag"</a></p> })}

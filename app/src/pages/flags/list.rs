@@ -11,6 +11,9 @@ use varai_domain::flags::ValueType;
 
 use super::{CreateFlag, FlagsListData, ToggleFlag, flag_href, flags_overview};
 use crate::components::{ErrorNote, FieldError, Timestamp};
+use crate::pages::changes::RequestApproval;
+use varai_core::changes::ProposedChange;
+use varai_core::error::AppError;
 use varai_core::flags::{Environment, FlagRecord};
 
 #[component]
@@ -135,8 +138,7 @@ fn FlagRow(flag: FlagRecord, envs: Vec<Environment>) -> impl IntoView {
             <td>{flag.spec.tags.iter().map(|t| view! { <span class="badge tag">{t.clone()}</span> " " }).collect_view()}</td>
             <td>{flag.spec.owner.clone()}</td>
             {envs.into_iter().map(|e| {
-                let enabled = flag.targeting(&e.key).enabled;
-                view! { <td><FlagSwitch key=flag.spec.key.clone() env=e enabled disabled=archived/></td> }
+                view! { <td><FlagSwitch flag=flag.clone() env=e disabled=archived/></td> }
             }).collect_view()}
             <td class="small"><Timestamp ms=flag.updated_at/><div class="muted">{flag.updated_by.clone()}</div></td>
         </tr>
@@ -145,23 +147,56 @@ fn FlagRow(flag: FlagRecord, envs: Vec<Environment>) -> impl IntoView {
 
 /// A flag's on/off switch in one environment. With JavaScript it flips at once and reverts,
 /// with a message, if the server refuses; without, it posts the form and the page reloads.
+///
+/// Where the environment is protected and the caller must ask, the refusal offers a change
+/// request for the same switch.
 #[component]
-fn FlagSwitch(key: String, env: Environment, enabled: bool, disabled: bool) -> impl IntoView {
-    let on = RwSignal::new(enabled);
+fn FlagSwitch(flag: FlagRecord, env: Environment, disabled: bool) -> impl IntoView {
+    let key = flag.spec.key.clone();
+    let on = RwSignal::new(flag.targeting(&env.key).enabled);
     let toggle = ServerAction::<ToggleFlag>::new();
     let error = RwSignal::new(None::<String>);
+    let protected = RwSignal::new(false);
     let env_key = env.key.clone();
     Effect::new(move |_| match toggle.value().get() {
         Some(Ok(flag)) => {
             error.set(None);
+            protected.set(false);
             on.set(flag.targeting(&env_key).enabled);
         }
         Some(Err(e)) => {
             on.update(|v| *v = !*v);
+            protected.set(matches!(e, AppError::Protected { .. }));
             error.set(Some(e.to_string()));
         }
         None => {}
     });
+    let wanted = StoredValue::new(flag);
+    let (request_env, request_env_name) = (env.key.clone(), env.name.clone());
+    let change = Callback::new(move |()| {
+        wanted.with_value(|f| {
+            let mut targeting = f.targeting(&request_env);
+            targeting.enabled = !on.get_untracked();
+            ProposedChange::Flag {
+                flag: f.spec.key.clone(),
+                spec: f.spec.clone(),
+                environments: [(request_env.clone(), targeting)].into(),
+                version: f.version,
+            }
+        })
+    });
+    let suggested = move || {
+        let verb = if on.get_untracked() {
+            "Switch off"
+        } else {
+            "Switch on"
+        };
+        format!(
+            "{verb} {} in {}",
+            wanted.with_value(|f| f.spec.key.clone()),
+            request_env_name
+        )
+    };
     let label = format!("{} in {}", key, env.name);
     let (key_value, env_value) = (key.clone(), env.key.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -187,6 +222,10 @@ fn FlagSwitch(key: String, env: Environment, enabled: bool, disabled: bool) -> i
             </button>
             {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
         </form>
+        {move || protected.get().then(|| view! {
+            <RequestApproval environment=env.key.clone() environment_name=env.name.clone()
+                suggested_title=suggested() change/>
+        })}
     }
 }
 

@@ -4,6 +4,7 @@
 //! same. One file per capability; this one holds the router and the OpenAPI document.
 
 pub mod accounts;
+pub mod changes;
 pub mod deploy;
 pub mod environments;
 pub mod flags;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(flags::router())
         .merge(environments::router())
+        .merge(changes::router())
         .merge(deploy::router())
         .merge(monitor::router())
         .merge(rollouts::router())
@@ -91,6 +93,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .merge_from(accounts::AccountApiDoc::openapi())
         .merge_from(flags::FlagApiDoc::openapi())
         .merge_from(environments::ConfigApiDoc::openapi())
+        .merge_from(changes::ChangeApiDoc::openapi())
         .merge_from(deploy::DeployApiDoc::openapi())
         .merge_from(monitor::MonitorApiDoc::openapi())
         .merge_from(rollouts::RolloutApiDoc::openapi())
