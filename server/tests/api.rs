@@ -237,4 +237,42 @@ async fn the_openapi_document_describes_the_api() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // Every operation states the errors a client must expect, each with the error document;
+    // query parameters are declared where they are sent.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            for status in ["401", "403"] {
+                let schema = &op["responses"][status]["content"]["application/json"]["schema"];
+                assert_eq!(
+                    schema["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+            if path.contains('{') {
+                assert!(op["responses"]["404"].is_object(), "{method} {path} 404");
+            }
+            if method != "get" {
+                assert!(op["responses"]["409"].is_object(), "{method} {path} 409");
+            }
+        }
+    }
+    for (path, name) in [
+        ("/api/v1/flags", "tag"),
+        ("/api/v1/flags/{key}/history", "before"),
+        ("/api/v1/import/unleash", "environment"),
+    ] {
+        let method = if path.ends_with("unleash") {
+            "post"
+        } else {
+            "get"
+        };
+        let params = doc["paths"][path][method]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let param = params
+            .iter()
+            .find(|p| p["name"] == name)
+            .expect("the parameter");
+        assert_eq!(param["in"], "query", "{path} {name}");
+    }
 }

@@ -250,6 +250,7 @@ async fn revoke_sdk_key(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportTarget {
     /// The environment whose targeting the toggles set.
     environment: String,

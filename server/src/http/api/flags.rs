@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 pub struct FlagApiDoc;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FlagFilter {
     /// Text found in the key, name or description.
     q: Option<String>,
@@ -182,6 +183,7 @@ async fn restore_flag(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Before {
     /// Show events older than this event id.
     before: Option<i64>,

@@ -10,6 +10,7 @@ pub mod environments;
 pub mod flags;
 pub mod monitor;
 pub mod rollouts;
+mod statuses;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -89,14 +90,16 @@ impl Modify for BearerAuth {
 
 /// The whole API's OpenAPI document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi()
         .merge_from(accounts::AccountApiDoc::openapi())
         .merge_from(flags::FlagApiDoc::openapi())
         .merge_from(environments::ConfigApiDoc::openapi())
         .merge_from(changes::ChangeApiDoc::openapi())
         .merge_from(deploy::DeployApiDoc::openapi())
         .merge_from(monitor::MonitorApiDoc::openapi())
-        .merge_from(rollouts::RolloutApiDoc::openapi())
+        .merge_from(rollouts::RolloutApiDoc::openapi());
+    statuses::document_errors(&mut doc);
+    doc
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
