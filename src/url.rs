@@ -14,6 +14,30 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
+/// Decodes a query-string value: `+` is a space and `%XX` a byte; a malformed escape is kept
+/// as it is, and bytes that are not UTF-8 become U+FFFD.
+pub fn decode_query_value(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Percent-encodes one path segment: everything but unreserved characters, so a flag key
 /// with `/`, spaces or non-ASCII letters stays one segment.
 pub fn encode_path_segment(value: &str) -> String {
@@ -56,6 +80,14 @@ pub fn redacted(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_decode_what_they_encode_and_keep_broken_escapes() {
+        for text in ["2025-01-01T00:00:00+02:00", "ann lee@x.io", "æøå/?&="] {
+            assert_eq!(decode_query_value(&encode_query_value(text)), text);
+        }
+        assert_eq!(decode_query_value("a+b%zz%4"), "a b%zz%4");
+    }
 
     #[test]
     fn reserved_characters_are_escaped_and_paths_stay_readable() {

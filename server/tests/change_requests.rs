@@ -5,60 +5,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use common::changes::{ask, decide, flag, production_on, switch_on_requested, switched_on};
 use common::deployments::{APP, app_ready, wait_for};
 use common::{Client, TestApp};
-use serde_json::{Value, json};
-
-fn flag(key: &str) -> Value {
-    json!({
-        "key": key, "name": "New checkout", "valueType": "boolean",
-        "variants": [{"name": "on", "value": true}, {"name": "off", "value": false}]
-    })
-}
-
-/// The flag as a save would send it, switched on in production.
-async fn switched_on(c: &Client<'_>, key: &str) -> Value {
-    let (status, f) = c
-        .call(Method::GET, &format!("/api/v1/flags/{key}"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{f}");
-    let production = json!({"enabled": true, "defaultVariant": "on", "offVariant": "off"});
-    json!({
-        "kind": "flag", "flag": key, "spec": flag(key),
-        "environments": {"production": production}, "version": f["version"]
-    })
-}
-
-async fn ask(c: &Client<'_>, change: Value) -> (StatusCode, Value) {
-    let body = json!({"environment": "production", "title": "Open checkout to everyone", "change": change});
-    c.call(Method::POST, "/api/v1/change-requests", Some(body))
-        .await
-}
-
-async fn decide(c: &Client<'_>, id: i64, decision: &str) -> (StatusCode, Value) {
-    let path = format!("/api/v1/change-requests/{id}/decision");
-    let body = json!({"decision": decision, "comment": "looked at the numbers"});
-    c.call(Method::POST, &path, Some(body)).await
-}
-
-/// A new flag `checkout` that `dev` asks to switch on in production; the request's id.
-async fn switch_on_requested(admin: &Client<'_>, dev: &Client<'_>) -> i64 {
-    let (status, _) = admin
-        .call(Method::POST, "/api/v1/flags", Some(flag("checkout")))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (_, request) = ask(dev, switched_on(dev, "checkout").await).await;
-    request["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("an id: {request}"))
-}
-
-async fn production_on(c: &Client<'_>, key: &str) -> bool {
-    let (_, f) = c
-        .call(Method::GET, &format!("/api/v1/flags/{key}"), None)
-        .await;
-    f["environments"]["production"]["enabled"] == true
-}
+use serde_json::json;
 
 async fn a_developer_changes_production_only_through_an_approved_request(backend: common::Backend) {
     let t = TestApp::new(backend).await;

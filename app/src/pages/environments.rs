@@ -185,7 +185,7 @@ fn ProtectionTable(
     protect: ServerAction<ProtectEnvironment>,
 ) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="protection-title">
+        <section class="card protection-card" aria-labelledby="protection-title">
             <h2 id="protection-title">"Protection"</h2>
             <p class="hint">
                 "In a protected environment, people below the direct role cannot deploy or change "

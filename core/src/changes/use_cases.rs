@@ -20,6 +20,8 @@ use crate::flags::{Environment, FlagChange, FlagRecord, check_flag_change};
 /// The longest title and review comment, in characters.
 pub const MAX_TITLE: usize = 200;
 pub const MAX_COMMENT: usize = 2_000;
+/// The most requests one person may have waiting for review at once.
+pub const MAX_OPEN_PER_PERSON: usize = 20;
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid {
@@ -136,6 +138,22 @@ pub async fn request_change(
         return Err(invalid("title", "say what the change is for"));
     }
     let env = environment(services, &new.environment, "environment").await?;
+    let open = services
+        .changes
+        .list_change_requests(Some(ChangeState::Open), 1_000)
+        .await?;
+    let mine = open
+        .iter()
+        .filter(|r| r.created_by == who.actor.name)
+        .count();
+    if mine >= MAX_OPEN_PER_PERSON {
+        return Err(conflict(
+            "change",
+            format!(
+                "you already have {mine} requests waiting for review; withdraw some, or wait for their review"
+            ),
+        ));
+    }
     if !env.protection.protected {
         return Err(invalid(
             "environment",
@@ -227,6 +245,12 @@ async fn flag_texts(
 /// Checks a requested deployment as a direct one is checked; the texts name what runs now and
 /// what would.
 fn deploy_texts(live: &AppLive, request: &DeployRequest) -> Result<(String, String)> {
+    let desired = live
+        .versions
+        .iter()
+        .find(|v| v.workload == "primary")
+        .map_or(1, |v| v.desired.max(1));
+    request.strategy.check(desired)?;
     if live.versions.iter().any(|v| v.version == request.version) && live.versions.len() == 1 {
         return Err(invalid(
             "version",

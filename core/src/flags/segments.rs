@@ -9,7 +9,7 @@ use super::{FlagRecord, SegmentRecord};
 use crate::Services;
 use crate::accounts::Principal;
 use crate::clock::now_ms;
-use crate::error::Result;
+use crate::error::{AppError, Result};
 
 pub async fn list_segments(services: &Services, who: &Principal) -> Result<Vec<SegmentRecord>> {
     who.require(Role::Viewer)?;
@@ -62,10 +62,38 @@ pub async fn update_segment(
         return Err(invalid("key", "a segment's key cannot change"));
     }
     check_segment(&segment)?;
+    check_segment_protection(services, who, key).await?;
     services
         .flags
         .update_segment(who, &segment, version, now_ms())
         .await
+}
+
+/// Refuses a change to a segment that decides a flag switched on in a protected environment
+/// this caller may not change directly: the change would reach it without review.
+async fn check_segment_protection(services: &Services, who: &Principal, key: &str) -> Result<()> {
+    let envs = services.flags.list_environments().await?;
+    let flags = services.flags.list_flags().await?;
+    for env in envs.iter().filter(|e| e.protection.blocks(who.role)) {
+        let deciding = flags.iter().find(|f| {
+            let t = f.targeting(&env.key);
+            f.archived_at.is_none()
+                && t.enabled
+                && t.rules.iter().any(|r| r.segments.iter().any(|s| s == key))
+        });
+        if let Some(flag) = deciding {
+            let direct = env.protection.direct_role.label().to_lowercase();
+            return Err(AppError::Protected {
+                environment: env.name.clone(),
+                key: env.key.clone(),
+                message: format!(
+                    "segment '{key}' decides flag {}, which is on here; ask someone with the {direct} role or above to change the segment",
+                    flag.spec.key
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub async fn delete_segment(services: &Services, who: &Principal, key: &str) -> Result<()> {

@@ -6,7 +6,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -167,12 +167,45 @@ fn answer_one(
 /// `POST /ofrep/v1/evaluate/flags`: every flag of the environment, with an ETag that changes
 /// when the configuration or the context does (`If-None-Match` → 304).
 #[tracing::instrument(skip_all)]
+/// Checks the re-fetch metadata an event stream's client may add to a bulk evaluation:
+/// `flagConfigLastModified` is Unix seconds or an RFC 3339 date-time, `flagConfigEtag` at most
+/// 256 characters.
+fn check_refetch_metadata(query: Option<&str>) -> Result<(), Failure> {
+    let refuse = |message: &str| Failure::new(StatusCode::BAD_REQUEST, "GENERAL", message);
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = varai_domain::url::decode_query_value(value);
+        match name {
+            "flagConfigLastModified" => {
+                let seconds = value.parse::<u64>().is_ok();
+                let rfc3339 = time::OffsetDateTime::parse(
+                    &value,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .is_ok();
+                if !(seconds || rfc3339) {
+                    return Err(refuse(
+                        "flagConfigLastModified must be Unix seconds or an ISO 8601 date-time",
+                    ));
+                }
+            }
+            "flagConfigEtag" if value.chars().count() > 256 => {
+                return Err(refuse("flagConfigEtag must be at most 256 characters"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 async fn evaluate_all(
     State(cache): State<Arc<FlagCache>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let env = authenticate(&cache, &headers)?;
+    check_refetch_metadata(query.as_deref())?;
     let etag = match &body {
         Ok(bytes) => {
             let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -2,6 +2,7 @@
 //! answering requests in process.
 #![allow(dead_code)]
 
+pub mod changes;
 pub mod deployments;
 pub mod observe;
 pub mod ofrep;

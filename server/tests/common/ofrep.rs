@@ -38,3 +38,17 @@ pub async fn sdk_key(admin: &Client<'_>, env: &str) -> String {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["secret"].as_str().expect("secret").to_owned()
 }
+
+/// A new SDK key of `env`, once the evaluation cache has learnt it (within two seconds).
+pub async fn live_sdk_key(t: &TestApp, admin: &Client<'_>, env: &str) -> String {
+    let sdk = sdk_key(admin, env).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while ofrep(t, None, &sdk, r#"{"context": {}}"#).await.0 == StatusCode::UNAUTHORIZED {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the SDK key was never accepted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sdk
+}

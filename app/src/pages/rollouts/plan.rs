@@ -247,6 +247,14 @@ fn ReleaseSection(
                         let name = template.get();
                         templates.get_value().into_iter().find(|t| Some(&t.name) == name.as_ref()).map(|t| t.description).unwrap_or_default()
                     }}</p>
+                    <p class="hint" data-testid="template-owner">{move || {
+                        let name = template.get();
+                        templates.get_value().into_iter().find(|t| Some(&t.name) == name.as_ref()).map(|t| format!(
+                            "Owned by {}; others need the {} role to change it.",
+                            t.owner,
+                            t.min_role.label().to_lowercase()
+                        )).unwrap_or_default()
+                    }}</p>
                 </div>
                 <div class="field">
                     <label for="release-app">"App"</label>
