@@ -1,32 +1,14 @@
-# Sourced by the HTTP benchmarks: installs wrk (Debian) when missing, starts the release build
-# on loopback with a fresh data folder (removed on exit), and defines `api` for REST calls with
-# an admin token. Set BENCH_PORT, and extra server environment in BENCH_ENV (VAR=value …).
-# After sourcing: $bin, $data, $base, $pid, api.
+# Sourced by the HTTP benchmarks: installs wrk (Debian) when missing, then starts the release
+# build (scripts/serverlib.sh). Set BENCH_PORT, and extra server environment in BENCH_ENV.
+# After sourcing: $bin, $data, $base, $pid, api, sdk_key, ofrep_script.
 if ! command -v wrk >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends wrk
 fi
-target=${CARGO_TARGET_DIR:-target}
-bin=${VARAI_BIN:-$target/release/varai}
-[ -x "$bin" ] || { echo "no release build at $bin; run 'make release' first" >&2; exit 1; }
-
-data=$(mktemp -d)
-base="http://127.0.0.1:$BENCH_PORT"
-# shellcheck disable=SC2086
-env RUST_LOG=warn VARAI_ADMIN_PASSWORD=bench-admin-password-1 ${BENCH_ENV:-} \
-  "$bin" --addr "127.0.0.1:$BENCH_PORT" --data-dir "$data" >"$data/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
-
-token=$("$bin" admin create-token --role admin --name bench --data-dir "$data" | grep -o 'varai_[A-Za-z0-9]*' | head -1)
-api() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
-
-# An SDK key for production.
-sdk_key() {
-  api -X POST "$base/api/v1/sdk-keys" -d '{"environment":"production","name":"bench"}' \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])'
-}
+SERVER_PORT=$BENCH_PORT
+SERVER_ENV=${BENCH_ENV:-}
+# shellcheck source=scripts/serverlib.sh
+source scripts/serverlib.sh
 
 # A wrk script posting the OFREP request body $1 with the SDK key $2; prints its path.
 ofrep_script() {

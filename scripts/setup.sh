@@ -59,3 +59,15 @@ if [ "${1:-}" = "--test" ]; then
     pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; its tests need it" >&2; exit 1; }
   fi
 fi
+
+# Python: schemathesis for the API contract tests, in a virtual environment outside the clone.
+if [ "${1:-}" = "--test" ]; then
+  tools=${VARAI_TOOLS:-$HOME/.cache/varai}
+  req_sum=$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)
+  if [ "$(cat "$tools/venv/.varai-req" 2>/dev/null)" != "$req_sum" ]; then
+    say "installing schemathesis (PyPI) into $tools/venv"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    echo "$req_sum" > "$tools/venv/.varai-req"
+  fi
+fi

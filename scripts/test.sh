@@ -32,6 +32,7 @@ e2e() {
   local wasm=target/site/pkg/varai.wasm
   printf '    release WASM: %s bytes, %s bytes gzipped\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
   step "browser tests (Playwright, Debian Chromium)" bash -c 'cd end2end && npx playwright test'
+  step "API contract (schemathesis: REST document and OFREP specification)" scripts/api-contract.sh
 }
 
 case "$group" in

@@ -46,6 +46,15 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A well-formed value naming an environment that does not exist: it clashes with what is
+    /// stored (409), like a taken name, rather than being malformed.
+    pub fn unknown_environment(field: &str, key: &str) -> AppError {
+        AppError::Conflict {
+            field: field.into(),
+            message: format!("there is no environment '{key}'"),
+        }
+    }
+
     /// A stable machine-readable code for the REST API.
     pub fn code(&self) -> &'static str {
         match self {

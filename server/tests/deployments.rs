@@ -544,7 +544,12 @@ async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {
             Some(json!({"context": "no-such-context"})),
         )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+    // A context the kubeconfig lacks is the request's problem, named by its field.
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("context")),
+        "{err}"
+    );
     let message = err["error"]["message"].as_str().unwrap_or("");
     assert!(
         message.contains("'no-such-context'") && message.contains("the binding was not changed"),
@@ -607,19 +612,32 @@ async fn apps_are_registered_from_existing_objects_or_generated(backend: Backend
         StatusCode::FORBIDDEN,
         "registering is for operators"
     );
-    for (mut body, field, says) in [
+    // Malformed input is 400; well-formed names the cluster does not hold are 409.
+    for (mut body, field, says, expected) in [
         (
             existing.clone(),
             "deployment",
             "no Deployment 'nowhere' in namespace staging",
+            StatusCode::CONFLICT,
         ),
         (
             existing.clone(),
             "container",
             "Deployment 'storefront' has no container 'sidecar'",
+            StatusCode::CONFLICT,
         ),
-        (existing.clone(), "image", "is not an image repository"),
-        (existing.clone(), "name", "'Shop' is not a valid name"),
+        (
+            existing.clone(),
+            "image",
+            "is not an image repository",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            existing.clone(),
+            "name",
+            "'Shop' is not a valid name",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         match field {
             "deployment" => body["deployment"] = json!("nowhere"),
@@ -630,7 +648,7 @@ async fn apps_are_registered_from_existing_objects_or_generated(backend: Backend
         let (status, err) = ops.call(Method::POST, APPS, Some(body)).await;
         assert_eq!(
             (status, err["error"]["field"].as_str()),
-            (StatusCode::BAD_REQUEST, Some(field)),
+            (expected, Some(field)),
             "{err}"
         );
         assert!(

@@ -267,7 +267,12 @@ async fn rules_queries_and_prometheus_settings_name_their_problems(backend: Back
             Some(json!({"url": "http://127.0.0.1:9"})),
         )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // A well-formed URL whose Prometheus does not answer: 409 naming the field, not a 5xx.
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("url")),
+        "{body}"
+    );
     assert!(
         body["error"]["message"]
             .as_str()

@@ -25,6 +25,8 @@ async fn refetch_metadata_and_the_targeting_key_are_checked() {
     let sdk = live_sdk_key(&t, &Client::new(&t, "admin").await, "staging").await;
     for good in [
         "?flagConfigLastModified=1764547200",
+        // The specification sets no maximum: a huge integer is still Unix seconds.
+        "?flagConfigLastModified=10063891004949686772254461919232",
         "?flagConfigLastModified=2025-12-01T00%3A00%3A00Z&flagConfigEtag=550e8400",
     ] {
         assert_eq!(bulk(&t, &sdk, good).await.0, StatusCode::OK, "{good}");

@@ -30,8 +30,11 @@ impl AlertRule {
     pub fn check(&self) -> Result<(), InvalidInput> {
         check_object_name("name", &self.name)?;
         check_object_name("app", &self.app)?;
-        if self.query.trim().is_empty() {
-            return Err(InvalidInput::new("query", "write a PromQL query"));
+        if self.query.trim().is_empty() || self.query.len() > 4000 {
+            return Err(InvalidInput::new(
+                "query",
+                "write a PromQL query (at most 4000 characters)",
+            ));
         }
         render(&self.query, &Default::default()).map_err(|e| {
             InvalidInput::new(

@@ -68,6 +68,32 @@ pub fn check_image(field: &str, image: &str) -> Result<(), InvalidInput> {
     }
 }
 
+/// A Kubernetes resource quantity as a form asks for one: a decimal number with an optional
+/// unit (`m`, `k`, `M`, `G`, `T`, `Ki`, `Mi`, `Gi`, `Ti`), at most 20 characters; `100m`,
+/// `0.5`, `128Mi`.
+pub fn check_quantity(field: &str, quantity: &str) -> Result<(), InvalidInput> {
+    let number_end = quantity
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(quantity.len());
+    let (number, unit) = quantity.split_at(number_end);
+    let number_ok = !number.is_empty()
+        && !number.starts_with('.')
+        && !number.ends_with('.')
+        && number.matches('.').count() <= 1;
+    let unit_ok = matches!(
+        unit,
+        "" | "m" | "k" | "M" | "G" | "T" | "Ki" | "Mi" | "Gi" | "Ti"
+    );
+    if quantity.len() <= 20 && number_ok && unit_ok {
+        Ok(())
+    } else {
+        Err(InvalidInput::new(
+            field,
+            format!("'{quantity}' is not a quantity such as 100m, 0.5, 128Mi or 1Gi"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +113,22 @@ mod tests {
         assert!(check_image("image", "nginx").is_ok());
         for bad in ["", "Team/App", "app:1.0", "a//b"] {
             assert!(check_image("image", bad).is_err(), "{bad}");
+        }
+        for good in ["100m", "0.5", "2", "128Mi", "1Gi"] {
+            assert!(check_quantity("cpu", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "m",
+            ".5",
+            "5.",
+            "1.2.3",
+            "10 Mi",
+            "1Xi",
+            "-1",
+            &"1".repeat(21),
+        ] {
+            assert!(check_quantity("cpu", bad).is_err(), "{bad}");
         }
     }
 }

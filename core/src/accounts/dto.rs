@@ -81,3 +81,43 @@ pub struct AuditPage {
     /// Pass as `before` to read the next, older page; absent on the last page.
     pub next_before: Option<i64>,
 }
+
+/// A role as the API names it, for the OpenAPI document: one of [`Role::ALL`].
+#[cfg(feature = "server")]
+pub struct RoleName;
+
+/// A role that may change something: developer or above (a policy naming viewer is refused).
+#[cfg(feature = "server")]
+pub struct ChangerRoleName;
+
+#[cfg(feature = "server")]
+fn role_schema(lowest: Role) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let names = Role::ALL
+        .iter()
+        .filter(|r| r.allows(lowest))
+        .map(|r| r.as_str());
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .into()
+}
+
+#[cfg(feature = "server")]
+impl utoipa::PartialSchema for RoleName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        role_schema(Role::Viewer)
+    }
+}
+
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for RoleName {}
+
+#[cfg(feature = "server")]
+impl utoipa::PartialSchema for ChangerRoleName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        role_schema(Role::Developer)
+    }
+}
+
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for ChangerRoleName {}

@@ -15,10 +15,10 @@ pub struct Protection {
     /// Whether the policy applies at all; off, every role changes the environment as usual.
     pub protected: bool,
     /// The lowest role that still deploys and changes flags here directly.
-    #[cfg_attr(feature = "server", schema(value_type = String, example = "operator"))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::accounts::ChangerRoleName, example = "operator"))]
     pub direct_role: Role,
     /// The lowest role that may approve another person's change request here.
-    #[cfg_attr(feature = "server", schema(value_type = String, example = "operator"))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::accounts::ChangerRoleName, example = "operator"))]
     pub approver_role: Role,
 }
 

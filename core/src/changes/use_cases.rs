@@ -58,7 +58,7 @@ async fn environment(services: &Services, key: &str, field: &str) -> Result<Envi
         .await?
         .into_iter()
         .find(|e| e.key == key)
-        .ok_or_else(|| invalid(field, format!("there is no environment '{key}'")))
+        .ok_or_else(|| AppError::unknown_environment(field, key))
 }
 
 /// Refuses a direct change in `environment` when its protection sends this caller through a

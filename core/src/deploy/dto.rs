@@ -30,16 +30,31 @@ pub struct AppRecord {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewApp {
+    /// A DNS label: 1–63 lowercase letters, digits and `-`.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub name: String,
     /// Existing Deployment to manage; with `create`, the one to generate. Defaults to the name.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub deployment: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub service: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub container: Option<String>,
     /// Image repository, e.g. `registry.example.com/shop` (for `create`, with the first
     /// version's tag: `registry.example.com/shop:1.0`).
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 255,
+            pattern = "^[a-z0-9._-]{1,60}(/[a-z0-9._-]{1,60}){0,3}$"
+        )
+    )]
     pub image: String,
     /// Generate the Deployment and Service instead of naming existing ones.
     #[serde(default)]
@@ -51,14 +66,23 @@ pub struct NewApp {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewWorkload {
+    /// The first version's image tag.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    )]
     pub version: String,
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 65535))]
     pub port: u16,
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 100))]
     pub replicas: u32,
-    /// e.g. `100m`
+    /// CPU per pod, e.g. `100m`
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^(0|[1-9][0-9]{0,8})(\\.[0-9]{1,3})?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"))]
     pub cpu: Option<String>,
-    /// e.g. `128Mi`
+    /// Memory per pod, e.g. `128Mi`
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^(0|[1-9][0-9]{0,8})(\\.[0-9]{1,3})?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"))]
     pub memory: Option<String>,
 }
 
@@ -209,7 +233,10 @@ pub struct RollbackRecord {
 #[serde(rename_all = "camelCase")]
 pub struct RollbackRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = i64, required = false))]
     pub snapshot_id: Option<i64>,
+    /// Why, in 1 to 500 characters.
+    #[cfg_attr(feature = "server", schema(max_length = 500, pattern = "[^\\s\\x85]"))]
     pub reason: String,
 }
 
@@ -272,10 +299,12 @@ pub struct SandboxView {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterBinding {
-    /// A kubeconfig context, or `in-cluster`; absent for the built-in sandbox.
-    #[serde(default)]
+    /// A kubeconfig context, or `in-cluster`; absent (or empty) for the built-in sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, max_length = 253, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"))]
     pub context: Option<String>,
-    /// The namespace; absent for the environment's key.
-    #[serde(default)]
+    /// The namespace, a DNS label; absent (or empty) for the environment's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = String, required = false, pattern = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$"))]
     pub namespace: Option<String>,
 }

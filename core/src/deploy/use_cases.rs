@@ -4,7 +4,7 @@
 //! work and writes the audit events.
 
 use varai_domain::Role;
-use varai_domain::deploy::names::{check_image, check_object_name, check_version};
+use varai_domain::deploy::names::{check_image, check_object_name, check_quantity, check_version};
 
 use super::{
     AppLive, AppRecord, ClusterBinding, Control, DeployRequest, DeploymentRecord, NewApp,
@@ -73,6 +73,11 @@ pub async fn register_app(
                 field: "create.replicas".into(),
                 message: "between 1 and 100 replicas".into(),
             });
+        }
+        for (field, quantity) in [("create.cpu", &w.cpu), ("create.memory", &w.memory)] {
+            if let Some(q) = quantity {
+                check_quantity(field, q)?;
+            }
         }
     }
     services.deploy.register_app(who, environment, app).await
@@ -167,7 +172,7 @@ pub async fn roll_back(
 ) -> Result<RollbackRecord> {
     who.require(Role::Operator)?;
     request.reason = request.reason.trim().to_owned();
-    if request.reason.is_empty() || request.reason.len() > 500 {
+    if request.reason.is_empty() || request.reason.chars().count() > 500 {
         return Err(AppError::Invalid {
             field: "reason".into(),
             message: "say why you are rolling back (up to 500 characters)".into(),

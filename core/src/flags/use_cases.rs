@@ -42,7 +42,7 @@ pub(super) async fn require_environment(services: &Services, key: &str, field: &
     if envs.iter().any(|e| e.key == key) {
         Ok(())
     } else {
-        Err(invalid(field, format!("there is no environment '{key}'")))
+        Err(AppError::unknown_environment(field, key))
     }
 }
 
@@ -141,10 +141,7 @@ async fn check_environments(
         .collect();
     for (env, t) in environments {
         if !envs.iter().any(|e| &e.key == env) {
-            return Err(invalid(
-                "environments",
-                format!("there is no environment '{env}'"),
-            ));
+            return Err(AppError::unknown_environment("environments", env));
         }
         check_targeting(
             spec,
@@ -184,7 +181,13 @@ pub async fn toggle_flag(
     enabled: bool,
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
-    require_environment(services, environment, "environment").await?;
+    // The environment is part of the path here: one that does not exist is not found.
+    require_environment(services, environment, "environment")
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict { .. } => AppError::NotFound(format!("environment '{environment}'")),
+            other => other,
+        })?;
     require_direct(services, who, environment).await?;
     let change = FlagChange::Toggle {
         environment: environment.to_owned(),

@@ -180,12 +180,37 @@ pub struct AlertRuleRecord {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewAlertRule {
+    /// A DNS label: 1–63 lowercase letters, digits and `-`.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub name: String,
+    /// The app whose deployment in progress is rolled back when the rule fires.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub app: String,
+    /// PromQL, with `{{app}}`, `{{version}}`, `{{stable}}`, `{{namespace}}` or
+    /// `{{environment}}` where the rule's values go.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1000,
+            pattern = "^(?:[^{\\s]|\\{\\{ ?(?:app|version|stable|namespace|environment) ?\\}\\})(?:[^{]|\\{[^{]|\\{\\{ ?(?:app|version|stable|namespace|environment) ?\\}\\})*$"
+        )
+    )]
     pub query: String,
-    /// `result > 5`.
+    /// `result > 5`: a comparison (<, <=, >, >=, ==, !=) with a number.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^ *(result)? *(<=|>=|==|!=|<|>) *-?[0-9]{1,15}(\\.[0-9]{1,6})? *$")
+    )]
     pub condition: String,
+    /// How long the condition must hold before the rule fires, at most a day.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(maximum = 86400))]
     pub for_seconds: u32,
 }
 
@@ -229,9 +254,20 @@ pub struct SavedQuery {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewSavedQuery {
+    /// 1 to 60 characters.
+    #[cfg_attr(feature = "server", schema(max_length = 60, pattern = "[^\\s\\x85]"))]
     pub name: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 1000,
+            pattern = "^(?:[^{\\s]|\\{\\{ ?(?:app|version|stable|namespace|environment) ?\\}\\})(?:[^{]|\\{[^{]|\\{\\{ ?(?:app|version|stable|namespace|environment) ?\\}\\})*$"
+        )
+    )]
     pub query: String,
+    /// At most 12 characters, e.g. `orders/s`.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(max_length = 12))]
     pub unit: String,
 }
 

@@ -118,6 +118,8 @@ impl RolloutStatus {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewRollout {
+    /// 1 to 120 characters.
+    #[cfg_attr(feature = "server", schema(max_length = 120, pattern = "[^\\s\\x85]"))]
     pub title: String,
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub release: Release,

@@ -74,7 +74,8 @@ impl Deployer for DeployService {
             self.create_workload(&target, &record, &new).await?;
         } else {
             let objects = AppObjects::new(&record, &target);
-            let missing = |kind: &str, name: &str| AppError::Invalid {
+            // Well-formed names the cluster does not hold: they clash with what is there (409).
+            let missing = |kind: &str, name: &str| AppError::Conflict {
                 field: kind.to_lowercase(),
                 message: format!("no {kind} '{name}' in namespace {}", target.namespace),
             };
@@ -89,7 +90,7 @@ impl Deployer for DeployService {
                 .and_then(|s| s.template.spec)
                 .is_some_and(|s| s.containers.iter().any(|c| c.name == record.container));
             if !has_container {
-                return Err(AppError::Invalid {
+                return Err(AppError::Conflict {
                     field: "container".into(),
                     message: format!(
                         "Deployment '{}' has no container '{}'",
@@ -241,11 +242,16 @@ impl Deployer for DeployService {
                 .seed(&namespace, &varai_domain::clock::format_rfc3339(now_ms())),
             Some(context) => {
                 // Refuse a cluster that does not answer, rather than find out mid-deployment.
-                let client = clusters::connect(context).await.map_err(|e| {
-                    AppError::Unavailable(format!(
-                        "cannot reach the cluster of context '{context}': {e}; the binding was not changed"
-                    ))
-                })?;
+                // A context the kubeconfig does not hold (or cannot connect with) is the
+                // request's problem, named by its field; a cluster that does not answer is 503.
+                let client = clusters::connect(context)
+                    .await
+                    .map_err(|e| AppError::Conflict {
+                        field: "context".into(),
+                        message: format!(
+                            "cannot reach the cluster of context '{context}': {e}; the binding was not changed"
+                        ),
+                    })?;
                 client.apiserver_version().await.map_err(|e| {
                     AppError::Unavailable(format!(
                         "the cluster of context '{context}' did not answer: {e}; the binding was not changed"

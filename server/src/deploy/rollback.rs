@@ -214,7 +214,7 @@ impl super::DeployService {
             Some(id) => snapshots
                 .into_iter()
                 .find(|s| s.record.id == id)
-                .ok_or_else(|| AppError::Invalid {
+                .ok_or_else(|| AppError::Conflict {
                     field: "snapshotId".into(),
                     message: format!("{} has no snapshot #{id}", app.name),
                 })?,

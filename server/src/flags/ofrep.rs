@@ -164,12 +164,9 @@ fn answer_one(
     ))
 }
 
-/// `POST /ofrep/v1/evaluate/flags`: every flag of the environment, with an ETag that changes
-/// when the configuration or the context does (`If-None-Match` → 304).
-#[tracing::instrument(skip_all)]
 /// Checks the re-fetch metadata an event stream's client may add to a bulk evaluation:
-/// `flagConfigLastModified` is Unix seconds or an RFC 3339 date-time, `flagConfigEtag` at most
-/// 256 characters.
+/// `flagConfigLastModified` is Unix seconds (any non-negative integer, as the specification
+/// allows) or an RFC 3339 date-time, `flagConfigEtag` at most 256 characters.
 fn check_refetch_metadata(query: Option<&str>) -> Result<(), Failure> {
     let refuse = |message: &str| Failure::new(StatusCode::BAD_REQUEST, "GENERAL", message);
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
@@ -177,7 +174,7 @@ fn check_refetch_metadata(query: Option<&str>) -> Result<(), Failure> {
         let value = varai_domain::url::decode_query_value(value);
         match name {
             "flagConfigLastModified" => {
-                let seconds = value.parse::<u64>().is_ok();
+                let seconds = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
                 let rfc3339 = time::OffsetDateTime::parse(
                     &value,
                     &time::format_description::well_known::Rfc3339,
@@ -198,6 +195,9 @@ fn check_refetch_metadata(query: Option<&str>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `POST /ofrep/v1/evaluate/flags`: every flag of the environment, with an ETag that changes
+/// when the configuration or the context does (`If-None-Match` → 304).
+#[tracing::instrument(skip_all)]
 async fn evaluate_all(
     State(cache): State<Arc<FlagCache>>,
     RawQuery(query): RawQuery,

@@ -73,23 +73,73 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON body whose rejections are answered in our error format, naming the problem.
+/// A number with a zero fraction (`3.0`) is read as the integer it equals: JSON and its
+/// schemas do not tell `3.0` from `3`, so neither does an integer field here.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError(AppError::Invalid {
+        let invalid = |message: String| {
+            ApiError(AppError::Invalid {
                 field: "body".into(),
-                message: rejection.body_text(),
-            })),
-        }
+                message,
+            })
+        };
+        let Json(document) = Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(|rejection: JsonRejection| invalid(rejection.body_text()))?;
+        serde_path_to_error::deserialize(integral_numbers(document))
+            .map(ApiJson)
+            .map_err(|e| {
+                invalid(format!(
+                    "Failed to deserialize the JSON body into the target type: {e}"
+                ))
+            })
+    }
+}
+
+/// `value` with every float that is exactly an integer (within ±2⁵³) written as one.
+fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => {
+                // Exact: |f| ≤ 2⁵³ has no fraction, so the cast loses nothing.
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, integral_numbers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integral_numbers;
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_others_stay() {
+        let read =
+            integral_numbers(json!({"version": 3.0, "rate": 2.5, "list": [1e3, -0.0, 1e300]}));
+        assert_eq!(
+            read,
+            json!({"version": 3, "rate": 2.5, "list": [1000, 0, 1e300]})
+        );
+        assert!(read["version"].is_i64());
     }
 }
 

@@ -167,8 +167,11 @@ impl Monitor for MonitorService {
         self.store.environment(environment).await?;
         if let Some(u) = &url {
             let p = self.client(u).map_err(|e| invalid("url", e))?;
-            p.check().await.map_err(|why| {
-                AppError::Unavailable(format!("{why}; {environment} keeps the Prometheus it had"))
+            // The URL is well formed but names a Prometheus that does not answer: the request
+            // clashes with the world as it is (409, naming the field), not a server fault.
+            p.check().await.map_err(|why| AppError::Conflict {
+                field: "url".into(),
+                message: format!("{why}; {environment} keeps the Prometheus it had"),
             })?;
         }
         self.store
@@ -233,10 +236,10 @@ impl Monitor for MonitorService {
             .await
             .map_err(AppError::from)
         {
-            return Err(invalid(
-                "app",
-                format!("{} has no app called '{}'", rule.environment, rule.app),
-            ));
+            return Err(AppError::Conflict {
+                field: "app".into(),
+                message: format!("{} has no app called '{}'", rule.environment, rule.app),
+            });
         }
         Ok(self.store.save_rule(actor, &rule, now_ms()).await?)
     }

@@ -5,7 +5,9 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
-use varai_core::accounts::{self, ApiToken, AuditEvent, AuditPage, CreatedToken, Me, User};
+use varai_core::accounts::{
+    self, ApiToken, AuditEvent, AuditPage, CreatedToken, Me, RoleName, User,
+};
 use varai_core::error::AppError;
 
 use super::{ApiResult, SignedIn};
@@ -25,7 +27,7 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(get_me, list_users, create_user, update_user, list_tokens, create_token, revoke_token, list_audit),
-    components(schemas(User, Me, ApiToken, CreatedToken, AuditEvent, AuditPage, NewUserRequest, UpdateUserRequest, NewTokenRequest)),
+    components(schemas(User, Me, ApiToken, CreatedToken, AuditEvent, AuditPage, NewUserRequest, UpdateUserRequest, NewTokenRequest, RoleName)),
     tags((name = "accounts", description = "Users, API tokens and the audit log"))
 )]
 pub struct AccountApiDoc;
@@ -46,10 +48,13 @@ async fn list_users(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Vec<
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUserRequest {
+    /// 3 to 64 letters, digits, `.`, `_`, `-` or `@`; stored lowercased.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     username: String,
-    /// At least 12 characters.
+    /// 12 to 1,024 characters, not only spaces.
+    #[schema(min_length = 12, max_length = 1024, pattern = "[^\\s\\x85]")]
     password: String,
-    /// viewer, developer, product-manager, operator or admin.
+    #[schema(value_type = RoleName)]
     role: String,
 }
 
@@ -68,8 +73,25 @@ async fn create_user(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[serde(default)]
+    #[schema(value_type = RoleName, required = false)]
     role: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = bool, required = false)]
     disabled: Option<bool>,
+}
+
+/// Marks `UpdateUserRequest` as needing at least one property (utoipa 5.5's `min_properties`
+/// attribute writes `maxProperties`).
+pub fn require_a_change(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, schema::Schema};
+    let schema = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("UpdateUserRequest"));
+    if let Some(RefOr::T(Schema::Object(object))) = schema {
+        object.min_properties = Some(1);
+    }
 }
 
 /// Changes a user's role and/or disables or enables the account. Admin only.
@@ -106,7 +128,13 @@ async fn list_tokens(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Vec
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenRequest {
+    /// 1 to 80 characters without control characters.
+    #[schema(
+        max_length = 80,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
+    #[schema(value_type = RoleName)]
     role: String,
 }
 
@@ -140,6 +168,7 @@ pub struct AuditQuery {
     /// Only events older than this event id (from `next_before`).
     before: Option<i64>,
     /// At most this many events (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -126,8 +126,10 @@ async fn get_change_request(
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     decision: Decision,
-    /// The reviewer's words, at most 2,000 characters.
+    /// The reviewer's words, at most 2,000 characters; line breaks but no other control
+    /// characters.
     #[serde(default)]
+    #[schema(value_type = String, required = false, max_length = 2000, pattern = "^[^\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f]*$")]
     comment: Option<String>,
 }
 

@@ -238,9 +238,12 @@ async fn set_profile(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RateChange {
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     namespace: String,
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     app: String,
-    /// Requests per second.
+    /// Requests per second, 0 to 2,000.
+    #[schema(minimum = 0, maximum = 2000)]
     rate: f64,
 }
 

@@ -84,8 +84,11 @@ async fn list_environments(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnvironment {
-    /// Letters, digits, `-`, `_`, `.`; never changes.
+    /// 1 to 100 letters, digits, `-`, `_`, `.`; never changes.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     key: String,
+    /// 1 to 80 characters.
+    #[schema(max_length = 80, pattern = "[^\\s\\x85]")]
     name: String,
 }
 
@@ -103,6 +106,8 @@ async fn create_environment(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameEnvironment {
+    /// 1 to 80 characters.
+    #[schema(max_length = 80, pattern = "[^\\s\\x85]")]
     name: String,
     /// The version you read; a newer one means someone else changed it.
     version: i64,
@@ -224,7 +229,11 @@ async fn list_sdk_keys(SignedIn { services, who }: SignedIn) -> ApiResult<Json<V
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSdkKey {
+    /// The key of an existing environment.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     environment: String,
+    /// 1 to 80 characters.
+    #[schema(max_length = 80, pattern = "[^\\s\\x85]")]
     name: String,
 }
 
@@ -253,6 +262,7 @@ async fn revoke_sdk_key(
 #[into_params(parameter_in = Query)]
 pub struct ImportTarget {
     /// The environment whose targeting the toggles set.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     environment: String,
 }
 
@@ -263,9 +273,14 @@ pub struct ImportTarget {
 async fn import_unleash(
     SignedIn { services, who }: SignedIn,
     ApiQuery(target): ApiQuery<ImportTarget>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<ImportReport>> {
+    let document =
+        std::str::from_utf8(&body).map_err(|_| varai_core::error::AppError::Invalid {
+            field: "document".into(),
+            message: "is not UTF-8 text".into(),
+        })?;
     Ok(Json(
-        flags::import_unleash(&services, &who, &target.environment, &body).await?,
+        flags::import_unleash(&services, &who, &target.environment, document).await?,
     ))
 }

@@ -99,6 +99,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .merge_from(monitor::MonitorApiDoc::openapi())
         .merge_from(rollouts::RolloutApiDoc::openapi());
     statuses::document_errors(&mut doc);
+    accounts::require_a_change(&mut doc);
     doc
 }
 

@@ -61,6 +61,9 @@ pub struct MonitorApiDoc;
 /// A new Prometheus for an environment; none (or empty) means the server's own.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SourceChange {
+    /// `http://host:port[/path]`; empty or absent for the server's own.
+    #[serde(default)]
+    #[schema(value_type = String, required = false, max_length = 500, pattern = "^(http://([A-Za-z]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?){0,4}|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]{0,40}){0,4})?$")]
     url: Option<String>,
 }
 
@@ -93,6 +96,7 @@ async fn set_source(
 #[into_params(parameter_in = Query)]
 pub struct ChartQuery {
     /// `5m` (default), `15m`, `1h` or `6h`.
+    #[param(pattern = "^(5m|15m|1h|6h)$")]
     range: Option<String>,
     /// Only points after this time (seconds since the epoch), for live updates.
     since: Option<f64>,

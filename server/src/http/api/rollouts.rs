@@ -63,12 +63,16 @@ pub struct RolloutApiDoc;
 /// Why a phase is skipped, or a rollout aborted or rolled back.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReasonBody {
+    /// 1 to 500 characters.
+    #[schema(max_length = 500, pattern = "[^\\s\\x85]")]
     reason: String,
 }
 
 /// An approval's comment.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Approval {
+    /// 1 to 500 characters.
+    #[schema(max_length = 500, pattern = "[^\\s\\x85]")]
     comment: String,
 }
 
@@ -211,6 +215,7 @@ async fn timeline(
 #[serde(rename_all = "camelCase")]
 pub struct WaitQuery {
     /// How long to wait at most (1–3600 s, default 600).
+    #[param(minimum = 1, maximum = 3600)]
     timeout_seconds: Option<u64>,
 }
 
