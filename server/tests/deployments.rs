@@ -522,7 +522,7 @@ async fn an_admin_binds_an_environment_to_a_cluster(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         now,
-        json!({"context": null, "namespace": "staging"}),
+        json!({"namespace": "staging"}),
         "the sandbox, one namespace per environment"
     );
 

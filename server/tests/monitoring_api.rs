@@ -180,10 +180,11 @@ async fn rules_queries_and_prometheus_settings_name_their_problems(backend: Back
     );
     let mut bad = rule.clone();
     bad["app"] = json!("billing");
+    // A well-formed name of an app the environment does not have: a conflict, naming it.
     let (status, body) = ops.call(Method::POST, rules, Some(bad)).await;
     assert_eq!(
         (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "app"),
+        (StatusCode::CONFLICT, "app"),
         "{body}"
     );
     let (status, body) = Client::new(&t, "developer")
