@@ -233,7 +233,10 @@ pub struct RollbackRecord {
 #[serde(rename_all = "camelCase")]
 pub struct RollbackRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "server", schema(value_type = i64, required = false))]
+    #[cfg_attr(
+        feature = "server",
+        schema(value_type = i64, required = false, minimum = 0, maximum = 999_999_999_999_999_i64)
+    )]
     pub snapshot_id: Option<i64>,
     /// Why, in 1 to 500 characters.
     #[cfg_attr(feature = "server", schema(max_length = 500, pattern = "[^\\s\\x85]"))]

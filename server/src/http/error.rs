@@ -104,14 +104,16 @@ where
     }
 }
 
-/// `value` with every float that is exactly an integer (within ±2⁵³) written as one.
+/// `value` with every float that is an integer within `i64` written as one. (Above 2⁵³ the
+/// number was already rounded when the JSON was read, as JavaScript rounds it.)
 fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
-    const EXACT: f64 = 9_007_199_254_740_992.0;
+    // 2⁶³: the first float past i64::MAX.
+    const BEYOND_I64: f64 = 9_223_372_036_854_775_808.0;
     match value {
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => {
-                // Exact: |f| ≤ 2⁵³ has no fraction, so the cast loses nothing.
+            Some(f) if n.is_f64() && f.fract() == 0.0 && (-BEYOND_I64..BEYOND_I64).contains(&f) => {
+                // Exact: an integral float inside i64's range converts without loss.
                 Value::from(f as i64)
             }
             _ => Value::Number(n),
@@ -140,6 +142,8 @@ mod tests {
             json!({"version": 3, "rate": 2.5, "list": [1000, 0, 1e300]})
         );
         assert!(read["version"].is_i64());
+        let big = integral_numbers(json!({"id": 4_503_599_627_370_496.0_f64}));
+        assert_eq!(big["id"], 4_503_599_627_370_496_i64);
     }
 }
 

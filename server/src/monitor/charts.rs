@@ -151,6 +151,16 @@ fn series_of(found: Vec<RangeSeries>, suffix: &str) -> Vec<Series> {
         .collect()
 }
 
+/// Where a chart's points start: after `since` (seconds, from the caller) when it falls in the
+/// window, else the window's start. Any number is safe: it is clamped, never added past i64.
+fn window_start(since: Option<f64>, step: i64, full_start: i64, end: i64) -> i64 {
+    match since {
+        // `as` saturates (NaN is ruled out above it), so the sum cannot overflow either.
+        Some(s) if s.is_finite() => (s as i64).saturating_add(step).clamp(full_start, end),
+        _ => full_start,
+    }
+}
+
 /// Draws every panel for `start..=end`.
 pub async fn build(
     prom: Result<PromMetrics, String>,
@@ -164,10 +174,7 @@ pub async fn build(
     let step = range.step();
     let end = (now_ms / 1000) / step * step;
     let full_start = end - range.seconds();
-    let start = match since {
-        Some(s) if s.is_finite() => ((s as i64) + step).max(full_start),
-        _ => full_start,
-    };
+    let start = window_start(since, step, full_start, end);
     let panels = panels(namespace, app, step, saved);
     let charts = join_all(panels.into_iter().map(|p| {
         let prom = prom.clone();
@@ -206,5 +213,19 @@ pub async fn build(
         end: end as f64,
         step: step as f64,
         charts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_start;
+
+    #[test]
+    fn a_since_outside_the_window_is_clamped_to_it() {
+        assert_eq!(window_start(None, 15, 1_000, 2_000), 1_000);
+        assert_eq!(window_start(Some(1_500.0), 15, 1_000, 2_000), 1_515);
+        assert_eq!(window_start(Some(3.36e287), 15, 1_000, 2_000), 2_000);
+        assert_eq!(window_start(Some(-1e300), 15, 1_000, 2_000), 1_000);
+        assert_eq!(window_start(Some(f64::NAN), 15, 1_000, 2_000), 1_000);
     }
 }

@@ -54,6 +54,9 @@ pub struct ChangeApiDoc;
 pub struct ProtectionUpdate {
     protection: Protection,
     /// The environment's version you read; a newer one means someone else changed it.
+    /// Bounded at 10¹⁵ − 1 in the document: every whole number up to it reads exactly from JSON,
+    /// however it is written (`3` or `3.0`).
+    #[schema(minimum = 0, maximum = 999_999_999_999_999_i64)]
     version: i64,
 }
 

@@ -110,6 +110,9 @@ pub struct RenameEnvironment {
     #[schema(max_length = 80, pattern = "[^\\s\\x85]")]
     name: String,
     /// The version you read; a newer one means someone else changed it.
+    /// Bounded at 10¹⁵ − 1 in the document: every whole number up to it reads exactly from JSON,
+    /// however it is written (`3` or `3.0`).
+    #[schema(minimum = 0, maximum = 999_999_999_999_999_i64)]
     version: i64,
 }
 
@@ -189,6 +192,9 @@ pub struct SegmentUpdate {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     segment: Segment,
+    /// Bounded at 10¹⁵ − 1 in the document: every whole number up to it reads exactly from JSON,
+    /// however it is written (`3` or `3.0`).
+    #[schema(minimum = 0, maximum = 999_999_999_999_999_i64)]
     version: i64,
 }
 
