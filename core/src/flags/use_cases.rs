@@ -36,10 +36,15 @@ pub(super) fn check_name(field: &str, name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-/// Refuses a key that names no environment, as a problem with `field`.
-pub(super) async fn require_environment(services: &Services, key: &str, field: &str) -> Result<()> {
+/// Whether `key` names an environment.
+async fn environment_exists(services: &Services, key: &str) -> Result<bool> {
     let envs = services.flags.list_environments().await?;
-    if envs.iter().any(|e| e.key == key) {
+    Ok(envs.iter().any(|e| e.key == key))
+}
+
+/// Refuses a key in a request's body that names no environment, as a problem with `field`.
+pub(super) async fn require_environment(services: &Services, key: &str, field: &str) -> Result<()> {
+    if environment_exists(services, key).await? {
         Ok(())
     } else {
         Err(AppError::unknown_environment(field, key))
@@ -182,12 +187,9 @@ pub async fn toggle_flag(
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
     // The environment is part of the path here: one that does not exist is not found.
-    require_environment(services, environment, "environment")
-        .await
-        .map_err(|e| match e {
-            AppError::Conflict { .. } => AppError::NotFound(format!("environment '{environment}'")),
-            other => other,
-        })?;
+    if !environment_exists(services, environment).await? {
+        return Err(AppError::NotFound(format!("environment '{environment}'")));
+    }
     require_direct(services, who, environment).await?;
     let change = FlagChange::Toggle {
         environment: environment.to_owned(),
