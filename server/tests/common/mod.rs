@@ -350,17 +350,42 @@ macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
-                async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::within_watchdog(
+                        stringify!($name),
+                        super::$name($crate::common::Backend::Sqlite),
+                    )
+                    .await
+                }
             )*
         }
         mod postgres {
             $(
-                #[tokio::test]
-                async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::within_watchdog(
+                        stringify!($name),
+                        super::$name($crate::common::Backend::Postgres),
+                    )
+                    .await
+                }
             )*
         }
     };
+}
+
+/// How long one test may take before it is failed as stuck: every test here finishes in
+/// seconds, so a stall fails the run with the test's name instead of holding CI until its
+/// overall limit.
+const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// Runs a test on the multi-threaded runtime the server itself runs on, failing it when it
+/// stalls.
+pub async fn within_watchdog(name: &str, test: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(WATCHDOG, test).await.is_err() {
+        panic!("{name} did not finish within {} s", WATCHDOG.as_secs());
+    }
 }
 
 /// A client of the app holding one bearer token.
