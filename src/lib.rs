@@ -14,6 +14,8 @@ pub mod plan;
 pub mod recheck;
 pub mod role;
 pub mod sandbox;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod text_diff;
 pub mod throttle;
 pub mod timeline;
@@ -32,6 +34,25 @@ pub struct InvalidInput {
     pub field: String,
     /// What is wrong, in words a user can act on.
     pub message: String,
+    /// Whether the value is wrong alone or only against something else.
+    pub refusal: Refusal,
+}
+
+/// Why a value was refused, which decides how the API answers (400, 422 or 409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Refusal {
+    /// Wrong on its own: a length, a pattern, a range, a count. The API document states each
+    /// such rule in its schema.
+    #[default]
+    Malformed,
+    /// Well-formed, but breaking a rule JSON Schema cannot state: fields that contradict each
+    /// other or the path (a default variant that is not among the variants), a value its
+    /// operator cannot read, a pattern that does not compile. The document lists these in
+    /// words.
+    Unprocessable,
+    /// Names something that does not exist (a segment, a flag): it clashes with what is
+    /// stored, like a taken name.
+    Unknown,
 }
 
 impl InvalidInput {
@@ -39,6 +60,23 @@ impl InvalidInput {
         Self {
             field: field.into(),
             message: message.into(),
+            refusal: Refusal::Malformed,
+        }
+    }
+
+    /// A well-formed value breaking a rule the schema cannot state.
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            refusal: Refusal::Unprocessable,
+            ..Self::new(field, message)
+        }
+    }
+
+    /// A value naming something that does not exist.
+    pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            refusal: Refusal::Unknown,
+            ..Self::new(field, message)
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::InvalidInput;
 
 /// How a version's pods fare after they start.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum PodHealth {
@@ -48,20 +49,30 @@ impl PodHealth {
 }
 
 /// A version's behaviour profile.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Behaviour {
     /// Share of requests answered with a 500, 0–1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub error_rate: f64,
     /// Median latency in milliseconds.
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 60_000))]
     pub latency_p50_ms: f64,
     /// 99th-percentile latency in milliseconds (at least the median).
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 60_000))]
     pub latency_p99_ms: f64,
     /// CPU used per pod, in millicores.
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, maximum = 64_000))]
     pub cpu_millicores: f64,
     /// Memory used per pod, in MiB.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, maximum = 1_048_576)
+    )]
     pub memory_mib: f64,
     /// Share of checkout visits that end in a purchase, 0–1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub conversion_rate: f64,
     pub health: PodHealth,
 }
@@ -127,7 +138,7 @@ impl Behaviour {
             60_000.0,
         )?;
         if self.latency_p99_ms < self.latency_p50_ms {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 "latencyP99Ms",
                 "the p99 latency cannot be below the median",
             ));

@@ -14,7 +14,9 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
         AppError::Protected { .. } => "Needs approval",
         AppError::Unauthenticated => "Signed out",
         AppError::NotFound(_) => "Not found",
-        AppError::Invalid { .. } | AppError::Conflict { .. } => "Please check the form",
+        AppError::Invalid { .. } | AppError::Unprocessable { .. } | AppError::Conflict { .. } => {
+            "Please check the form"
+        }
         _ => "Something went wrong",
     };
     view! {

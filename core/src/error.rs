@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use varai_domain::{InvalidInput, Role};
+use varai_domain::{InvalidInput, Refusal, Role};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -15,6 +15,10 @@ pub enum AppError {
     /// A value was refused; `field` names the input or JSON property.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A well-formed value breaking a rule the API document states in words rather than in its
+    /// schema (fields that contradict each other or the path); answered 422.
+    #[error("{field}: {message}")]
+    Unprocessable { field: String, message: String },
     /// The value clashes with one already stored (a taken username, say).
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
@@ -59,6 +63,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Invalid { .. } => "invalid",
+            AppError::Unprocessable { .. } => "unprocessable",
             AppError::Conflict { .. } => "conflict",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden { .. } => "forbidden",
@@ -79,6 +84,7 @@ impl AppError {
             AppError::Forbidden { .. } | AppError::Protected { .. } => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } => 409,
+            AppError::Unprocessable { .. } => 422,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal => 500,
             AppError::Unavailable(_) => 503,
@@ -88,7 +94,9 @@ impl AppError {
     /// The field at fault, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
+            AppError::Invalid { field, .. }
+            | AppError::Unprocessable { field, .. }
+            | AppError::Conflict { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -96,9 +104,9 @@ impl AppError {
     /// The message without the field prefix, for showing next to the field itself.
     pub fn message(&self) -> String {
         match self {
-            AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => {
-                message.clone()
-            }
+            AppError::Invalid { message, .. }
+            | AppError::Unprocessable { message, .. }
+            | AppError::Conflict { message, .. } => message.clone(),
             other => other.to_string(),
         }
     }
@@ -106,9 +114,11 @@ impl AppError {
 
 impl From<InvalidInput> for AppError {
     fn from(e: InvalidInput) -> Self {
-        AppError::Invalid {
-            field: e.field,
-            message: e.message,
+        let (field, message) = (e.field, e.message);
+        match e.refusal {
+            Refusal::Malformed => AppError::Invalid { field, message },
+            Refusal::Unprocessable => AppError::Unprocessable { field, message },
+            Refusal::Unknown => AppError::Conflict { field, message },
         }
     }
 }

@@ -169,7 +169,7 @@ async fn costly_targeting_is_refused_on_save_naming_the_field() {
     let (status, e) = dev
         .call(Method::POST, "/api/v1/flags", Some(flag("slow", regex)))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e.to_string().contains("constraints[0].value"), "{e}");
 
     for i in 0..11 {

@@ -274,14 +274,16 @@ async fn saving_refuses_bad_targeting_stale_versions_and_the_wrong_role(backend:
         .await;
     assert_eq!(
         (status, e["error"]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("key"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("key")),
+        "a created flag's key is a key (the document admits an imported toggle's name)"
     );
     bad_key["key"] = json!("ok");
     bad_key["variants"][0]["value"] = json!("yes");
     let (status, e) = dev.call(Method::POST, "/api/v1/flags", Some(bad_key)).await;
     assert_eq!(
         (status, e["error"]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("variants[0].value"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("variants[0].value")),
+        "a value that is not of the flag's type contradicts valueType"
     );
 
     let (_, flag) = dev
@@ -298,7 +300,8 @@ async fn saving_refuses_bad_targeting_stale_versions_and_the_wrong_role(backend:
     let (status, e) = dev
         .call(Method::PUT, "/api/v1/flags/f", Some(rule(regex, 50)))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "unprocessable");
     assert_eq!(
         e["error"]["field"],
         "environments.staging.rules[0].constraints[0].value"

@@ -35,8 +35,8 @@ async fn bad_templates_are_refused_by_field(ops: &Client<'_>, quick: &Value) {
         .await;
     assert_eq!(
         (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "metrics[0].query"),
-        "{body}"
+        (StatusCode::UNPROCESSABLE_ENTITY, "metrics[0].query"),
+        "a placeholder outside the five is a rule the document states in words: {body}"
     );
     let mut bad = quick.clone();
     bad["metrics"][0]["successCondition"] = json!("result about 1");
@@ -60,8 +60,8 @@ async fn bad_templates_are_refused_by_field(ops: &Client<'_>, quick: &Value) {
         .await;
     assert_eq!(
         (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "name"),
-        "{body}"
+        (StatusCode::UNPROCESSABLE_ENTITY, "name"),
+        "the body's name contradicts the path's: {body}"
     );
 }
 
@@ -115,7 +115,8 @@ async fn templates_are_seeded_edited_and_checked(backend: Backend) {
 
     bad_templates_are_refused_by_field(&ops, &quick).await;
 
-    // A deployment naming a template that does not exist is refused by field.
+    // A deployment naming a template that does not exist is refused by field, as a clash with
+    // what is stored (409).
     app_ready(&ops, "v1").await;
     let (status, body) = ops
         .call(
@@ -127,7 +128,7 @@ async fn templates_are_seeded_edited_and_checked(backend: Backend) {
         .await;
     assert_eq!(
         (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "analysis[0]"),
+        (StatusCode::CONFLICT, "analysis[0]"),
         "{body}"
     );
     let (status, body) = ops
@@ -136,7 +137,7 @@ async fn templates_are_seeded_edited_and_checked(backend: Backend) {
         .await;
     assert_eq!(
         (status, field(&body)),
-        (StatusCode::BAD_REQUEST, "steps[1].analysis.templates"),
+        (StatusCode::CONFLICT, "steps[1].analysis.templates"),
         "{body}"
     );
 

@@ -39,37 +39,44 @@ async fn bad_plans_are_refused_by_field(pm: &Client<'_>, release: &Value) {
         .as_array_mut()
         .expect("phases")
         .swap(1, 2);
+    // Malformed (400); naming what does not exist (409); parts that contradict each other
+    // (422).
     let cases = [
         (
             json!({"title": "t", "release": release, "plan": out_of_order}),
             "phases[2].kind",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             json!({"title": "t", "release": release, "template": "nope"}),
             "template",
+            StatusCode::CONFLICT,
         ),
-        (json!({"title": " ", "release": release}), "title"),
+        (
+            json!({"title": " ", "release": release}),
+            "title",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             json!({"title": "t", "release": {"flags": ["missing"]},
                    "plan": {"phases": [{"name": "Everyone", "kind": "full"}]}}),
             "release.flags[0]",
+            StatusCode::CONFLICT,
         ),
         (
             json!({"title": "t", "release": {"app": "storefront"}}),
             "release.version",
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             json!({"title": "t", "release": {"app": "nope", "version": "v2"}}),
             "release.app",
+            StatusCode::CONFLICT,
         ),
     ];
-    for (body, expected) in cases {
+    for (body, expected, status) in cases {
         let (s, answer) = create(pm, body).await;
-        assert_eq!(
-            (s, field(&answer)),
-            (StatusCode::BAD_REQUEST, expected),
-            "{answer}"
-        );
+        assert_eq!((s, field(&answer)), (status, expected), "{answer}");
     }
     let mut unknown_segment = canary_plan(json!([]));
     unknown_segment["phases"][1]["audience"]["segments"] = json!(["internal", "martians"]);
@@ -80,7 +87,7 @@ async fn bad_plans_are_refused_by_field(pm: &Client<'_>, release: &Value) {
     .await;
     assert_eq!(
         (s, field(&answer)),
-        (StatusCode::BAD_REQUEST, "phases[1].audience.segments[1]"),
+        (StatusCode::CONFLICT, "phases[1].audience.segments[1]"),
         "{answer}"
     );
 }

@@ -8,19 +8,31 @@ use crate::InvalidInput;
 use crate::deploy::names::check_object_name;
 
 /// One metric of a template.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metric {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub name: String,
     /// PromQL with `{{app}}`, `{{version}}`, `{{stable}}`, `{{namespace}}`, `{{environment}}`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 4000, pattern = "[^\\s\\x85]")
+    )]
     pub query: String,
     /// Seconds between measurements.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub interval: u32,
     /// Seconds to wait before the first measurement.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub initial_delay: u32,
     /// Measurements an analysis step takes; a background analysis measures until its
     /// deployment ends.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_condition: Option<Condition>,
@@ -37,6 +49,7 @@ pub struct Metric {
     pub consecutive_error_limit: u32,
     /// Unit of the value, for charts (`%`, `ms`, ...).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 12))]
     pub unit: String,
 }
 
@@ -45,12 +58,19 @@ fn default_error_limit() -> u32 {
 }
 
 /// A named, reusable analysis.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisTemplate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$")
+    )]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub metrics: Vec<Metric>,
 }
 
@@ -66,6 +86,11 @@ pub struct Args {
     pub namespace: String,
     pub environment: String,
 }
+
+/// The most metrics a template has.
+pub const MAX_METRICS: usize = 20;
+/// The longest query a metric has, in characters.
+pub const MAX_QUERY_CHARS: usize = 4_000;
 
 /// The placeholders a query may use.
 pub const PLACEHOLDERS: [&str; 5] = ["app", "version", "stable", "namespace", "environment"];
@@ -136,7 +161,14 @@ impl Metric {
                 "write a PromQL query",
             ));
         }
-        placeholders(&format!("{field}.query"), &self.query)?;
+        if self.query.chars().count() > MAX_QUERY_CHARS {
+            return Err(InvalidInput::new(
+                format!("{field}.query"),
+                format!("keep the query to {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        placeholders(&format!("{field}.query"), &self.query)
+            .map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
         if self.interval == 0 || self.interval > 3600 {
             return Err(InvalidInput::new(
                 format!("{field}.interval"),
@@ -156,7 +188,7 @@ impl Metric {
             ));
         }
         if self.success_condition.is_none() && self.failure_condition.is_none() {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("{field}.successCondition"),
                 "give a success condition, a failure condition or both",
             ));
@@ -197,10 +229,16 @@ impl AnalysisTemplate {
         if self.metrics.is_empty() {
             return Err(InvalidInput::new("metrics", "add at least one metric"));
         }
+        if self.metrics.len() > MAX_METRICS {
+            return Err(InvalidInput::new(
+                "metrics",
+                format!("at most {MAX_METRICS} metrics"),
+            ));
+        }
         for (i, m) in self.metrics.iter().enumerate() {
             m.check(&format!("metrics[{i}]"))?;
             if self.metrics[..i].iter().any(|o| o.name == m.name) {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     format!("metrics[{i}].name"),
                     format!("two metrics are called '{}'", m.name),
                 ));

@@ -15,23 +15,30 @@ use crate::InvalidInput;
 use crate::analysis::AnalysisPhase;
 
 /// How long a pause holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
     /// Seconds; absent means until someone promotes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604_800))]
     pub duration: Option<u32>,
 }
 
 /// One step of a canary deployment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CanaryStep {
     /// Send this share of traffic (0–100 %) to the canary.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::Percent))]
     SetWeight(u32),
     /// Wait, for a time or until promoted.
     Pause(Pause),
     /// Run these analysis templates and wait for their verdict.
-    Analysis { templates: Vec<String> },
+    Analysis {
+        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+        templates: Vec<String>,
+    },
 }
 
 impl CanaryStep {

@@ -100,20 +100,26 @@ fn default_scale_down_delay() -> u32 {
 }
 
 /// How a new version replaces the running one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Strategy {
     /// Stable and canary workloads behind one Service; traffic follows the replica ratio.
     #[serde(rename_all = "camelCase")]
-    Canary { steps: Vec<CanaryStep> },
+    Canary {
+        #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+        steps: Vec<CanaryStep>,
+    },
     /// The new version comes up behind a preview Service; promotion switches the active one.
     #[serde(rename_all = "camelCase")]
     BlueGreen {
         /// Promote by itself this long after the preview is ready.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604_800))]
         auto_promotion_seconds: Option<u32>,
         /// Keep the old version this long after promotion, so rolling back is instant.
         #[serde(default = "default_scale_down_delay")]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604_800))]
         scale_down_delay_seconds: u32,
     },
     /// One Deployment updated in place.
@@ -184,7 +190,7 @@ impl Strategy {
                     && max_unavailable.resolve(desired, false) == 0
                     && desired > 0
                 {
-                    return Err(InvalidInput::new(
+                    return Err(InvalidInput::unprocessable(
                         "maxUnavailable",
                         "maxSurge and maxUnavailable cannot both be 0: the update could never make progress",
                     ));

@@ -15,9 +15,11 @@ use super::pattern::compile_pattern;
 use crate::InvalidInput;
 
 /// One test on one context field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Constraint {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "[^\\s\\x85]"))]
     pub context_name: String,
     pub operator: Operator,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -125,7 +127,7 @@ impl Constraint {
 
     fn compile_with(&self, field: &str, strict: bool) -> Result<Matcher, InvalidInput> {
         let bad = |what: &str, value: &str, expected: &str| {
-            InvalidInput::new(
+            InvalidInput::unprocessable(
                 format!("{field}.{what}"),
                 format!(
                     "'{value}' is not {expected}, which {} needs",
@@ -143,7 +145,7 @@ impl Constraint {
             match (&self.value, self.values.as_slice()) {
                 (Some(v), _) => Ok(v.as_str()),
                 (None, [v]) => Ok(v.as_str()),
-                _ => Err(InvalidInput::new(
+                _ => Err(InvalidInput::unprocessable(
                     format!("{field}.value"),
                     format!(
                         "{} compares with one value; give it in `value`",
@@ -154,7 +156,7 @@ impl Constraint {
         };
         let list = |lower: bool| -> Result<Vec<String>, InvalidInput> {
             if self.values.is_empty() && strict {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     format!("{field}.values"),
                     format!("{} needs at least one value", self.operator.as_str()),
                 ));
@@ -196,10 +198,9 @@ impl Constraint {
                     .map_err(|_| bad("value", v, "a semantic version such as 1.2.3"))?;
                 Test::Semver(self.cmp(), sv)
             }
-            Operator::Regex => Test::Regex(
-                compile_pattern(single()?, ci)
-                    .map_err(|message| InvalidInput::new(format!("{field}.value"), message))?,
-            ),
+            Operator::Regex => Test::Regex(compile_pattern(single()?, ci).map_err(|message| {
+                InvalidInput::unprocessable(format!("{field}.value"), message)
+            })?),
             Operator::InCidr => {
                 let mut nets = Vec::with_capacity(self.values.len());
                 for v in list(false)? {

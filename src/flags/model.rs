@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::constraint::Constraint;
 
 /// The type of value a flag serves.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
@@ -54,6 +55,7 @@ impl ValueType {
 }
 
 /// How a flag's value is decided.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FlagKind {
@@ -66,6 +68,7 @@ pub enum FlagKind {
 }
 
 /// A variant's payload, as Unleash carries it (`{"type": "json", "value": "..."}`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     #[serde(rename = "type")]
@@ -74,8 +77,10 @@ pub struct Payload {
 }
 
 /// One named value a flag can serve.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::ImportedName))]
     pub name: String,
     pub value: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,35 +88,48 @@ pub struct Variant {
 }
 
 /// A flag's identity and variants: everything that is the same in every environment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlagSpec {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::ImportedName))]
     pub key: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 120, pattern = "[^\\s\\x85]")
+    )]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::tags))]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120))]
     pub owner: String,
     pub value_type: ValueType,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub variants: Vec<Variant>,
     #[serde(default)]
     pub kind: FlagKind,
 }
 
 /// A flag's configuration in one environment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Targeting {
     pub enabled: bool,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub rules: Vec<Rule>,
     /// Served when the flag is on and no rule matches.
     pub default_variant: String,
     /// Served when the flag is off (or a prerequisite does not hold).
     pub off_variant: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub prerequisites: Vec<Prerequisite>,
 }
 
@@ -127,10 +145,12 @@ fn full_rollout() -> u32 {
 }
 
 /// One targeting rule: who it applies to and what they get.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120))]
     pub description: String,
     /// Segment keys; every one must match.
     #[serde(default)]
@@ -140,9 +160,14 @@ pub struct Rule {
     pub constraints: Vec<Constraint>,
     /// The share of matching users (0–100) the rule applies to.
     #[serde(default = "full_rollout")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub rollout: u32,
     /// The context field users are bucketed by.
     #[serde(default = "default_stickiness")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 120, pattern = "[^\\s\\x85]")
+    )]
     pub stickiness: String,
     /// Bucketing group; the flag key when absent, so flags bucket independently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +186,7 @@ pub enum Serve {
 }
 
 /// A weighted choice between variants.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Split {
@@ -175,12 +201,15 @@ pub struct Split {
     pub overrides: Vec<Override>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightedVariant {
     pub variant: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2_147_483_647_i64))]
     pub weight: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Override {
@@ -194,6 +223,7 @@ fn enabled_by_default() -> bool {
 }
 
 /// Another flag that must evaluate a certain way first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prerequisite {
     pub flag: String,
@@ -206,21 +236,30 @@ pub struct Prerequisite {
 }
 
 /// A reusable audience.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,100}$"))]
     pub key: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 120, pattern = "[^\\s\\x85]")
+    )]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: String,
     /// Every one must match.
     #[serde(default)]
     pub constraints: Vec<Constraint>,
     /// User ids that always match.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::user_ids))]
     pub included: Vec<String>,
     /// User ids that never match, even when included or matching.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::user_ids))]
     pub excluded: Vec<String>,
 }
 

@@ -31,7 +31,7 @@ fn check_pattern_count<'c>(
         .filter(|c| c.operator == Operator::Regex)
         .count();
     if patterns > MAX_PATTERNS {
-        return Err(InvalidInput::new(
+        return Err(InvalidInput::unprocessable(
             field,
             format!("at most {MAX_PATTERNS} REGEX constraints ({patterns} given)"),
         ));
@@ -64,7 +64,7 @@ pub fn check_key(field: &str, key: &str) -> Result<(), InvalidInput> {
 
 /// Checks an imported key: any text without control characters, kept exactly as it was.
 pub fn check_imported_key(field: &str, key: &str) -> Result<(), InvalidInput> {
-    if key.is_empty() || key.len() > 400 || key.chars().any(char::is_control) {
+    if key.is_empty() || key.chars().count() > 400 || key.chars().any(char::is_control) {
         return Err(InvalidInput::new(
             field,
             "must be 1 to 400 characters without control characters",
@@ -88,10 +88,10 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<()
 
 /// Checks a flag's identity and variants. `imported` relaxes the key rule.
 pub fn check_flag_spec(spec: &FlagSpec, imported: bool) -> Result<(), InvalidInput> {
-    if imported {
-        check_imported_key("key", &spec.key)?;
-    } else {
-        check_key("key", &spec.key)?;
+    check_imported_key("key", &spec.key)?;
+    if !imported {
+        // The document admits any key an import may bring; one created here is a key.
+        check_key("key", &spec.key).map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
     }
     check_text("name", &spec.name, MAX_NAME, true)?;
     check_text("description", &spec.description, MAX_DESCRIPTION, false)?;
@@ -115,18 +115,21 @@ pub fn check_flag_spec(spec: &FlagSpec, imported: bool) -> Result<(), InvalidInp
     for (i, v) in spec.variants.iter().enumerate() {
         let field = format!("variants[{i}].name");
         if spec.kind == FlagKind::Standard {
-            check_key(&field, &v.name)?;
+            // The document admits any name without control characters (an imported
+            // toggle's); a standard flag's names are keys.
+            check_key(&field, &v.name)
+                .map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
         } else {
             check_imported_key(&field, &v.name)?;
         }
         if !names.insert(v.name.as_str()) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 field,
                 format!("'{}' is used twice", v.name),
             ));
         }
         if spec.kind == FlagKind::Standard && !spec.value_type.admits(&v.value) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("variants[{i}].value"),
                 format!("{} is not a {} value", v.value, spec.value_type.as_str()),
             ));
@@ -148,7 +151,7 @@ pub fn check_targeting(
         if spec.variant(name).is_some() {
             Ok(())
         } else {
-            Err(InvalidInput::new(
+            Err(InvalidInput::unprocessable(
                 field,
                 format!("there is no variant '{name}' in this flag"),
             ))
@@ -181,26 +184,26 @@ pub fn check_targeting(
     for (i, p) in t.prerequisites.iter().enumerate() {
         let field = format!("prerequisites[{i}].flag");
         if p.flag == spec.key {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 field,
                 "a flag cannot be its own prerequisite",
             ));
         }
         if t.prerequisites[..i].iter().any(|q| q.flag == p.flag) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 field,
                 format!("'{}' is already a prerequisite of this flag", p.flag),
             ));
         }
         let Some(names) = flag_variants(&p.flag) else {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unknown(
                 field,
                 format!("there is no flag '{}'", p.flag),
             ));
         };
         for v in &p.variants {
             if !names.contains(v) {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unknown(
                     format!("prerequisites[{i}].variants"),
                     format!("flag '{}' has no variant '{v}'", p.flag),
                 ));
@@ -237,7 +240,7 @@ fn check_rule(
     )?;
     for (j, key) in rule.segments.iter().enumerate() {
         if !segment_exists(key) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unknown(
                 format!("{field}.segments[{j}]"),
                 format!("there is no segment '{key}'"),
             ));
@@ -250,7 +253,7 @@ fn check_rule(
         Serve::Variant(name) => variant(format!("{field}.serve.variant"), name)?,
         Serve::Split(split) => {
             if split.variants.is_empty() && spec.kind == FlagKind::Standard {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     format!("{field}.serve.split.variants"),
                     "a split needs at least one variant",
                 ));
@@ -263,13 +266,13 @@ fn check_rule(
             }
             let total: u64 = split.variants.iter().map(|w| u64::from(w.weight)).sum();
             if total == 0 && !split.variants.is_empty() {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     format!("{field}.serve.split.variants"),
                     "the weights add up to 0; give at least one variant a weight",
                 ));
             }
             if total > u64::from(u32::MAX / 2) {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     format!("{field}.serve.split.variants"),
                     "the weights are too large",
                 ));

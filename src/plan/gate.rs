@@ -11,13 +11,16 @@ use crate::role::Role;
 pub const MAX_GATE_SECONDS: u32 = 3600;
 
 /// One HTTP request of a smoke test and what its answer must be.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmokeRequest {
     /// Path on the app's Service, such as `/api/cart`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^/[!-~]{0,499}$"))]
     pub path: String,
     /// The status the answer must have.
     #[serde(default = "ok_status")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 599))]
     pub status: u16,
     /// Text the body must contain, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,13 +35,16 @@ fn ok_status() -> u16 {
 }
 
 /// `pointer` (RFC 6901, like `/status`) must hold `equals`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonExpectation {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(/.*)?$"))]
     pub pointer: String,
     pub equals: serde_json::Value,
 }
 
 /// A check that must pass before the rollout moves on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Gate {
@@ -46,44 +52,62 @@ pub enum Gate {
     /// `timeoutSeconds`.
     #[serde(rename_all = "camelCase")]
     HealthCheck {
+        #[cfg_attr(feature = "openapi", schema(pattern = "^/[!-~]{0,499}$"))]
         path: String,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
         times: u32,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
         timeout_seconds: u32,
     },
     /// Requests whose answers must match.
     #[serde(rename_all = "camelCase")]
-    SmokeTest { requests: Vec<SmokeRequest> },
+    SmokeTest {
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
+        requests: Vec<SmokeRequest>,
+    },
     /// A Kubernetes Job from `image` running `command`; passes when the Job succeeds.
     #[serde(rename_all = "camelCase")]
     IntegrationTest {
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[!-~]{1,255}$"))]
         image: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::command))]
         command: Vec<String>,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
         timeout_seconds: u32,
     },
     /// The built-in load generator against the app's Service.
     #[serde(rename_all = "camelCase")]
     LoadTest {
         /// Requests per second to send.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
         rate: u32,
         /// Requests in flight at most.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 200))]
         concurrency: u32,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 600))]
         duration_seconds: u32,
         /// Fails when more than this share of requests (percent) fail.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
         max_error_percent: f64,
         /// Fails when the 95th percentile latency exceeds this.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60_000))]
         max_p95_ms: u32,
     },
     /// A person with at least `role` approves, with a comment; with `fourEyes` not the person
     /// who started the rollout.
     #[serde(rename_all = "camelCase")]
     Approval {
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::ApproverRole))]
         role: Role,
         #[serde(default)]
         four_eyes: bool,
     },
     /// Analysis templates run against the versions involved; passes when they are Successful.
     #[serde(rename_all = "camelCase")]
-    Analysis { templates: Vec<String> },
+    Analysis {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::template_names))]
+        templates: Vec<String>,
+    },
 }
 
 fn within(field: String, value: u32, low: u32, high: u32, unit: &str) -> Result<(), InvalidInput> {
@@ -242,7 +266,7 @@ impl Gate {
                         "a container image such as registry.example.com/tests:1.4",
                     ));
                 }
-                if command.is_empty() || command.iter().any(|c| c.len() > 2000) {
+                if command.is_empty() || command.iter().any(|c| c.chars().count() > 2000) {
                     return Err(InvalidInput::new(
                         format!("{field}.command"),
                         "the command to run, as one or more words",

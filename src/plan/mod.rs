@@ -23,6 +23,7 @@ pub use run::{
 pub use template::{DEFAULT_TEMPLATE, default_plan, integration_tests};
 
 /// What a phase is for; it decides where the phase may sit in a plan and what running it does.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PhaseKind {
@@ -84,29 +85,37 @@ impl PhaseKind {
 }
 
 /// Who a phase exposes the release to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Audience {
     /// Segment keys whose users get the release's flags.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::names))]
     pub segments: Vec<String>,
     /// The share of all users (0–100) who get the release's flags; the previous phase's
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub users_percent: Option<u32>,
     /// The share of traffic (0–100) the app's canary gets; the previous phase's when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub traffic_percent: Option<u32>,
 }
 
 /// One step of a Gradual phase: this share of users and of traffic, these gates, this bake.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GradualStep {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub percent: u32,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604_800))]
     pub bake_seconds: u32,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub gates: Vec<Gate>,
 }
 
@@ -115,18 +124,25 @@ fn advance_by_itself() -> bool {
 }
 
 /// One phase of a plan.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Phase {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 60, pattern = "[^\\s\\x85]")
+    )]
     pub name: String,
     pub kind: PhaseKind,
     #[serde(default)]
     pub audience: Audience,
     /// Gates that must pass to leave the phase (for a Gradual phase: after its last step).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub gates: Vec<Gate>,
     /// The least time (seconds) the phase lasts, even when its gates have passed.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604_800))]
     pub bake_seconds: u32,
     /// Moves on by itself once its gates pass and its bake time is over; otherwise waits
     /// for someone to advance it.
@@ -134,26 +150,39 @@ pub struct Phase {
     pub auto_advance: bool,
     /// A Gradual phase's steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub steps: Vec<GradualStep>,
 }
 
 /// An ordered list of phases.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub phases: Vec<Phase>,
 }
 
 /// What a rollout releases: an app's new version, flags, or both.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Release {
     /// The app that moves to `version`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub app: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    )]
     pub version: Option<String>,
     /// The release's flags, switched on for each phase's audience.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::names))]
     pub flags: Vec<String>,
 }
 

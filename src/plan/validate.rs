@@ -37,9 +37,28 @@ fn bake(field: String, seconds: u32) -> Result<(), InvalidInput> {
     Ok(())
 }
 
+/// Names of things stored elsewhere: none blank (`blank` says what to do), none twice.
+fn check_names(field: &str, names: &[String], blank: &str) -> Result<(), InvalidInput> {
+    let mut seen = HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        if name.trim().is_empty() {
+            return Err(InvalidInput::new(at, blank));
+        }
+        if !seen.insert(name) {
+            return Err(InvalidInput::unprocessable(
+                at,
+                format!("'{name}' is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_steps(field: &str, steps: &[GradualStep], release: &Release) -> Result<(), InvalidInput> {
     if steps.is_empty() || steps.len() > MAX_STEPS {
-        return Err(InvalidInput::new(
+        // At most 20 is in the document; at least one only for a Gradual phase.
+        return Err(InvalidInput::unprocessable(
             format!("{field}.steps"),
             format!("a Gradual phase has 1 to {MAX_STEPS} steps"),
         ));
@@ -54,7 +73,7 @@ fn check_steps(field: &str, steps: &[GradualStep], release: &Release) -> Result<
             ));
         }
         if s.percent <= last {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("{at}.percent"),
                 format!(
                     "each step must reach more users than the one before ({}% after {last}%)",
@@ -75,7 +94,7 @@ fn check_steps(field: &str, steps: &[GradualStep], release: &Release) -> Result<
 fn check_gate(field: &str, gate: &super::Gate, release: &Release) -> Result<(), InvalidInput> {
     gate.check(field)?;
     if gate.needs_app() && !release.has_app() {
-        return Err(InvalidInput::new(
+        return Err(InvalidInput::unprocessable(
             format!("{field}.type"),
             format!(
                 "a {} checks the app's new version, but this release has no app",
@@ -98,7 +117,7 @@ fn check_phase(field: &str, phase: &Phase, release: &Release) -> Result<(), Inva
     if !phase.kind.has_audience()
         && (!a.segments.is_empty() || a.users_percent.is_some() || a.traffic_percent.is_some())
     {
-        return Err(InvalidInput::new(
+        return Err(InvalidInput::unprocessable(
             format!("{field}.audience"),
             format!(
                 "a {} phase exposes the release to nobody; leave its audience empty",
@@ -106,15 +125,11 @@ fn check_phase(field: &str, phase: &Phase, release: &Release) -> Result<(), Inva
             ),
         ));
     }
-    let mut seen = HashSet::new();
-    for (i, s) in a.segments.iter().enumerate() {
-        if s.trim().is_empty() || !seen.insert(s) {
-            return Err(InvalidInput::new(
-                format!("{field}.audience.segments[{i}]"),
-                format!("'{s}' is empty or listed twice"),
-            ));
-        }
-    }
+    check_names(
+        &format!("{field}.audience.segments"),
+        &a.segments,
+        "name a segment",
+    )?;
     percent(format!("{field}.audience.usersPercent"), a.users_percent)?;
     percent(
         format!("{field}.audience.trafficPercent"),
@@ -124,7 +139,7 @@ fn check_phase(field: &str, phase: &Phase, release: &Release) -> Result<(), Inva
     if phase.kind == PhaseKind::Gradual {
         check_steps(field, &phase.steps, release)?;
     } else if !phase.steps.is_empty() {
-        return Err(InvalidInput::new(
+        return Err(InvalidInput::unprocessable(
             format!("{field}.steps"),
             "only a Gradual phase has steps",
         ));
@@ -171,7 +186,7 @@ fn check_load_budget(plan: &Plan) -> Result<(), InvalidInput> {
             {
                 total += u64::from(*rate) * u64::from(*duration_seconds);
                 if total > MAX_LOAD_REQUESTS {
-                    return Err(InvalidInput::new(
+                    return Err(InvalidInput::unprocessable(
                         format!("{field}.durationSeconds"),
                         format!(
                             "this load test brings the plan to {total} requests; a plan's load tests send at most {MAX_LOAD_REQUESTS} in all"
@@ -192,19 +207,19 @@ fn check_order(plan: &Plan) -> Result<(), InvalidInput> {
     for (i, p) in plan.phases.iter().enumerate() {
         let field = format!("phases[{i}]");
         if !names.insert(p.name.trim().to_lowercase()) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("{field}.name"),
                 format!("another phase is already called '{}'", p.name.trim()),
             ));
         }
         if !p.kind.repeatable() && !seen.insert(p.kind) {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("{field}.kind"),
                 format!("a plan has at most one {} phase", p.kind.label()),
             ));
         }
         if p.kind.rank() < rank {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 format!("{field}.kind"),
                 format!(
                     "a {} phase cannot come after a later kind of phase; the order is Planning, Preparation, audiences and Gradual steps, Full rollout, Monitoring",
@@ -237,7 +252,7 @@ impl Plan {
             let a = &p.audience;
             if let Some(u) = a.users_percent {
                 if u < users {
-                    return Err(InvalidInput::new(
+                    return Err(InvalidInput::unprocessable(
                         format!("phases[{i}].audience.usersPercent"),
                         format!("{u}% is fewer users than the {users}% an earlier phase reached"),
                     ));
@@ -246,7 +261,7 @@ impl Plan {
             }
             if let Some(t) = a.traffic_percent {
                 if t < traffic {
-                    return Err(InvalidInput::new(
+                    return Err(InvalidInput::unprocessable(
                         format!("phases[{i}].audience.trafficPercent"),
                         format!("{t}% is less traffic than the {traffic}% an earlier phase sent"),
                     ));
@@ -256,7 +271,7 @@ impl Plan {
             if let Some(first) = p.steps.first() {
                 let floor = users.max(traffic);
                 if first.percent < floor {
-                    return Err(InvalidInput::new(
+                    return Err(InvalidInput::unprocessable(
                         format!("phases[{i}].steps[0].percent"),
                         format!(
                             "{}% is less than the {floor}% an earlier phase reached",
@@ -279,13 +294,13 @@ impl Release {
     pub fn check(&self) -> Result<(), InvalidInput> {
         match (&self.app, &self.version) {
             (Some(_), None) => {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     "release.version",
                     "the version the app moves to",
                 ));
             }
             (None, Some(_)) => {
-                return Err(InvalidInput::new(
+                return Err(InvalidInput::unprocessable(
                     "release.app",
                     "the app that moves to this version",
                 ));
@@ -293,20 +308,11 @@ impl Release {
             _ => {}
         }
         if self.app.is_none() && self.flags.is_empty() {
-            return Err(InvalidInput::new(
+            return Err(InvalidInput::unprocessable(
                 "release",
                 "release an app's new version, one or more flags, or both",
             ));
         }
-        let mut seen = HashSet::new();
-        for (i, f) in self.flags.iter().enumerate() {
-            if f.trim().is_empty() || !seen.insert(f) {
-                return Err(InvalidInput::new(
-                    format!("release.flags[{i}]"),
-                    format!("'{f}' is empty or listed twice"),
-                ));
-            }
-        }
-        Ok(())
+        check_names("release.flags", &self.flags, "name a flag")
     }
 }

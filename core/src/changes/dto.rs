@@ -54,11 +54,13 @@ pub enum ProposedChange {
     #[serde(rename_all = "camelCase")]
     Flag {
         flag: String,
-        #[cfg_attr(feature = "server", schema(value_type = Object))]
         spec: FlagSpec,
-        #[cfg_attr(feature = "server", schema(value_type = Object))]
         environments: BTreeMap<String, Targeting>,
         /// The flag's version the change was made against; applying refuses if it moved on.
+        #[cfg_attr(
+            feature = "server",
+            schema(minimum = 0, maximum = 999_999_999_999_999_i64)
+        )]
         version: i64,
     },
     /// Deploy a version of an app.
@@ -154,7 +156,17 @@ pub struct ChangeRequest {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewChangeRequest {
+    #[cfg_attr(feature = "server", schema(pattern = "^[A-Za-z0-9._-]{1,100}$"))]
     pub environment: String,
+    /// What the change is for: up to 200 characters, not blank, no control characters but
+    /// line breaks.
+    #[cfg_attr(
+        feature = "server",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f]*$"
+        )
+    )]
     pub title: String,
     pub change: ProposedChange,
 }

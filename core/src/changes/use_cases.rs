@@ -155,7 +155,7 @@ pub async fn request_change(
         ));
     }
     if !env.protection.protected {
-        return Err(invalid(
+        return Err(conflict(
             "environment",
             format!("{} is not protected: make the change directly", env.name),
         ));
@@ -218,13 +218,13 @@ async fn flag_texts(
     }
     let touched = protected_changes(services, who, Some(&current), spec, environments).await?;
     if touched.is_empty() {
-        return Err(invalid(
+        return Err(conflict(
             "change",
             format!("this does not change the flag in {}", env.name),
         ));
     }
     if let Some(other) = touched.iter().find(|e| e.key != env.key) {
-        return Err(invalid(
+        return Err(conflict(
             "environments",
             format!(
                 "one change request covers one protected environment: request the change in {} separately",

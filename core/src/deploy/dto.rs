@@ -92,11 +92,16 @@ pub struct NewWorkload {
 #[serde(rename_all = "camelCase")]
 pub struct DeployRequest {
     /// The image tag to deploy.
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    )]
     pub version: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object, example = json!({"type": "canary", "steps": [{"setWeight": 25}, {"pause": {"duration": 30}}, {"setWeight": 50}, {"pause": {}}]})))]
+    #[cfg_attr(feature = "server", schema(example = json!({"type": "canary", "steps": [{"setWeight": 25}, {"pause": {"duration": 30}}, {"setWeight": 50}, {"pause": {}}]})))]
     pub strategy: Strategy,
     /// A label for the database schema this version expects, kept with the snapshot.
     #[serde(default)]
+    #[cfg_attr(feature = "server", schema(max_length = 100))]
     pub schema_version: Option<String>,
     /// Analysis templates measured for the whole deployment: a Failed verdict aborts and
     /// rolls back, Inconclusive or Error pauses it for a person.
@@ -114,7 +119,6 @@ pub struct DeploymentRecord {
     pub environment: String,
     pub version: String,
     pub previous_version: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub strategy: Strategy,
     pub desired: u32,
     pub schema_version: Option<String>,
@@ -276,10 +280,21 @@ pub struct AppLive {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxProfile {
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub namespace: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    )]
     pub app: String,
+    #[cfg_attr(
+        feature = "server",
+        schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    )]
     pub version: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub behaviour: Behaviour,
 }
 

@@ -111,7 +111,7 @@ pub fn check_deploy_request(request: &mut DeployRequest) -> Result<()> {
     if request
         .schema_version
         .as_ref()
-        .is_some_and(|s| s.len() > 100)
+        .is_some_and(|s| s.chars().count() > 100)
     {
         return Err(AppError::Invalid {
             field: "schemaVersion".into(),
@@ -195,8 +195,10 @@ pub async fn set_behaviour(
     profile: SandboxProfile,
 ) -> Result<()> {
     who.require(Role::Developer)?;
-    profile.behaviour.check()?;
+    check_object_name("namespace", &profile.namespace)?;
+    check_object_name("app", &profile.app)?;
     check_version("version", &profile.version)?;
+    profile.behaviour.check()?;
     services.deploy.set_behaviour(who, profile).await
 }
 
@@ -208,6 +210,8 @@ pub async fn set_rate(
     per_second: f64,
 ) -> Result<()> {
     who.require(Role::Developer)?;
+    check_object_name("namespace", namespace)?;
+    check_object_name("app", app)?;
     if !per_second.is_finite() || !(0.0..=MAX_RATE).contains(&per_second) {
         return Err(AppError::Invalid {
             field: "rate".into(),

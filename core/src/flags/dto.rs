@@ -43,7 +43,6 @@ pub fn pick_environment(environments: &[Environment], asked: Option<&str>) -> Op
 pub struct SegmentRecord {
     pub id: i64,
     #[serde(flatten)]
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub segment: Segment,
     /// Increases with every change; send it back when saving to detect concurrent edits.
     pub version: i64,
@@ -58,9 +57,7 @@ pub struct SegmentRecord {
 pub struct FlagRecord {
     pub id: i64,
     #[serde(flatten)]
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub spec: FlagSpec,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub environments: BTreeMap<String, Targeting>,
     pub archived_at: Option<i64>,
     /// Increases with every change; send it back when saving to detect concurrent edits.

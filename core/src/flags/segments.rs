@@ -4,7 +4,7 @@ use varai_domain::Role;
 use varai_domain::flags::Segment;
 use varai_domain::flags::validate::check_segment;
 
-use super::use_cases::{conflict, invalid};
+use super::use_cases::{conflict, unprocessable};
 use super::{FlagRecord, SegmentRecord};
 use crate::Services;
 use crate::accounts::Principal;
@@ -59,7 +59,7 @@ pub async fn update_segment(
 ) -> Result<SegmentRecord> {
     who.require(Role::Developer)?;
     if segment.key != key {
-        return Err(invalid("key", "a segment's key cannot change"));
+        return Err(unprocessable("key", "a segment's key cannot change"));
     }
     check_segment(&segment)?;
     check_segment_protection(services, who, key).await?;

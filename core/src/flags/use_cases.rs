@@ -2,9 +2,9 @@
 //! change is. Server functions and REST handlers both call these, so they cannot disagree.
 
 use std::collections::{BTreeMap, HashMap};
-use varai_domain::Role;
 use varai_domain::flags::validate::{check_flag_spec, check_targeting, prerequisite_cycle};
 use varai_domain::flags::{FlagKind, FlagSpec, Targeting};
+use varai_domain::{InvalidInput, Role};
 
 use super::FlagRecord;
 use super::port::FlagChange;
@@ -16,6 +16,14 @@ use crate::error::{AppError, Result};
 
 pub(super) fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A value contradicting another part of the request (the path, another field): 422.
+pub(super) fn unprocessable(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Unprocessable {
         field: field.into(),
         message: message.into(),
     }
@@ -74,7 +82,7 @@ pub async fn create_flag(
 ) -> Result<FlagRecord> {
     who.require(Role::Developer)?;
     if spec.kind != FlagKind::Standard {
-        return Err(invalid("kind", "only imports create Unleash toggles"));
+        return Err(unprocessable("kind", "only imports create Unleash toggles"));
     }
     check_flag_spec(&spec, false)?;
     check_environments(services, &spec, &environments).await?;
@@ -114,10 +122,10 @@ pub async fn check_flag_change(
 ) -> Result<FlagRecord> {
     let current = get_flag(services, who, key).await?;
     if spec.key != key {
-        return Err(invalid("key", "a flag's key cannot change"));
+        return Err(unprocessable("key", "a flag's key cannot change"));
     }
     if spec.kind != current.spec.kind {
-        return Err(invalid("kind", "a flag's kind cannot change"));
+        return Err(unprocessable("kind", "a flag's kind cannot change"));
     }
     check_flag_spec(spec, spec.kind == FlagKind::UnleashToggle)?;
     check_environments(services, spec, environments).await?;
@@ -154,7 +162,10 @@ async fn check_environments(
             |s| segments.iter().any(|r| r.segment.key == s),
             |f| variants.get(f).cloned(),
         )
-        .map_err(|e| invalid(&format!("environments.{env}.{}", e.field), e.message))?;
+        .map_err(|e| InvalidInput {
+            field: format!("environments.{env}.{}", e.field),
+            ..e
+        })?;
         let prerequisites_of = |k: &str| -> Vec<String> {
             let targeting = if k == spec.key {
                 Some(t)
@@ -169,7 +180,7 @@ async fn check_environments(
                 .unwrap_or_default()
         };
         if let Some(cycle) = prerequisite_cycle(&spec.key, prerequisites_of) {
-            return Err(invalid(
+            return Err(conflict(
                 &format!("environments.{env}.prerequisites"),
                 format!("this makes a prerequisite cycle: {}", cycle.join(" → ")),
             ));

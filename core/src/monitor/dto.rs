@@ -114,7 +114,6 @@ pub struct ChartSet {
 #[serde(rename_all = "camelCase")]
 pub struct TemplateRecord {
     pub id: i64,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub template: AnalysisTemplate,
     pub updated_at: i64,
     pub updated_by: String,

@@ -13,7 +13,6 @@ use varai_domain::plan::{Exposure, GateStatus, Plan, Position, Release, stop_ind
 pub struct PlanTemplate {
     pub name: String,
     pub description: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
     pub updated_at: i64,
     pub updated_by: String,
@@ -34,12 +33,11 @@ pub struct PlanTemplate {
 pub struct NewPlanTemplate {
     #[serde(default)]
     pub description: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
     /// The role others need to change or delete the template (product manager when new;
     /// unchanged when left out). Only its owner or an admin may change it.
     #[serde(default)]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>, example = "operator"))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::accounts::RoleName>, example = "operator"))]
     pub min_role: Option<Role>,
 }
 
@@ -121,14 +119,12 @@ pub struct NewRollout {
     /// 1 to 120 characters.
     #[cfg_attr(feature = "server", schema(max_length = 120, pattern = "[^\\s\\x85]"))]
     pub title: String,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub release: Release,
     /// The template the plan is copied from; `default` when neither it nor `plan` is given.
     #[serde(default)]
     pub template: Option<String>,
     /// The plan, when edited; otherwise the template's.
     #[serde(default)]
-    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
     pub plan: Option<Plan>,
     /// Start at once (`true`) or keep as a draft.
     #[serde(default)]
@@ -147,9 +143,7 @@ pub struct RolloutRecord {
     pub environment: String,
     pub title: String,
     pub template: Option<String>,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub release: Release,
-    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub plan: Plan,
     pub status: RolloutStatus,
     pub paused: bool,

@@ -80,7 +80,7 @@ impl DeployService {
         }
         for (field, name) in named {
             if self.store.template_named(name).await?.is_none() {
-                return Err(AppError::Invalid {
+                return Err(AppError::Conflict {
                     field,
                     message: format!("there is no analysis template called '{name}'"),
                 });

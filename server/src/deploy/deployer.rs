@@ -22,6 +22,19 @@ use super::{DeployService, unavailable};
 use crate::storage::{NewDeployment, Timeline};
 use varai_core::timeline::TimelineEvent;
 
+/// Versions the sandbox describes, and apps it sends traffic to, at most: each entry lives as
+/// long as the server, so a caller cannot grow them without bound.
+const SANDBOX_ENTRIES: usize = 1_000;
+
+fn sandbox_full(field: &str, what: &str) -> AppError {
+    AppError::Conflict {
+        field: field.into(),
+        message: format!(
+            "the sandbox holds at most {SANDBOX_ENTRIES} {what}; change one it has instead"
+        ),
+    }
+}
+
 #[async_trait]
 impl Deployer for DeployService {
     async fn apps(&self, environment: &str) -> Result<Vec<AppLive>> {
@@ -141,7 +154,7 @@ impl Deployer for DeployService {
         self.check_templates(&request).await?;
         let previous = workloads::version_of(&primary, &app.container);
         if previous == request.version {
-            return Err(AppError::Invalid {
+            return Err(AppError::Conflict {
                 field: "version".into(),
                 message: format!("{} already runs {previous}", app.name),
             });
@@ -290,6 +303,10 @@ impl Deployer for DeployService {
     async fn set_behaviour(&self, who: &Principal, profile: SandboxProfile) -> Result<()> {
         let actor = &who.actor;
         let simulation = &self.clusters.sandbox.simulation;
+        let described = simulation.describes(&profile.namespace, &profile.app, &profile.version);
+        if !described && simulation.counts().0 >= SANDBOX_ENTRIES {
+            return Err(sandbox_full("version", "versions"));
+        }
         let before = simulation.behaviour(&profile.namespace, &profile.app, &profile.version);
         simulation.set_behaviour(
             &profile.namespace,
@@ -324,6 +341,9 @@ impl Deployer for DeployService {
     ) -> Result<()> {
         let actor = &who.actor;
         let simulation = &self.clusters.sandbox.simulation;
+        if !simulation.has_rate(namespace, app) && simulation.counts().1 >= SANDBOX_ENTRIES {
+            return Err(sandbox_full("app", "apps' rates"));
+        }
         let before = simulation.rate(namespace, app);
         simulation.set_rate(namespace, app, per_second);
         Ok(self

@@ -12,8 +12,10 @@ use varai_domain::plan::{Gate, Plan};
 use super::RolloutService;
 use crate::storage::DEFAULT_TEMPLATE;
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
-    AppError::Invalid {
+/// A name of something that does not exist where the rollout runs: it clashes with what is
+/// stored (409), like a taken name.
+fn unknown(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::Conflict {
         field: field.into(),
         message: message.into(),
     }
@@ -40,7 +42,7 @@ impl RolloutService {
                     .plan_template(&name)
                     .await
                     .map_err(|_| {
-                        invalid("template", format!("there is no plan template '{name}'"))
+                        unknown("template", format!("there is no plan template '{name}'"))
                     })?
                     .plan;
                 (Some(name), plan)
@@ -53,7 +55,7 @@ impl RolloutService {
             self.store
                 .app_named(environment, app)
                 .await
-                .map_err(|_| invalid("release.app", format!("{environment} has no app '{app}'")))?;
+                .map_err(|_| unknown("release.app", format!("{environment} has no app '{app}'")))?;
         }
         for (i, key) in new.release.flags.iter().enumerate() {
             let field = format!("release.flags[{i}]");
@@ -62,15 +64,18 @@ impl RolloutService {
                 .get_flag(key)
                 .await?
                 .filter(|f| f.archived_at.is_none())
-                .ok_or_else(|| invalid(&field, format!("there is no flag '{key}'")))?;
+                .ok_or_else(|| unknown(&field, format!("there is no flag '{key}'")))?;
             release_variant(&flag.spec, &flag.targeting(environment))
-                .map_err(|e| invalid(&field, e.message))?;
+                .map_err(|e| unknown(&field, e.message))?;
         }
         self.check_references(&plan).await?;
         if let Some(at) = new.start_at
             && at < now_ms() - 60_000
         {
-            return Err(invalid("startAt", "a start time in the future"));
+            return Err(AppError::Unprocessable {
+                field: "startAt".into(),
+                message: "a start time in the future".into(),
+            });
         }
         Ok((template, plan))
     }
@@ -94,7 +99,7 @@ impl RolloutService {
         for (i, p) in plan.phases.iter().enumerate() {
             for (j, s) in p.audience.segments.iter().enumerate() {
                 if !segments.contains(s) {
-                    return Err(invalid(
+                    return Err(unknown(
                         format!("phases[{i}].audience.segments[{j}]"),
                         format!("there is no segment '{s}'"),
                     ));
@@ -114,7 +119,7 @@ impl RolloutService {
                 if let Gate::Analysis { templates: names } = gate
                     && let Some(missing) = names.iter().find(|n| !templates.contains(n))
                 {
-                    return Err(invalid(
+                    return Err(unknown(
                         format!("{field}.templates"),
                         format!("there is no analysis template '{missing}'"),
                     ));

@@ -111,6 +111,12 @@ impl Simulation {
             .insert(key3(ns, app, version), behaviour);
     }
 
+    /// How many versions are described and how many apps have a rate.
+    pub fn counts(&self) -> (usize, usize) {
+        let state = self.read();
+        (state.behaviours.len(), state.rates.len())
+    }
+
     /// Every described version, ordered by namespace, app and version.
     pub fn profiles(&self) -> Vec<VersionProfile> {
         self.read()

@@ -102,7 +102,10 @@ async fn list_change_requests(
     request_body = NewChangeRequest,
     responses((status = 201, body = ChangeRequest), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The change contradicts itself: a flag change \
+            follows the flag's rules (see POST /api/v1/flags) with `spec.key` the `flag` it changes; \
+            a deployment follows a deployment's (see POST /api/v1/environments/{env}/apps/{app}/deployments).")))]
 async fn request_change(
     SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewChangeRequest>,

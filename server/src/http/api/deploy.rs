@@ -135,7 +135,9 @@ async fn list_deployments(
 /// the app has a deployment in progress. Developer or above.
 #[utoipa::path(post, path = "/api/v1/environments/{env}/apps/{app}/deployments", tag = "deployments",
     request_body = DeployRequest, params(("env" = String, Path), ("app" = String, Path)),
-    responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = DeploymentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A rolling update whose `maxSurge` and `maxUnavailable` both come to 0 replicas for the app's replica count: it could never make progress."),
+        (status = 503, body = ErrorBody)))]
 async fn start_deployment(
     SignedIn { services, who }: SignedIn,
     ApiPath((env, app)): ApiPath<(String, String)>,
@@ -227,7 +229,8 @@ async fn sandbox(SignedIn { services, who }: SignedIn) -> ApiResult<Json<Sandbox
 /// Sets a sandbox version's behaviour (errors, latency, CPU, memory, conversion, pod health).
 /// Developer or above.
 #[utoipa::path(put, path = "/api/v1/sandbox/profiles", tag = "deployments", request_body = SandboxProfile,
-    responses((status = 204), (status = 400, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The p99 latency (`latencyP99Ms`) is below the median (`latencyP50Ms`).")))]
 async fn set_profile(
     SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<SandboxProfile>,

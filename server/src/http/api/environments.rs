@@ -153,9 +153,17 @@ async fn list_segments(
     Ok(Json(flags::list_segments(&services, &who).await?))
 }
 
+/// The rules of a segment that JSON Schema cannot state, answered 422 with `field` naming the
+/// part at fault.
+const SEGMENT_RULES: &str = "The segment contradicts itself or the path: \
+at most 5 `REGEX` constraints; each constraint's value is one its operator reads (one `value` \
+for numbers, RFC 3339 date-times, semantic versions and patterns; at least one in `values`, \
+IP addresses or CIDR ranges for `IN_CIDR`, otherwise); when saving, the key is the path's.";
+
 /// Creates a segment (key, name, description, constraints, included, excluded). Developer or above.
-#[utoipa::path(post, path = "/api/v1/segments", tag = "flags", request_body = Object,
-    responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/segments", tag = "flags", request_body = Segment,
+    responses((status = 201, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = SEGMENT_RULES)))]
 async fn create_segment(
     SignedIn { services, who }: SignedIn,
     ApiJson(segment): ApiJson<Segment>,
@@ -190,7 +198,6 @@ async fn get_segment(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SegmentUpdate {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     segment: Segment,
     /// Bounded at 10¹⁵ − 1 in the document: every whole number up to it reads exactly from JSON,
     /// however it is written (`3` or `3.0`).
@@ -201,7 +208,8 @@ pub struct SegmentUpdate {
 /// Replaces a segment; `version` must be the one you read. Developer or above.
 #[utoipa::path(put, path = "/api/v1/segments/{key}", tag = "flags", request_body = SegmentUpdate,
     params(("key" = String, Path)),
-    responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = SegmentRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = SEGMENT_RULES)))]
 async fn update_segment(
     SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,

@@ -70,20 +70,32 @@ async fn list_flags(
     ))
 }
 
+/// The rules of a flag document that JSON Schema cannot state, answered 422 with `field`
+/// naming the part at fault.
+const FLAG_RULES: &str = "The flag contradicts itself or the path: \
+a flag created here has a key of letters, digits, '-', '_' and '.' (at most 100), and so do \
+a standard flag's variant names; `kind` is `standard` (imports create Unleash toggles) and, \
+when saving, the key and kind are the stored ones; variant names are unique and each value \
+is of the flag's `valueType`; the default, off, rule, split and override variants are among \
+the flag's variants; a split has variants whose weights are not all 0 and add up to at most \
+2,147,483,647; an environment has at most 5 `REGEX` constraints; each constraint's value is \
+one its operator reads (one `value` for numbers, dates, versions and patterns; at least one \
+in `values` otherwise); a prerequisite is another flag, listed once. A segment, flag or \
+variant named that does not exist, or a prerequisite cycle, is 409.";
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewFlag {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     spec: FlagSpec,
     /// Targeting per environment key; environments not listed start off.
     #[serde(default)]
-    #[schema(value_type = Object)]
     environments: BTreeMap<String, Targeting>,
 }
 
 /// Creates a flag. Developer or above.
 #[utoipa::path(post, path = "/api/v1/flags", tag = "flags", request_body = NewFlag,
-    responses((status = 201, body = FlagRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = FlagRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = FLAG_RULES)))]
 async fn create_flag(
     SignedIn { services, who }: SignedIn,
     ApiJson(body): ApiJson<NewFlag>,
@@ -106,11 +118,9 @@ async fn get_flag(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FlagUpdate {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     spec: FlagSpec,
     /// Targeting per environment key; environments not listed keep theirs.
     #[serde(default)]
-    #[schema(value_type = Object)]
     environments: BTreeMap<String, Targeting>,
     /// The version you read; a newer one means someone else changed the flag (409).
     /// Bounded at 10¹⁵ − 1 in the document: every whole number up to it reads exactly from JSON,
@@ -122,7 +132,8 @@ pub struct FlagUpdate {
 /// Saves a flag's definition and targeting. Developer or above.
 #[utoipa::path(put, path = "/api/v1/flags/{key}", tag = "flags", request_body = FlagUpdate,
     params(("key" = String, Path)),
-    responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = FlagRecord), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = FLAG_RULES)))]
 async fn update_flag(
     SignedIn { services, who }: SignedIn,
     ApiPath(key): ApiPath<String>,

@@ -137,8 +137,13 @@ async fn list_templates(
 
 /// Creates or replaces a template (Argo Rollouts' metric fields). Operator or above.
 #[utoipa::path(put, path = "/api/v1/analysis-templates/{name}", tag = "monitoring",
-    request_body = Object, params(("name" = String, Path)),
-    responses((status = 200, body = TemplateRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body = AnalysisTemplate,
+    params(("name" = String, Path, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")),
+    responses((status = 200, body = TemplateRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The template contradicts itself or the path: \
+            the body's `name`, when given, is the path's; metric names are unique; each metric has a \
+            `successCondition`, a `failureCondition` or both; a query's placeholders are among \
+            {{app}}, {{version}}, {{stable}}, {{namespace}} and {{environment}}, each closed.")))]
 async fn save_template(
     SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
@@ -148,7 +153,7 @@ async fn save_template(
         body.name = name.clone();
     }
     if body.name != name {
-        return Err(ApiError(AppError::Invalid {
+        return Err(ApiError(AppError::Unprocessable {
             field: "name".into(),
             message: format!("the body names '{}' but the path '{name}'", body.name),
         }));

@@ -85,10 +85,28 @@ async fn list_templates(
     Ok(Json(rollouts::list_plan_templates(&services, &who).await?))
 }
 
+/// The rules of a plan that JSON Schema cannot state, answered 422 with `field` naming the part
+/// at fault.
+const PLAN_RULES: &str = "The plan contradicts itself: \
+phases come in their order (Planning, Preparation, audiences and Gradual phases, Full rollout, \
+Monitoring), with at most one of each kind but audiences and Gradual phases, and names unique \
+regardless of case; only audience and Gradual phases have an audience, and only Gradual \
+phases have steps (1 or more), each reaching more users than the one before; shares of users \
+and traffic never shrink from one phase to the next; a segment is listed once per audience; a \
+plan's load tests send at most 120,000 requests in all (rate × duration).";
+
+/// The rules of a rollout that JSON Schema cannot state, answered 422.
+const ROLLOUT_RULES: &str = "The rollout contradicts itself: \
+the plan's rules (see PUT /api/v1/plan-templates/{name}); the release names an app with its \
+version (both or neither) or at least one flag, each once; health checks, smoke, integration \
+and load tests need an app in the release; `startAt` is not in the past. Naming an app, flag, \
+segment, analysis template or plan template that does not exist is 409.";
+
 /// Creates or replaces a plan template. Product manager or above.
 #[utoipa::path(put, path = "/api/v1/plan-templates/{name}", tag = "rollouts",
-    request_body = NewPlanTemplate, params(("name" = String, Path)),
-    responses((status = 200, body = PlanTemplate), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body = NewPlanTemplate, params(("name" = String, Path, pattern = "^[a-z0-9-]{1,63}$")),
+    responses((status = 200, body = PlanTemplate), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = PLAN_RULES)))]
 async fn save_template(
     SignedIn { services, who }: SignedIn,
     ApiPath(name): ApiPath<String>,
@@ -114,7 +132,7 @@ async fn delete_template(
 /// The estimated timeline of a plan: when each phase (and Gradual step) starts and how long it
 /// takes at least, and whom it waits for.
 #[utoipa::path(post, path = "/api/v1/plans/estimate", tag = "rollouts",
-    request_body = Object,
+    request_body = Plan,
     responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody)))]
 async fn estimate(
     SignedIn { services, who }: SignedIn,
@@ -152,7 +170,8 @@ async fn list_rollouts(
 /// its own plan; `start: true` starts it at once (or at `startAt`). Product manager or above.
 #[utoipa::path(post, path = "/api/v1/environments/{env}/rollouts", tag = "rollouts",
     request_body = NewRollout, params(("env" = String, Path)),
-    responses((status = 201, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = ROLLOUT_RULES)))]
 async fn create_rollout(
     SignedIn { services, who }: SignedIn,
     ApiPath(env): ApiPath<String>,
@@ -175,7 +194,8 @@ async fn get_rollout(
 /// Saves a draft again (and with `start: true` starts it). Product manager or above.
 #[utoipa::path(put, path = "/api/v1/rollouts/{id}", tag = "rollouts",
     request_body = NewRollout, params(("id" = i64, Path)),
-    responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RolloutRecord), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = ROLLOUT_RULES)))]
 async fn update_rollout(
     SignedIn { services, who }: SignedIn,
     ApiPath(id): ApiPath<i64>,

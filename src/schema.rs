@@ -1,0 +1,166 @@
+//! Schemas for the OpenAPI document where a field's own type cannot carry its rule: lists whose
+//! items each have a rule (feature `openapi`, the server's build).
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+
+/// Text that is not blank: at least one character that is not white space.
+pub const NOT_BLANK: &str = "[^\\s\\x85]";
+
+fn text(max_length: usize) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max_length))
+        .pattern(Some(NOT_BLANK))
+}
+
+/// A flag's tags: at most 20, each 1 to 40 characters and not blank.
+pub fn tags() -> impl Into<RefOr<Schema>> {
+    ArrayBuilder::new().items(text(40)).max_items(Some(20))
+}
+
+/// A list of texts, none blank.
+fn not_blank_list() -> ArrayBuilder {
+    ArrayBuilder::new().items(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(NOT_BLANK)),
+    )
+}
+
+/// A segment's included or excluded user ids: at most 10,000, none blank.
+pub fn user_ids() -> impl Into<RefOr<Schema>> {
+    not_blank_list().max_items(Some(10_000))
+}
+
+/// A share of traffic, 0 to 100 percent.
+pub struct Percent;
+
+impl utoipa::PartialSchema for Percent {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(100))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Percent {}
+
+/// A replica count (`2`) or a share of the desired replicas (`"25%"`), as Kubernetes writes
+/// maxSurge and maxUnavailable.
+impl utoipa::PartialSchema for crate::deploy::IntOrPercent {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::OneOfBuilder;
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(u32::MAX)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^(100|[1-9]?[0-9])%$")),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for crate::deploy::IntOrPercent {}
+
+/// A condition on a measured value, as written and as stored: `result < 0.5`.
+impl utoipa::PartialSchema for crate::analysis::Condition {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(
+                "^ *(result)? *(<=|>=|==|!=|<|>) *-?[0-9]{1,300}(\\.[0-9]{1,300})? *$",
+            ))
+            .examples(["result < 0.5"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for crate::analysis::Condition {}
+
+/// A role that may approve or be required: any but viewer.
+pub struct ApproverRole;
+
+impl utoipa::PartialSchema for ApproverRole {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["developer", "product-manager", "operator", "admin"]))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ApproverRole {}
+
+/// Names of things stored elsewhere (segments, flags, analysis templates): none blank.
+pub fn names() -> impl Into<RefOr<Schema>> {
+    not_blank_list()
+}
+
+/// An integration test's command: one or more words of at most 2,000 characters.
+pub fn command() -> impl Into<RefOr<Schema>> {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(2_000)),
+        )
+        .min_items(Some(1))
+}
+
+/// Analysis templates a gate runs: at least one, none blank.
+pub fn template_names() -> impl Into<RefOr<Schema>> {
+    not_blank_list().min_items(Some(1))
+}
+
+/// What a rule serves: exactly one of `variant` or `split` (serde reads the enum from an object
+/// with a single key, so no other key is admitted).
+impl utoipa::PartialSchema for crate::flags::Serve {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
+        let only = |key: &str, value: RefOr<Schema>| {
+            ObjectBuilder::new()
+                .property(key, value)
+                .required(key)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let variant = ObjectBuilder::new().schema_type(Type::String).into();
+        let split = <crate::flags::Split as utoipa::PartialSchema>::schema();
+        OneOfBuilder::new()
+            .item(only("variant", variant))
+            .item(only("split", split))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for crate::flags::Serve {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        // The split is inlined above; what it refers to must still be in the document.
+        <crate::flags::Split as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// A key or variant name as an import may bring it: 1 to 400 characters, no control characters.
+pub struct ImportedName;
+
+impl utoipa::PartialSchema for ImportedName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(400))
+            .pattern(Some("^[^\\x00-\\x1f\\x7f-\\x9f]+$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ImportedName {}
