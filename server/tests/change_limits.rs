@@ -1,12 +1,12 @@
-//! The bounds on change requests, and segments that decide a flag in a protected environment.
-//! On SQLite and PostgreSQL.
+//! The bounds on change requests, and segments that decide a flag in a protected environment
+//! (on SQLite and PostgreSQL); the bounds on what the sandbox and analysis templates keep.
 
 mod common;
 
 use axum::http::{Method, StatusCode};
 use common::changes::{ask, flag, switch_on_requested, switched_on};
-use common::{Client, TestApp};
-use serde_json::json;
+use common::{Backend, Client, TestApp};
+use serde_json::{Value, json};
 
 async fn requests_are_bounded_and_segments_deciding_production_are_guarded(
     backend: common::Backend,
@@ -88,3 +88,100 @@ async fn requests_are_bounded_and_segments_deciding_production_are_guarded(
 }
 
 on_both_backends!(requests_are_bounded_and_segments_deciding_production_are_guarded);
+
+fn profile(namespace: &str, app: &str, version: &str, p50: f64, p99: f64) -> Value {
+    json!({"namespace": namespace, "app": app, "version": version,
+        "behaviour": {"errorRate": 0.01, "latencyP50Ms": p50, "latencyP99Ms": p99,
+            "cpuMillicores": 100.0, "memoryMib": 100.0, "conversionRate": 0.05, "health": "healthy"}})
+}
+
+#[tokio::test]
+async fn the_sandbox_keeps_a_bounded_number_of_well_named_profiles() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let dev = Client::new(&t, "developer").await;
+    let put = |body: Value| dev.call(Method::PUT, "/api/v1/sandbox/profiles", Some(body));
+    let (status, e) = put(profile("Prod!", "storefront", "v9", 20.0, 40.0)).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("namespace"))
+    );
+    let (status, e) = dev
+        .call(
+            Method::PUT,
+            "/api/v1/sandbox/rates",
+            Some(json!({"namespace": "production", "app": "a b", "rate": 5})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("app"))
+    );
+    let (status, e) = put(profile("production", "storefront", "v9", 40.0, 20.0)).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("latencyP99Ms")),
+        "a p99 below the median contradicts it"
+    );
+    // Each described version lives as long as the server: at most 1,000.
+    let mut described = 0;
+    let refused = loop {
+        let (status, e) = put(profile("load", "app", &format!("v{described}"), 20.0, 40.0)).await;
+        if status != StatusCode::NO_CONTENT {
+            break (status, e);
+        }
+        described += 1;
+        assert!(
+            described <= 1_000,
+            "the sandbox kept more than 1,000 profiles"
+        );
+    };
+    assert_eq!(refused.0, StatusCode::CONFLICT, "{}", refused.1);
+    assert!(
+        refused.1["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("at most 1000"),
+        "{}",
+        refused.1
+    );
+    assert!(
+        described > 900,
+        "the seeded profiles and these reach the bound"
+    );
+    let (status, e) = put(profile("load", "app", "v0", 30.0, 60.0)).await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "a described version still changes: {e}"
+    );
+}
+
+#[tokio::test]
+async fn an_analysis_template_has_a_bounded_number_of_metrics_and_query_length() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let ops = Client::new(&t, "operator").await;
+    let metric = |name: String, query: String| json!({"name": name, "query": query, "interval": 1, "count": 1, "successCondition": "result == 1"});
+    let many: Vec<Value> = (0..21)
+        .map(|i| metric(format!("m{i}"), "vector(1)".into()))
+        .collect();
+    let save = |metrics: Vec<Value>| {
+        ops.call(
+            Method::PUT,
+            "/api/v1/analysis-templates/wide",
+            Some(json!({"name": "wide", "metrics": metrics})),
+        )
+    };
+    let (status, e) = save(many.clone()).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("metrics"))
+    );
+    let long = format!("vector(1) + {}", "0 * vector(1) + ".repeat(300));
+    let (status, e) = save(vec![metric("up".into(), long)]).await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("metrics[0].query"))
+    );
+    let (status, e) = save(many[..20].to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "20 metrics are allowed: {e}");
+}
