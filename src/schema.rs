@@ -34,20 +34,28 @@ pub fn user_ids() -> impl Into<RefOr<Schema>> {
     not_blank_list().max_items(Some(10_000))
 }
 
-/// A share of traffic, 0 to 100 percent.
-pub struct Percent;
-
-impl utoipa::PartialSchema for Percent {
+/// One canary step: `setWeight` (0–100 %), `pause` or `analysis`, each alone in its object.
+impl utoipa::PartialSchema for crate::deploy::CanaryStep {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
+        let weight = ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(0))
-            .maximum(Some(100))
-            .into()
+            .maximum(Some(100));
+        let analysis = ObjectBuilder::new()
+            .property("templates", template_names())
+            .required("templates");
+        one_key_of(vec![
+            ("setWeight", weight.into()),
+            (
+                "pause",
+                <crate::deploy::canary::Pause as utoipa::PartialSchema>::schema(),
+            ),
+            ("analysis", analysis.into()),
+        ])
     }
 }
 
-impl utoipa::ToSchema for Percent {}
+impl utoipa::ToSchema for crate::deploy::CanaryStep {}
 
 /// A replica count (`2`) or a share of the desired replicas (`"25%"`), as Kubernetes writes
 /// maxSurge and maxUnavailable.
@@ -122,23 +130,36 @@ pub fn template_names() -> impl Into<RefOr<Schema>> {
     not_blank_list().min_items(Some(1))
 }
 
-/// What a rule serves: exactly one of `variant` or `split` (serde reads the enum from an object
-/// with a single key, so no other key is admitted).
+/// One of `alternatives`, each an object with its single key: serde reads an externally tagged
+/// enum only from an object with one key, so no other key is admitted.
+fn one_key_of(alternatives: Vec<(&str, RefOr<Schema>)>) -> RefOr<Schema> {
+    use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
+    alternatives
+        .into_iter()
+        .fold(OneOfBuilder::new(), |one_of, (key, value)| {
+            one_of.item(
+                ObjectBuilder::new()
+                    .property(key, value)
+                    .required(key)
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+            )
+        })
+        .into()
+}
+
+/// What a rule serves: exactly one of `variant` or `split`.
 impl utoipa::PartialSchema for crate::flags::Serve {
     fn schema() -> RefOr<Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
-        let only = |key: &str, value: RefOr<Schema>| {
-            ObjectBuilder::new()
-                .property(key, value)
-                .required(key)
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-        };
-        let variant = ObjectBuilder::new().schema_type(Type::String).into();
-        let split = <crate::flags::Split as utoipa::PartialSchema>::schema();
-        OneOfBuilder::new()
-            .item(only("variant", variant))
-            .item(only("split", split))
-            .into()
+        one_key_of(vec![
+            (
+                "variant",
+                ObjectBuilder::new().schema_type(Type::String).into(),
+            ),
+            (
+                "split",
+                <crate::flags::Split as utoipa::PartialSchema>::schema(),
+            ),
+        ])
     }
 }
 

@@ -179,6 +179,11 @@ async fn flag_and_segment_documents_are_described_with_their_bounds() {
     assert!(flags.contains("valueType"), "{flags}");
     let serve = &schemas["Serve"]["oneOf"];
     assert_eq!(serve[0]["additionalProperties"], false, "{serve}");
+    // serde reads an externally tagged enum only from an object with its one key.
+    let step = &schemas["CanaryStep"]["oneOf"];
+    assert_eq!(step[0]["required"], json!(["setWeight"]), "{step}");
+    assert_eq!(step[0]["additionalProperties"], false, "{step}");
+    assert_eq!(step[0]["properties"]["setWeight"]["maximum"], 100, "{step}");
     let mut refs = Vec::new();
     collect_refs(&doc, &mut refs);
     let dangling: Vec<&String> = refs

@@ -25,20 +25,15 @@ pub struct Pause {
 }
 
 /// One step of a canary deployment.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CanaryStep {
     /// Send this share of traffic (0–100 %) to the canary.
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::Percent))]
     SetWeight(u32),
     /// Wait, for a time or until promoted.
     Pause(Pause),
     /// Run these analysis templates and wait for their verdict.
-    Analysis {
-        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
-        templates: Vec<String>,
-    },
+    Analysis { templates: Vec<String> },
 }
 
 impl CanaryStep {
