@@ -72,6 +72,16 @@ impl InvalidInput {
         }
     }
 
+    /// The same refusal, as a rule the schema cannot state: a check that is a plain format
+    /// rule in one place and depends on another field in another (a flag's key is a key only
+    /// when created here).
+    pub fn unprocessable_here(self) -> Self {
+        Self {
+            refusal: Refusal::Unprocessable,
+            ..self
+        }
+    }
+
     /// A value naming something that does not exist.
     pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

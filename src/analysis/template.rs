@@ -168,7 +168,7 @@ impl Metric {
             ));
         }
         placeholders(&format!("{field}.query"), &self.query)
-            .map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
+            .map_err(InvalidInput::unprocessable_here)?;
         if self.interval == 0 || self.interval > 3600 {
             return Err(InvalidInput::new(
                 format!("{field}.interval"),

@@ -91,7 +91,7 @@ pub fn check_flag_spec(spec: &FlagSpec, imported: bool) -> Result<(), InvalidInp
     check_imported_key("key", &spec.key)?;
     if !imported {
         // The document admits any key an import may bring; one created here is a key.
-        check_key("key", &spec.key).map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
+        check_key("key", &spec.key).map_err(InvalidInput::unprocessable_here)?;
     }
     check_text("name", &spec.name, MAX_NAME, true)?;
     check_text("description", &spec.description, MAX_DESCRIPTION, false)?;
@@ -117,8 +117,7 @@ pub fn check_flag_spec(spec: &FlagSpec, imported: bool) -> Result<(), InvalidInp
         if spec.kind == FlagKind::Standard {
             // The document admits any name without control characters (an imported
             // toggle's); a standard flag's names are keys.
-            check_key(&field, &v.name)
-                .map_err(|e| InvalidInput::unprocessable(e.field, e.message))?;
+            check_key(&field, &v.name).map_err(InvalidInput::unprocessable_here)?;
         } else {
             check_imported_key(&field, &v.name)?;
         }

@@ -348,25 +348,17 @@ pub fn with_json(builder: axum::http::request::Builder, body: serde_json::Value)
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
+        $crate::on_both_backends!(@module sqlite Sqlite $($name),*);
+        $crate::on_both_backends!(@module postgres Postgres $($name),*);
+    };
+    (@module $module:ident $backend:ident $($name:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     $crate::common::within_watchdog(
                         stringify!($name),
-                        super::$name($crate::common::Backend::Sqlite),
-                    )
-                    .await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::common::within_watchdog(
-                        stringify!($name),
-                        super::$name($crate::common::Backend::Postgres),
+                        super::$name($crate::common::Backend::$backend),
                     )
                     .await
                 }
