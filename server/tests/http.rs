@@ -304,6 +304,72 @@ on_both_backends!(
 );
 
 /// A sign-in request as if from `ip`, with extra headers.
+/// A page renders while another router is built in the same process (a test binary builds one
+/// per test): building a router must not leave a render in progress waiting forever for its
+/// data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_another_router_is_built() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use varai_server::http::{AppState, EdgePolicy, Stopping, router};
+    use varai_server::storage::SqlxSessionStore;
+
+    let t = TestApp::new(Backend::Sqlite).await;
+    let cookie = t.sign_in("admin", ADMIN_PASSWORD).await.unwrap();
+    /// Stops the builder when the test ends, passing or not.
+    struct Done(Arc<AtomicBool>);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let (done, built) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let stop_builder = Done(Arc::clone(&done));
+    let builder = {
+        let (done, built) = (Arc::clone(&done), Arc::clone(&built));
+        let state = AppState {
+            leptos_options: varai_server::leptos_options(std::path::Path::new("target/site")),
+            services: t.services.clone(),
+            stopping: Stopping::new().1,
+        };
+        let (store, flags) = (t.db.store.clone(), Arc::clone(&t.flag_cache));
+        let sandbox = Arc::clone(&t.engine.deploy.sandbox);
+        tokio::task::spawn_blocking(move || {
+            while !done.load(Ordering::Relaxed) {
+                let sessions = SqlxSessionStore::new(&store);
+                drop(router(
+                    state.clone(),
+                    sessions,
+                    EdgePolicy::default(),
+                    Arc::clone(&flags),
+                    Arc::clone(&sandbox),
+                ));
+                built.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    };
+    for i in 0..60 {
+        let page = t.get_with("/", header::COOKIE, &cookie);
+        let res = tokio::time::timeout(std::time::Duration::from_secs(10), page).await;
+        let status = res.map(|r| r.status());
+        assert_eq!(
+            status.ok(),
+            Some(StatusCode::OK),
+            "render {i} did not finish within 10 s while routers were built"
+        );
+    }
+    drop(stop_builder);
+    builder.await.expect("the builder stops");
+    assert!(
+        built.load(Ordering::Relaxed) > 0,
+        "routers were built meanwhile"
+    );
+}
+
 fn login_from(ip: [u8; 4], user: &str, extra: &[(&str, &str)]) -> Request<Body> {
     let mut req = login_request(user, "wrong-password-wrong");
     let peer = std::net::SocketAddr::from((ip, 40_000));

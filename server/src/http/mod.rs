@@ -16,8 +16,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::sync::Arc;
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use std::sync::{Arc, OnceLock};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -82,6 +82,16 @@ pub const SESSION_COOKIE: &str = "varai_session";
 /// How long a session lasts without a request.
 pub const SESSION_INACTIVITY: time::Duration = time::Duration::hours(12);
 
+/// The dashboard's routes, listed once per process. Listing renders the app with resource
+/// loading switched off for the whole process (Leptos' `SuppressResourceLoad` is one global
+/// flag), so a page whose data started loading at that moment would wait for it forever;
+/// listing once, before the first router serves, leaves no such moment even where one process
+/// builds many routers (the test binaries build one per test).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application; `main` serves it and tests call it directly.
 pub fn router(
     state: AppState,
@@ -105,7 +115,7 @@ pub fn router(
         flags: Arc::clone(&flags),
     };
     let sandbox_routes = sandbox::router(sandbox, callers).layer(session_layer.clone());
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_services = state.services.clone();
     let hooks_services = state.services.clone();
     let metrics_route = Router::new()

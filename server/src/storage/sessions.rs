@@ -62,12 +62,16 @@ fn user_of(record: &Record) -> Option<i64> {
 /// inactivity, and a busy browser does not write on every request.
 const EXPIRY_SLACK_MS: i64 = 60_000;
 
+/// Fresh ids drawn for a new session before giving up.
+const ID_DRAWS: usize = 8;
+
 #[async_trait]
 impl SessionStore for SqlxSessionStore {
-    /// Inserts a new session, drawing a fresh id until it does not collide with a stored one.
+    /// Inserts a new session, drawing a fresh id while it collides with a stored one (a
+    /// 128-bit random id collides by accident never; a few tries bound a broken generator).
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        loop {
+        for _ in 0..ID_DRAWS {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO NOTHING",
@@ -84,6 +88,7 @@ impl SessionStore for SqlxSessionStore {
             }
             record.id = Id::default();
         }
+        Err(backend("no free session id after several draws"))
     }
 
     /// Stores a changed session, or moves an unchanged one's expiry on once it lags by more

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod deployments;
 pub mod observe;
 pub mod ofrep;
+pub mod recorder;
 pub mod rollouts;
 
 use axum::Router;
@@ -357,7 +358,7 @@ macro_rules! on_both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     $crate::common::within_watchdog(
-                        stringify!($name),
+                        concat!(stringify!($module), "::", stringify!($name)),
                         super::$name($crate::common::Backend::$backend),
                     )
                     .await
@@ -373,10 +374,21 @@ macro_rules! on_both_backends {
 const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// Runs a test on the multi-threaded runtime the server itself runs on, failing it when it
-/// stalls.
+/// stalls, with what it and the rest of the binary logged last.
 pub async fn within_watchdog(name: &str, test: impl std::future::Future<Output = ()>) {
-    if tokio::time::timeout(WATCHDOG, test).await.is_err() {
-        panic!("{name} did not finish within {} s", WATCHDOG.as_secs());
+    use tracing::Instrument;
+    recorder::install();
+    let span = tracing::info_span!("test", name);
+    if tokio::time::timeout(WATCHDOG, test.instrument(span))
+        .await
+        .is_err()
+    {
+        let needle = format!("test{{name={name}}}");
+        panic!(
+            "{name} did not finish within {} s\n{}",
+            WATCHDOG.as_secs(),
+            recorder::dump(&needle, 200)
+        );
     }
 }
 
