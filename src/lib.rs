@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod deploy;
 pub mod flags;
+pub mod json;
 pub mod plan;
 pub mod recheck;
 pub mod role;

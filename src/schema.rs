@@ -185,3 +185,18 @@ impl utoipa::PartialSchema for ImportedName {
 }
 
 impl utoipa::ToSchema for ImportedName {}
+
+/// The segments an Unleash strategy names, by id (a list, or `null` for none).
+pub fn unleash_segment_ids() -> impl Into<RefOr<Schema>> {
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(2_147_483_647)),
+        )
+}

@@ -2,6 +2,8 @@
 //! applications evaluate them through, on SQLite and PostgreSQL.
 
 mod common;
+#[path = "flags/unleash.rs"]
+mod unleash;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -12,7 +14,7 @@ use std::time::Duration;
 use varai_domain::flags::murmur::normalized_hash;
 
 /// Polls OFREP until `check` holds, for at most one second (the promise to users).
-async fn within_a_second(
+pub(crate) async fn within_a_second(
     t: &TestApp,
     key: &str,
     sdk: &str,
@@ -450,87 +452,6 @@ async fn removals_are_refused_while_something_uses_them(backend: Backend) {
     );
 }
 
-async fn an_unleash_export_imports_and_evaluates_as_unleash_would(backend: Backend) {
-    let t = TestApp::new(backend).await;
-    let admin = Client::new(&t, "admin").await;
-    let sdk = sdk_key(&admin, "production").await;
-    let document = json!({"version": 2, "segments": [{"id": 3, "name": "dach", "constraints": [
-      {"contextName": "country", "operator": "IN", "values": ["DE", "AT", "CH"]}]}],
-    "features": [
-      {"name": "Bücher/ünïcode", "enabled": true, "strategies": [
-          {"name": "flexibleRollout", "parameters": {"rollout": "100", "stickiness": "default", "groupId": "g"}, "segments": [3]}],
-       "variants": [{"name": "blue", "weight": 1000, "stickiness": "default", "payload": {"type": "json", "value": "{\"c\":1}"}}]},
-      {"name": "custom", "enabled": true, "strategies": [{"name": "byTenant", "parameters": {}}]}
-    ]});
-    let req = Request::post("/api/v1/import/unleash?environment=production")
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::AUTHORIZATION, &admin.auth)
-        .body(Body::from(document.to_string()))
-        .expect("request");
-    let res = t.send(req).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let report = body_json(res).await;
-    assert_eq!(report["created"], json!(["Bücher/ünïcode", "custom"]));
-    assert!(
-        report["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("custom strategy 'byTenant'"),
-        "{report}"
-    );
-
-    let body = r#"{"context": {"targetingKey": "u1", "country": "AT"}}"#;
-    let e = within_a_second(&t, "B%C3%BCcher%2F%C3%BCn%C3%AFcode", &sdk, body, |b| {
-        b["value"] == true
-    })
-    .await;
-    assert_eq!(
-        (e["key"].as_str(), e["variant"].as_str()),
-        (Some("Bücher/ünïcode"), Some("blue"))
-    );
-    assert_eq!(
-        (
-            e["metadata"]["payloadType"].as_str(),
-            e["metadata"]["payloadValue"].as_str()
-        ),
-        (Some("json"), Some("{\"c\":1}"))
-    );
-    let (_, e) = ofrep(
-        &t,
-        Some("B%C3%BCcher%2F%C3%BCn%C3%AFcode"),
-        &sdk,
-        r#"{"context": {"country": "FR"}}"#,
-    )
-    .await;
-    assert_eq!(
-        (e["value"].clone(), e["variant"].as_str()),
-        (json!(false), Some("disabled"))
-    );
-    let (_, e) = ofrep(&t, Some("custom"), &sdk, body).await;
-    assert_eq!(e["value"], false);
-
-    let (status, e) = admin
-        .call(
-            Method::POST,
-            "/api/v1/import/unleash?environment=production",
-            Some(json!({"version": 9, "features": []})),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("version"))
-    );
-    let dev = Client::new(&t, "developer").await;
-    let (status, _) = dev
-        .call(
-            Method::POST,
-            "/api/v1/import/unleash?environment=production",
-            Some(document),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-}
-
 async fn a_revoked_sdk_key_stops_working(backend: Backend) {
     let t = TestApp::new(backend).await;
     let admin = Client::new(&t, "admin").await;
@@ -601,7 +522,6 @@ on_both_backends!(
     bulk_evaluation_answers_304_until_the_configuration_changes,
     saving_refuses_bad_targeting_stale_versions_and_the_wrong_role,
     removals_are_refused_while_something_uses_them,
-    an_unleash_export_imports_and_evaluates_as_unleash_would,
     a_revoked_sdk_key_stops_working,
 );
 

@@ -125,6 +125,17 @@ impl Constraint {
             })
     }
 
+    /// Refuses a constraint that names no context field to test.
+    pub fn check_context_name(&self, field: &str) -> Result<(), InvalidInput> {
+        if self.context_name.trim().is_empty() {
+            return Err(InvalidInput::new(
+                format!("{field}.contextName"),
+                "name the context field to test",
+            ));
+        }
+        Ok(())
+    }
+
     fn compile_with(&self, field: &str, strict: bool) -> Result<Matcher, InvalidInput> {
         let bad = |what: &str, value: &str, expected: &str| {
             InvalidInput::unprocessable(
@@ -135,12 +146,7 @@ impl Constraint {
                 ),
             )
         };
-        if self.context_name.trim().is_empty() {
-            return Err(InvalidInput::new(
-                format!("{field}.contextName"),
-                "name the context field to test",
-            ));
-        }
+        self.check_context_name(field)?;
         let single = || -> Result<&str, InvalidInput> {
             match (&self.value, self.values.as_slice()) {
                 (Some(v), _) => Ok(v.as_str()),

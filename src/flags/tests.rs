@@ -705,6 +705,25 @@ fn a_document_of_another_version_or_shape_is_refused_with_a_reason() {
 }
 
 #[test]
+fn whole_numbers_written_as_floats_are_read_as_integers_and_a_bad_one_is_named_by_path() {
+    let doc = r#"{"version": 2.0, "segments": [{"id": 7.0, "constraints": []}],
+        "features": [{"name": "f", "enabled": true,
+          "strategies": [{"name": "default", "segments": [7.0]}],
+          "variants": [{"name": "a", "weight": 1000.0}]}]}"#;
+    let import = read_document(doc).expect("document reads");
+    assert_eq!(import.segments[0].key, "unleash-segment-7");
+    assert_eq!(import.flags[0].1.rules[0].segments, ["unleash-segment-7"]);
+    let doc = r#"{"version": 2, "features": [{"name": "f", "strategies": [{"name": "default", "segments": [7.5]}]}]}"#;
+    let err = read_document(doc).unwrap_err();
+    assert!(
+        err.message
+            .contains("features[0].strategies[0].segments[0]"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
 fn huge_imported_weights_do_not_overflow() {
     let doc = r#"{"version": 1, "features": [{"name": "w", "enabled": true, "strategies": [],
         "variants": [{"name": "a", "weight": 4294967295}, {"name": "b", "weight": 4294967295}]}]}"#;

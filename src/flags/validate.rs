@@ -10,7 +10,7 @@ use crate::InvalidInput;
 
 /// Longest key, name or variant name accepted.
 const MAX_KEY: usize = 100;
-const MAX_NAME: usize = 120;
+pub const MAX_NAME: usize = 120;
 const MAX_DESCRIPTION: usize = 2_000;
 const MAX_TAGS: usize = 20;
 const MAX_RULES: usize = 200;
@@ -146,6 +146,53 @@ pub fn check_targeting(
     segment_exists: impl Fn(&str) -> bool,
     flag_variants: impl Fn(&str) -> Option<Vec<String>>,
 ) -> Result<(), InvalidInput> {
+    targeting_checks(spec, t, &segment_exists, &flag_variants, Origin::Typed)
+}
+
+/// Checks an imported flag's targeting against the same bounds, keeping what Unleash keeps: a
+/// constraint whose value does not parse (it never matches) and a split whose weights add up
+/// to 0 (it serves no variant).
+pub fn check_imported_targeting(
+    spec: &FlagSpec,
+    t: &Targeting,
+    segment_exists: impl Fn(&str) -> bool,
+    flag_variants: impl Fn(&str) -> Option<Vec<String>>,
+) -> Result<(), InvalidInput> {
+    targeting_checks(spec, t, &segment_exists, &flag_variants, Origin::Imported)
+}
+
+/// Where configuration comes from: typed here, or imported from another product's document.
+#[derive(Clone, Copy, PartialEq)]
+enum Origin {
+    Typed,
+    Imported,
+}
+
+impl Origin {
+    /// Checks constraints: typed ones must compile; imported ones must name a context field.
+    fn check_constraints(
+        self,
+        field: &str,
+        constraints: &[Constraint],
+    ) -> Result<(), InvalidInput> {
+        for (j, c) in constraints.iter().enumerate() {
+            let field = format!("{field}[{j}]");
+            match self {
+                Origin::Typed => c.compile(&field).map(drop)?,
+                Origin::Imported => c.check_context_name(&field)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn targeting_checks(
+    spec: &FlagSpec,
+    t: &Targeting,
+    segment_exists: &impl Fn(&str) -> bool,
+    flag_variants: &impl Fn(&str) -> Option<Vec<String>>,
+    origin: Origin,
+) -> Result<(), InvalidInput> {
     let variant = |field: String, name: &str| {
         if spec.variant(name).is_some() {
             Ok(())
@@ -170,8 +217,9 @@ pub fn check_targeting(
             &format!("rules[{i}]"),
             spec,
             rule,
-            &segment_exists,
+            segment_exists,
             &variant,
+            origin,
         )?;
     }
     if t.prerequisites.len() > MAX_PREREQUISITES {
@@ -218,6 +266,7 @@ fn check_rule(
     rule: &Rule,
     segment_exists: &impl Fn(&str) -> bool,
     variant: &impl Fn(String, &str) -> Result<(), InvalidInput>,
+    origin: Origin,
 ) -> Result<(), InvalidInput> {
     check_text(
         &format!("{field}.description"),
@@ -245,9 +294,7 @@ fn check_rule(
             ));
         }
     }
-    for (j, c) in rule.constraints.iter().enumerate() {
-        c.compile(&format!("{field}.constraints[{j}]"))?;
-    }
+    origin.check_constraints(&format!("{field}.constraints"), &rule.constraints)?;
     match &rule.serve {
         Serve::Variant(name) => variant(format!("{field}.serve.variant"), name)?,
         Serve::Split(split) => {
@@ -264,7 +311,7 @@ fn check_rule(
                 )?;
             }
             let total: u64 = split.variants.iter().map(|w| u64::from(w.weight)).sum();
-            if total == 0 && !split.variants.is_empty() {
+            if total == 0 && !split.variants.is_empty() && origin == Origin::Typed {
                 return Err(InvalidInput::unprocessable(
                     format!("{field}.serve.split.variants"),
                     "the weights add up to 0; give at least one variant a weight",
@@ -289,13 +336,21 @@ fn check_rule(
 
 /// Checks a segment's key, texts, constraints and user lists.
 pub fn check_segment(s: &Segment) -> Result<(), InvalidInput> {
+    segment_checks(s, Origin::Typed)
+}
+
+/// Checks an imported segment against the same bounds, keeping constraints whose value does
+/// not parse (they never match, as in Unleash).
+pub fn check_imported_segment(s: &Segment) -> Result<(), InvalidInput> {
+    segment_checks(s, Origin::Imported)
+}
+
+fn segment_checks(s: &Segment, origin: Origin) -> Result<(), InvalidInput> {
     check_key("key", &s.key)?;
     check_text("name", &s.name, MAX_NAME, true)?;
     check_text("description", &s.description, MAX_DESCRIPTION, false)?;
     check_pattern_count("constraints", &s.constraints)?;
-    for (j, c) in s.constraints.iter().enumerate() {
-        c.compile(&format!("constraints[{j}]"))?;
-    }
+    origin.check_constraints("constraints", &s.constraints)?;
     for (field, list) in [("included", &s.included), ("excluded", &s.excluded)] {
         if list.len() > MAX_LIST {
             return Err(InvalidInput::new(

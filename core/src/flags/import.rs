@@ -1,7 +1,10 @@
 //! Importing an Unleash client API document into an environment (admins only).
 
+use std::collections::HashMap;
 use varai_domain::Role;
-use varai_domain::flags::validate::check_flag_spec;
+use varai_domain::flags::validate::{
+    check_flag_spec, check_imported_segment, check_imported_targeting,
+};
 use varai_domain::flags::{FlagKind, unleash};
 
 use super::ImportReport;
@@ -31,10 +34,39 @@ pub async fn import_unleash(
     require_environment(services, environment, "environment").await?;
     let import = unleash::read_document(document)?;
     let existing = services.flags.list_flags().await?;
+    let existing_segments = services.flags.list_segments().await?;
     let mut skipped = Vec::new();
+    // What the document brings is held to the bounds the API states, so every imported flag
+    // and segment reads back as the document describes it; what breaks them is skipped with
+    // the reason.
+    let mut segments = Vec::new();
+    for segment in import.segments {
+        match check_imported_segment(&segment) {
+            Ok(()) => segments.push(segment),
+            Err(e) => skipped.push(format!("segment {}: {e}", segment.key)),
+        }
+    }
+    let segment_exists = |key: &str| {
+        segments.iter().any(|s| s.key == key)
+            || existing_segments.iter().any(|r| r.segment.key == key)
+    };
+    let variants: HashMap<&str, Vec<String>> = existing
+        .iter()
+        .map(|f| &f.spec)
+        .chain(import.flags.iter().map(|(spec, _)| spec))
+        .map(|spec| {
+            let names = spec.variants.iter().map(|v| v.name.clone()).collect();
+            (spec.key.as_str(), names)
+        })
+        .collect();
     let mut flags = Vec::new();
-    for (spec, targeting) in import.flags {
-        if let Err(e) = check_flag_spec(&spec, true) {
+    for (spec, targeting) in &import.flags {
+        let checked = check_flag_spec(spec, true).and_then(|()| {
+            check_imported_targeting(spec, targeting, segment_exists, |f| {
+                variants.get(f).cloned()
+            })
+        });
+        if let Err(e) = checked {
             skipped.push(format!("{}: {e}", spec.key));
             continue;
         }
@@ -48,11 +80,11 @@ pub async fn import_unleash(
             ));
             continue;
         }
-        flags.push((spec, targeting));
+        flags.push((spec.clone(), targeting.clone()));
     }
     let mut report = services
         .flags
-        .import_flags(who, environment, flags, import.segments, now_ms())
+        .import_flags(who, environment, flags, segments, now_ms())
         .await?;
     report.skipped = skipped;
     report.notes = import.notes;

@@ -3,17 +3,19 @@
 //! What cannot be carried over is listed in [`Import::notes`], never dropped silently.
 
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::model::{
     DEFAULT_STICKINESS, FlagKind, FlagSpec, Override, Prerequisite, Rule, Segment, Serve, Split,
     Targeting, ValueType, Variant, WeightedVariant,
 };
+use super::validate::MAX_NAME;
 use super::{constraint::Constraint, operator::Operator};
 use crate::InvalidInput;
 
 mod document;
 mod strategy;
+pub use document::Document as UnleashDocument;
 use document::{Document, Feature, UnleashConstraint, UnleashStrategy, UnleashVariant, text};
 use strategy::strategy_rule;
 
@@ -38,14 +40,31 @@ pub fn segment_key(id: i64) -> String {
     format!("unleash-segment-{id}")
 }
 
+/// An imported segment's name: Unleash's, shortened to fit, or one made from its id.
+fn segment_name(name: &str, id: i64) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        format!("Unleash segment {id}")
+    } else if name.chars().count() > MAX_NAME {
+        let mut short: String = name.chars().take(MAX_NAME - 1).collect();
+        short.push('…');
+        short
+    } else {
+        name.to_owned()
+    }
+}
+
 /// Reads an Unleash client API document.
 pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
-    let doc: Document = serde_json::from_str(json).map_err(|e| {
+    let not_a_document = |e: &dyn std::fmt::Display| {
         InvalidInput::new(
             "document",
             format!("not an Unleash client API document: {e}"),
         )
-    })?;
+    };
+    let value: Value = serde_json::from_str(json).map_err(|e| not_a_document(&e))?;
+    let doc: Document = serde_path_to_error::deserialize(crate::json::integral_numbers(value))
+        .map_err(|e| not_a_document(&e))?;
     match doc.version {
         Some(1 | 2) => {}
         Some(v) => {
@@ -57,16 +76,17 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
         None => return Err(InvalidInput::new("version", "the document has no version")),
     }
     let mut notes = Vec::new();
+    let doc = Document {
+        features: last_of_each(doc.features, |f| f.name.clone(), "feature", &mut notes),
+        segments: last_of_each(doc.segments, |s| s.id.to_string(), "segment", &mut notes),
+        ..doc
+    };
     let segments: Vec<Segment> = doc
         .segments
         .iter()
         .map(|s| Segment {
             key: segment_key(s.id),
-            name: if s.name.trim().is_empty() {
-                format!("Unleash segment {}", s.id)
-            } else {
-                s.name.clone()
-            },
+            name: segment_name(&s.name, s.id),
             description: format!("Imported from Unleash (segment {}).", s.id),
             constraints: s
                 .constraints
@@ -94,6 +114,34 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
         segments,
         notes,
     })
+}
+
+/// Keeps the last of entries that share a name, where they stood, as Unleash's engine does
+/// (it reads them into a map by name), and says which were dropped.
+fn last_of_each<T>(
+    items: Vec<T>,
+    name: impl Fn(&T) -> String,
+    what: &str,
+    notes: &mut Vec<String>,
+) -> Vec<T> {
+    let (mut seen, mut noted) = (HashSet::new(), HashSet::new());
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    let mut dropped = Vec::new();
+    for item in items.into_iter().rev() {
+        let n = name(&item);
+        if seen.insert(n.clone()) {
+            kept.push(item);
+        } else if noted.insert(n.clone()) {
+            dropped.push(n);
+        }
+    }
+    kept.reverse();
+    notes.extend(
+        dropped.into_iter().rev().map(|n| {
+            format!("{what} {n} appears more than once; like Unleash, the last one is used")
+        }),
+    );
+    kept
 }
 
 fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Vec<String>) -> Option<Constraint> {

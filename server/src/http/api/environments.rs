@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use varai_core::flags::{self, MAX_IMPORT_BYTES};
 use varai_core::flags::{CreatedSdkKey, Environment, ImportReport, SdkKey, SegmentRecord};
 use varai_domain::flags::Segment;
+use varai_domain::flags::unleash::UnleashDocument;
 
 use super::{ApiResult, SignedIn};
 use crate::http::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
@@ -281,9 +282,15 @@ pub struct ImportTarget {
 }
 
 /// Imports an Unleash client API document (`/api/client/features`, version 1 or 2) into an
-/// environment. The body is the document itself. Admin only.
-#[utoipa::path(post, path = "/api/v1/import/unleash", tag = "flags", params(ImportTarget), request_body = Object,
-    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// environment. The body is the document itself, read as leniently as Unleash reads it: lists
+/// and flags may be missing or `null`, constraint values may be strings, numbers or booleans.
+/// A feature or segment that breaks the bounds the flag and segment documents state is not
+/// imported; the report lists it under `skipped` with the reason, and lists under `notes` what
+/// evaluates differently from the document's letter (as Unleash evaluates it). Admin only.
+#[utoipa::path(post, path = "/api/v1/import/unleash", tag = "flags", params(ImportTarget),
+    request_body = UnleashDocument,
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "There is no environment by that key.")))]
 async fn import_unleash(
     SignedIn { services, who }: SignedIn,
     ApiQuery(target): ApiQuery<ImportTarget>,
