@@ -1,5 +1,6 @@
 //! The bounds on change requests, and segments that decide a flag in a protected environment
-//! (on SQLite and PostgreSQL); the bounds on what the sandbox and analysis templates keep.
+//! (on SQLite and PostgreSQL); rollouts started back to back while the controller works; the
+//! bounds on what the sandbox and analysis templates keep.
 
 mod common;
 
@@ -87,7 +88,44 @@ async fn requests_are_bounded_and_segments_deciding_production_are_guarded(
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-on_both_backends!(requests_are_bounded_and_segments_deciding_production_are_guarded);
+/// 500 rollouts started one after another while the controller runs the earlier ones: each is
+/// started or refused by a rule, none fails (SQLite's writers take the lock in turn instead of
+/// failing with "database is locked" when a read upgrades to a write).
+async fn rollouts_started_back_to_back_while_the_controller_works_never_fail(backend: Backend) {
+    const FLAGS: usize = 20;
+    let t = TestApp::new(backend).await;
+    let admin = Client::new(&t, "admin").await;
+    for i in 0..FLAGS {
+        let (status, body) = admin
+            .call(Method::POST, "/api/v1/flags", Some(flag(&format!("f{i}"))))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mut started = 0;
+    for i in 0..500 {
+        let body = json!({"title": format!("release {i}"),
+            "release": {"flags": [format!("f{}", i % FLAGS)]},
+            "plan": common::rollouts::canary_plan(json!([])), "start": true});
+        let (status, r) = admin
+            .call(
+                Method::POST,
+                "/api/v1/environments/production/rollouts",
+                Some(body),
+            )
+            .await;
+        assert!(
+            status == StatusCode::CREATED || status.is_client_error(),
+            "start {i}: {status} {r}"
+        );
+        started += usize::from(status == StatusCode::CREATED);
+    }
+    assert!(started >= FLAGS, "only {started} of 500 started");
+}
+
+on_both_backends!(
+    requests_are_bounded_and_segments_deciding_production_are_guarded,
+    rollouts_started_back_to_back_while_the_controller_works_never_fail,
+);
 
 fn profile(namespace: &str, app: &str, version: &str, p50: f64, p99: f64) -> Value {
     json!({"namespace": namespace, "app": app, "version": version,
