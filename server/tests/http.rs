@@ -303,7 +303,6 @@ on_both_backends!(
     a_session_ends_after_inactivity_not_after_sign_in,
 );
 
-/// A sign-in request as if from `ip`, with extra headers.
 /// A page renders while another router is built in the same process (a test binary builds one
 /// per test): building a router must not leave a render in progress waiting forever for its
 /// data.
@@ -370,6 +369,7 @@ async fn pages_render_while_another_router_is_built() {
     );
 }
 
+/// A sign-in request as if from `ip`, with extra headers.
 fn login_from(ip: [u8; 4], user: &str, extra: &[(&str, &str)]) -> Request<Body> {
     let mut req = login_request(user, "wrong-password-wrong");
     let peer = std::net::SocketAddr::from((ip, 40_000));

@@ -724,6 +724,37 @@ fn whole_numbers_written_as_floats_are_read_as_integers_and_a_bad_one_is_named_b
 }
 
 #[test]
+fn a_feature_bringing_more_than_a_flag_holds_is_skipped_before_it_is_built() {
+    let strategies: Vec<Value> = (0..201).map(|_| json!({"name": "default"})).collect();
+    let variants: Vec<Value> = (0..1_001)
+        .map(|i| json!({"name": format!("v{i}")}))
+        .collect();
+    let doc = json!({"version": 2, "features": [
+        {"name": "many-strategies", "strategies": strategies},
+        {"name": "many-variants", "strategies": [], "variants": variants},
+        {"name": "n".repeat(401), "strategies": []},
+        {"name": "fine", "strategies": []}]});
+    let import = read_document(&doc.to_string()).expect("document reads");
+    assert_eq!(import.flags.len(), 1);
+    assert_eq!(import.flags[0].0.key, "fine");
+    assert!(
+        import.skipped[0].starts_with("many-strategies: 201 strategies"),
+        "{:?}",
+        import.skipped
+    );
+    assert!(
+        import.skipped[1].starts_with("many-variants: 1001 variants"),
+        "{:?}",
+        import.skipped
+    );
+    assert!(
+        import.skipped[2].contains("a name of 401 characters"),
+        "{:?}",
+        import.skipped
+    );
+}
+
+#[test]
 fn huge_imported_weights_do_not_overflow() {
     let doc = r#"{"version": 1, "features": [{"name": "w", "enabled": true, "strategies": [],
         "variants": [{"name": "a", "weight": 4294967295}, {"name": "b", "weight": 4294967295}]}]}"#;

@@ -11,9 +11,11 @@ use crate::InvalidInput;
 /// Longest key, name or variant name accepted.
 const MAX_KEY: usize = 100;
 pub const MAX_NAME: usize = 120;
-const MAX_DESCRIPTION: usize = 2_000;
+pub const MAX_DESCRIPTION: usize = 2_000;
+/// Longest tag, in characters.
+pub const MAX_TAG: usize = 40;
 const MAX_TAGS: usize = 20;
-const MAX_RULES: usize = 200;
+pub const MAX_RULES: usize = 200;
 const MAX_LIST: usize = 10_000;
 /// Prerequisites one flag may have in one environment.
 pub const MAX_PREREQUISITES: usize = 10;
@@ -62,9 +64,13 @@ pub fn check_key(field: &str, key: &str) -> Result<(), InvalidInput> {
     Ok(())
 }
 
+/// Longest imported key, in characters.
+pub const MAX_IMPORTED_KEY: usize = 400;
+
 /// Checks an imported key: any text without control characters, kept exactly as it was.
 pub fn check_imported_key(field: &str, key: &str) -> Result<(), InvalidInput> {
-    if key.is_empty() || key.chars().count() > 400 || key.chars().any(char::is_control) {
+    if key.is_empty() || key.chars().count() > MAX_IMPORTED_KEY || key.chars().any(char::is_control)
+    {
         return Err(InvalidInput::new(
             field,
             "must be 1 to 400 characters without control characters",
@@ -103,7 +109,7 @@ pub fn check_flag_spec(spec: &FlagSpec, imported: bool) -> Result<(), InvalidInp
         ));
     }
     for (i, tag) in spec.tags.iter().enumerate() {
-        check_text(&format!("tags[{i}]"), tag, 40, true)?;
+        check_text(&format!("tags[{i}]"), tag, MAX_TAG, true)?;
     }
     if spec.variants.is_empty() {
         return Err(InvalidInput::new(

@@ -1,14 +1,15 @@
 //! Importing an Unleash client API document into an environment (admins only).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use varai_domain::Role;
 use varai_domain::flags::validate::{
-    check_flag_spec, check_imported_segment, check_imported_targeting,
+    check_flag_spec, check_imported_segment, check_imported_targeting, prerequisite_cycle,
 };
 use varai_domain::flags::{FlagKind, unleash};
+use varai_domain::flags::{FlagSpec, Targeting};
 
-use super::ImportReport;
 use super::use_cases::{invalid, require_environment};
+use super::{FlagRecord, ImportReport};
 use crate::Services;
 use crate::accounts::Principal;
 use crate::clock::now_ms;
@@ -35,7 +36,7 @@ pub async fn import_unleash(
     let import = unleash::read_document(document)?;
     let existing = services.flags.list_flags().await?;
     let existing_segments = services.flags.list_segments().await?;
-    let mut skipped = Vec::new();
+    let mut skipped = import.skipped;
     // What the document brings is held to the bounds the API states, so every imported flag
     // and segment reads back as the document describes it; what breaks them is skipped with
     // the reason.
@@ -46,42 +47,18 @@ pub async fn import_unleash(
             Err(e) => skipped.push(format!("segment {}: {e}", segment.key)),
         }
     }
-    let segment_exists = |key: &str| {
-        segments.iter().any(|s| s.key == key)
-            || existing_segments.iter().any(|r| r.segment.key == key)
-    };
-    let variants: HashMap<&str, Vec<String>> = existing
+    let segment_keys: HashSet<&str> = segments
         .iter()
-        .map(|f| &f.spec)
-        .chain(import.flags.iter().map(|(spec, _)| spec))
-        .map(|spec| {
-            let names = spec.variants.iter().map(|v| v.name.clone()).collect();
-            (spec.key.as_str(), names)
-        })
+        .map(|s| s.key.as_str())
+        .chain(existing_segments.iter().map(|r| r.segment.key.as_str()))
         .collect();
-    let mut flags = Vec::new();
-    for (spec, targeting) in &import.flags {
-        let checked = check_flag_spec(spec, true).and_then(|()| {
-            check_imported_targeting(spec, targeting, segment_exists, |f| {
-                variants.get(f).cloned()
-            })
-        });
-        if let Err(e) = checked {
-            skipped.push(format!("{}: {e}", spec.key));
-            continue;
-        }
-        if existing
-            .iter()
-            .any(|f| f.spec.key == spec.key && f.spec.kind != FlagKind::UnleashToggle)
-        {
-            skipped.push(format!(
-                "{}: a flag with this key was created here, not imported; it is left as it is",
-                spec.key
-            ));
-            continue;
-        }
-        flags.push((spec.clone(), targeting.clone()));
-    }
+    let flags = accepted_flags(
+        import.flags,
+        &existing,
+        environment,
+        &segment_keys,
+        &mut skipped,
+    );
     let mut report = services
         .flags
         .import_flags(who, environment, flags, segments, now_ms())
@@ -89,4 +66,81 @@ pub async fn import_unleash(
     report.skipped = skipped;
     report.notes = import.notes;
     Ok(report)
+}
+
+/// The imported flags that hold to the API's bounds in `environment`, checked against the
+/// segments there will be and the flags there will be: a flag whose prerequisite was skipped is
+/// skipped too (Unleash's dependencies are one level deep, so one more pass settles it), and
+/// none may close a prerequisite cycle with a flag created here.
+fn accepted_flags(
+    imported: Vec<(FlagSpec, Targeting)>,
+    existing: &[FlagRecord],
+    environment: &str,
+    segment_keys: &HashSet<&str>,
+    skipped: &mut Vec<String>,
+) -> Vec<(FlagSpec, Targeting)> {
+    let created_here: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.spec.kind != FlagKind::UnleashToggle)
+        .map(|f| f.spec.key.as_str())
+        .collect();
+    let names_of = |spec: &FlagSpec| spec.variants.iter().map(|v| v.name.clone()).collect();
+    let check = |spec: &FlagSpec, t: &Targeting, variants: &HashMap<&str, Vec<String>>| {
+        check_flag_spec(spec, true).and_then(|()| {
+            check_imported_targeting(
+                spec,
+                t,
+                |k| segment_keys.contains(k),
+                |f| variants.get(f).cloned(),
+            )
+        })
+    };
+    let mut variants: HashMap<&str, Vec<String>> = existing
+        .iter()
+        .map(|f| (f.spec.key.as_str(), names_of(&f.spec)))
+        .chain(imported.iter().map(|(s, _)| (s.key.as_str(), names_of(s))))
+        .collect();
+    let mut first = Vec::new();
+    for (spec, t) in &imported {
+        if created_here.contains(spec.key.as_str()) {
+            skipped.push(format!(
+                "{}: a flag with this key was created here, not imported; it is left as it is",
+                spec.key
+            ));
+        } else if let Err(e) = check(spec, t, &variants) {
+            skipped.push(format!("{}: {e}", spec.key));
+        } else {
+            first.push((spec, t));
+        }
+    }
+    // The flags there will be: those created here and the imported ones that passed.
+    let will_be: HashSet<&str> = first.iter().map(|(s, _)| s.key.as_str()).collect();
+    variants.retain(|k, _| will_be.contains(k) || existing.iter().any(|f| f.spec.key == *k));
+    let prerequisites_of = |k: &str| -> Vec<String> {
+        let imported = first.iter().find(|(s, _)| s.key == k).map(|(_, t)| *t);
+        let stored = || existing.iter().find(|f| f.spec.key == k);
+        imported
+            .or_else(|| stored().and_then(|f| f.environments.get(environment)))
+            .map(|t| t.prerequisites.iter().map(|p| p.flag.clone()).collect())
+            .unwrap_or_default()
+    };
+    let mut accepted = Vec::new();
+    for &(spec, t) in &first {
+        if t.prerequisites.is_empty() {
+            accepted.push((spec.clone(), t.clone()));
+            continue;
+        }
+        let refusal = check(spec, t, &variants)
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| {
+                prerequisite_cycle(&spec.key, prerequisites_of)
+                    .map(|cycle| format!("a prerequisite cycle: {}", cycle.join(" → ")))
+            });
+        match refusal {
+            Some(why) => skipped.push(format!("{}: {why}", spec.key)),
+            None => accepted.push((spec.clone(), t.clone())),
+        }
+    }
+    accepted
 }

@@ -2,7 +2,7 @@
 //! one environment written, an audit event per flag and one for the import, in one transaction.
 
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use varai_core::accounts::Principal;
 use varai_core::error::Result as AppResult;
 use varai_core::flags::{FlagImporter, FlagRecord, ImportReport};
@@ -32,7 +32,12 @@ impl FlagImporter for SqlxStore {
             .into_iter()
             .map(|f| (f.spec.key.clone(), f))
             .collect();
-        let existing_segments = self.segments().await?;
+        let existing_segments: HashSet<String> = self
+            .segments()
+            .await?
+            .into_iter()
+            .map(|r| r.segment.key)
+            .collect();
         let mut report = ImportReport {
             environment: environment.to_owned(),
             ..ImportReport::default()
@@ -40,7 +45,7 @@ impl FlagImporter for SqlxStore {
         let mut tx = self.begin().await?;
         for s in &segments {
             let json = to_json(s)?;
-            if existing_segments.iter().any(|e| e.segment.key == s.key) {
+            if existing_segments.contains(&s.key) {
                 sqlx::query(
                     "UPDATE segments SET definition = $1, version = version + 1, updated_at = $2, \
                      updated_by = $3 WHERE key = $4",

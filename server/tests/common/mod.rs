@@ -383,7 +383,7 @@ pub async fn within_watchdog(name: &str, test: impl std::future::Future<Output =
         .await
         .is_err()
     {
-        let needle = format!("test{{name={name}}}");
+        let needle = format!("test{{name=\"{name}\"}}");
         panic!(
             "{name} did not finish within {} s\n{}",
             WATCHDOG.as_secs(),

@@ -94,7 +94,7 @@ async fn an_unleash_export_imports_and_evaluates_as_unleash_would(backend: Backe
 async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backend) {
     let t = TestApp::new(backend).await;
     let admin = Client::new(&t, "admin").await;
-    let long_name = "s".repeat(300);
+    let long_name = "ü".repeat(300);
     let document = json!({"version": 2,
     "segments": [
       {"id": 1, "name": "first", "constraints": []},
@@ -104,7 +104,12 @@ async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backe
       {"name": "twice", "enabled": false, "strategies": []},
       {"name": "blank-field", "enabled": true, "strategies": [{"name": "default",
         "constraints": [{"contextName": " ", "operator": "IN", "values": ["x"]}]}]},
-      {"name": "twice", "enabled": true, "strategies": [{"name": "default", "segments": [1]}]}
+      {"name": "twice", "enabled": true, "strategies": [{"name": "default", "segments": [1]}]},
+      {"name": "lenient", "enabled": true, "strategies": [{"name": "default",
+        "constraints": [{"contextName": "n", "operator": "NUM_EQ", "value": "abc"}],
+        "variants": [{"name": "a", "weight": 0}]}]},
+      {"name": "child", "enabled": true, "strategies": [],
+       "dependencies": [{"feature": "blank-field"}]}
     ]});
     let (status, report) = admin
         .call(
@@ -114,7 +119,9 @@ async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backe
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["created"], json!(["twice"]), "{report}");
+    // Kept as Unleash keeps them: a value that does not parse (never matches) and weights
+    // that add up to 0 (no variant).
+    assert_eq!(report["created"], json!(["twice", "lenient"]), "{report}");
     let notes = report["notes"].to_string();
     assert!(
         notes.contains("feature twice appears more than once; like Unleash, the last one is used")
@@ -123,7 +130,7 @@ async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backe
     );
     assert_eq!(
         report["skipped"].as_array().map(Vec::len),
-        Some(1),
+        Some(2),
         "{report}"
     );
     assert!(
@@ -131,6 +138,12 @@ async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backe
             .as_str()
             .is_some_and(|s| { s.starts_with("blank-field: rules[0].constraints[0].contextName") }),
         "{report}"
+    );
+    assert!(
+        report["skipped"][1].as_str().is_some_and(|s| {
+            s.starts_with("child: prerequisites[0].flag") && s.contains("blank-field")
+        }),
+        "a flag whose prerequisite was skipped is skipped too: {report}"
     );
     let (_, flag) = admin.call(Method::GET, "/api/v1/flags/twice", None).await;
     assert_eq!(

@@ -9,12 +9,14 @@ use super::model::{
     DEFAULT_STICKINESS, FlagKind, FlagSpec, Override, Prerequisite, Rule, Segment, Serve, Split,
     Targeting, ValueType, Variant, WeightedVariant,
 };
-use super::validate::MAX_NAME;
+use super::validate::{MAX_DESCRIPTION, MAX_NAME, MAX_TAG};
 use super::{constraint::Constraint, operator::Operator};
 use crate::InvalidInput;
 
+mod bounds;
 mod document;
 mod strategy;
+use bounds::{Notes, readable, shortened, too_big};
 pub use document::Document as UnleashDocument;
 use document::{Document, Feature, UnleashConstraint, UnleashStrategy, UnleashVariant, text};
 use strategy::strategy_rule;
@@ -26,6 +28,8 @@ pub struct Import {
     pub flags: Vec<(FlagSpec, Targeting)>,
     pub segments: Vec<Segment>,
     pub notes: Vec<String>,
+    /// Features not read, with the reason (they bring more than a flag can hold).
+    pub skipped: Vec<String>,
 }
 
 /// Unleash's name for the variant served when there is none.
@@ -42,15 +46,10 @@ pub fn segment_key(id: i64) -> String {
 
 /// An imported segment's name: Unleash's, shortened to fit, or one made from its id.
 fn segment_name(name: &str, id: i64) -> String {
-    let name = name.trim();
-    if name.is_empty() {
-        format!("Unleash segment {id}")
-    } else if name.chars().count() > MAX_NAME {
-        let mut short: String = name.chars().take(MAX_NAME - 1).collect();
-        short.push('…');
-        short
+    if readable(name) {
+        shortened(name.trim(), MAX_NAME)
     } else {
-        name.to_owned()
+        format!("Unleash segment {id}")
     }
 }
 
@@ -75,7 +74,7 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
         }
         None => return Err(InvalidInput::new("version", "the document has no version")),
     }
-    let mut notes = Vec::new();
+    let mut notes = Notes::default();
     let doc = Document {
         features: last_of_each(doc.features, |f| f.name.clone(), "feature", &mut notes),
         segments: last_of_each(doc.segments, |s| s.id.to_string(), "segment", &mut notes),
@@ -104,15 +103,19 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
         .collect();
     let by_name: HashMap<&str, &Feature> =
         doc.features.iter().map(|f| (f.name.as_str(), f)).collect();
-    let flags = doc
-        .features
-        .iter()
-        .map(|f| feature(f, &segment_ids, &by_name, &mut notes))
-        .collect();
+    let mut skipped = Vec::new();
+    let mut flags = Vec::new();
+    for f in &doc.features {
+        match too_big(f) {
+            Some(why) => skipped.push(format!("{}: {why}", shortened(&f.name, 80))),
+            None => flags.push(feature(f, &segment_ids, &by_name, &mut notes)),
+        }
+    }
     Ok(Import {
         flags,
         segments,
-        notes,
+        notes: notes.into_vec(),
+        skipped,
     })
 }
 
@@ -122,7 +125,7 @@ fn last_of_each<T>(
     items: Vec<T>,
     name: impl Fn(&T) -> String,
     what: &str,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Vec<T> {
     let (mut seen, mut noted) = (HashSet::new(), HashSet::new());
     let mut kept: Vec<T> = Vec::with_capacity(items.len());
@@ -136,15 +139,16 @@ fn last_of_each<T>(
         }
     }
     kept.reverse();
-    notes.extend(
-        dropped.into_iter().rev().map(|n| {
-            format!("{what} {n} appears more than once; like Unleash, the last one is used")
-        }),
-    );
+    for n in dropped.into_iter().rev() {
+        notes.push(format!(
+            "{what} {} appears more than once; like Unleash, the last one is used",
+            shortened(&n, 80)
+        ));
+    }
     kept
 }
 
-fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Vec<String>) -> Option<Constraint> {
+fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<Constraint> {
     let Some(operator) = Operator::parse(&c.operator) else {
         notes.push(format!(
             "{place}: operator {} is unknown, so Unleash never matches it; the strategy it belongs to is left out",
@@ -169,24 +173,27 @@ fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Vec<String>) -> Op
     Some(out)
 }
 
-fn variants_of(
-    list: &[UnleashVariant],
-    all: &mut Vec<Variant>,
-    flag: &str,
-    notes: &mut Vec<String>,
-) {
+fn variants_of(list: &[UnleashVariant], all: &mut Vec<Variant>, flag: &str, notes: &mut Notes) {
+    let mut index: HashMap<String, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.clone(), i))
+        .collect();
     for v in list {
-        match all.iter().find(|x| x.name == v.name) {
+        match index.get(&v.name).map(|&i| &all[i]) {
             Some(existing) if existing.payload != v.payload => notes.push(format!(
                 "{flag}: two variants are called '{}' with different payloads; both serve the first one's payload",
                 v.name
             )),
             Some(_) => {}
-            None => all.push(Variant {
-                name: v.name.clone(),
-                value: Value::Bool(true),
-                payload: v.payload.clone(),
-            }),
+            None => {
+                index.insert(v.name.clone(), all.len());
+                all.push(Variant {
+                    name: v.name.clone(),
+                    value: Value::Bool(true),
+                    payload: v.payload.clone(),
+                });
+            }
         }
     }
 }
@@ -219,7 +226,7 @@ fn feature(
     f: &Feature,
     segment_ids: &HashMap<i64, String>,
     by_name: &HashMap<&str, &Feature>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> (FlagSpec, Targeting) {
     let mut variants = vec![Variant {
         name: DISABLED_VARIANT.to_owned(),
@@ -307,17 +314,24 @@ fn feature(
             }),
         }
     }
+    // Tags are labels: one that is blank or longer than a tag may be is left out, and said.
     let mut tags = Vec::new();
-    if !f.kind.is_empty() {
-        tags.push(f.kind.clone());
-    }
-    if !f.project.is_empty() && f.project != "default" {
-        tags.push(format!("project:{}", f.project));
+    let project = (f.project != "default").then(|| format!("project:{}", f.project));
+    for tag in [Some(f.kind.clone()), project].into_iter().flatten() {
+        if tag.chars().count() > MAX_TAG {
+            notes.push(format!(
+                "{}: the label '{}' is longer than a tag may be; left out",
+                shortened(&f.name, 80),
+                shortened(&tag, 80)
+            ));
+        } else if readable(&tag) && tag != "project:" {
+            tags.push(tag);
+        }
     }
     let spec = FlagSpec {
         key: f.name.clone(),
-        name: f.name.clone(),
-        description: f.description.clone(),
+        name: shortened(&f.name, MAX_NAME),
+        description: shortened(&f.description, MAX_DESCRIPTION),
         tags,
         owner: String::new(),
         value_type: ValueType::Boolean,

@@ -16,7 +16,7 @@ fn percentage(
     s: &UnleashStrategy,
     name: &str,
     place: &str,
-    notes: &mut Vec<String>,
+    notes: &mut super::bounds::Notes,
 ) -> Option<u32> {
     let raw = param(s, name).unwrap_or_default();
     match raw.trim().parse::<u32>() {
@@ -35,7 +35,7 @@ pub(super) fn strategy_rule(
     serve: Serve,
     segment_ids: &HashMap<i64, String>,
     place: &str,
-    notes: &mut Vec<String>,
+    notes: &mut super::bounds::Notes,
 ) -> Option<Rule> {
     let mut constraints = Vec::new();
     for c in &s.constraints {
