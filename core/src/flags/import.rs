@@ -114,13 +114,17 @@ fn accepted_flags(
         }
     }
     // The flags there will be: those created here and the imported ones that passed.
-    let will_be: HashSet<&str> = first.iter().map(|(s, _)| s.key.as_str()).collect();
-    variants.retain(|k, _| will_be.contains(k) || existing.iter().any(|f| f.spec.key == *k));
+    // Looked up by key, once per prerequisite: hashed, so a large document stays linear.
+    let will_be: HashMap<&str, &Targeting> =
+        first.iter().map(|(s, t)| (s.key.as_str(), *t)).collect();
+    let stored: HashMap<&str, &FlagRecord> =
+        existing.iter().map(|f| (f.spec.key.as_str(), f)).collect();
+    variants.retain(|k, _| will_be.contains_key(k) || stored.contains_key(k));
     let prerequisites_of = |k: &str| -> Vec<String> {
-        let imported = first.iter().find(|(s, _)| s.key == k).map(|(_, t)| *t);
-        let stored = || existing.iter().find(|f| f.spec.key == k);
-        imported
-            .or_else(|| stored().and_then(|f| f.environments.get(environment)))
+        will_be
+            .get(k)
+            .copied()
+            .or_else(|| stored.get(k).and_then(|f| f.environments.get(environment)))
             .map(|t| t.prerequisites.iter().map(|p| p.flag.clone()).collect())
             .unwrap_or_default()
     };
