@@ -1,9 +1,17 @@
 //! Flags end to end over HTTP: the REST API that manages them and the OFREP endpoints
 //! applications evaluate them through, on SQLite and PostgreSQL.
 
+#[path = "../../tests/unleash_parity/caller.rs"]
+mod caller;
 mod common;
+#[path = "../../tests/unleash_parity/compare.rs"]
+mod compare;
+#[path = "../../tests/unleash_parity/generate.rs"]
+mod generate;
 #[path = "flags/unleash.rs"]
 mod unleash;
+#[path = "flags/unleash_parity.rs"]
+mod unleash_parity;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};

@@ -24,25 +24,48 @@ pub(super) fn compile_flag(
             let serve = match &r.serve {
                 Serve::Variant(name) => CompiledServe::Variant(find(name)?),
                 Serve::Split(s) => {
-                    let variants: Vec<(usize, u32)> = s
+                    let choices: Vec<Choice> = s
                         .variants
                         .iter()
-                        .filter_map(|w| Some((find(&w.variant)?, w.weight)))
+                        .filter_map(|w| {
+                            Some(Choice {
+                                variant: find(&w.variant)?,
+                                weight: w.weight,
+                                payload: w.payload.clone(),
+                            })
+                        })
                         .collect();
                     // Weights are summed without overflow; a total beyond u32 is capped.
-                    let total: u64 = variants.iter().map(|(_, w)| u64::from(*w)).sum();
+                    let total: u64 = choices.iter().map(|c| u64::from(c.weight)).sum();
+                    // An override serves its variant with the payload the split gives it.
+                    let choice_of = |name: &str| {
+                        let variant = find(name)?;
+                        let payload = choices
+                            .iter()
+                            .find(|c| c.variant == variant)
+                            .and_then(|c| c.payload.clone());
+                        Some(Choice {
+                            variant,
+                            weight: 0,
+                            payload,
+                        })
+                    };
                     CompiledServe::Split {
                         total: u32::try_from(total).unwrap_or(u32::MAX),
-                        variants,
-                        stickiness: s.stickiness.clone(),
-                        group: s.group_id.clone(),
                         overrides: s
                             .overrides
                             .iter()
                             .filter_map(|o| {
-                                Some((find(&o.variant)?, o.context_name.clone(), o.values.clone()))
+                                Some((
+                                    choice_of(&o.variant)?,
+                                    o.context_name.clone(),
+                                    o.values.clone(),
+                                ))
                             })
                             .collect(),
+                        choices,
+                        stickiness: s.stickiness.clone(),
+                        group: s.group_id.clone(),
                     }
                 }
             };

@@ -102,13 +102,25 @@ pub fn segment_matches(segment: &Segment, ctx: &Context<'_>) -> bool {
 enum CompiledServe {
     Variant(usize),
     Split {
-        variants: Vec<(usize, u32)>,
+        choices: Vec<Choice>,
         total: u32,
         stickiness: String,
         group: Option<String>,
-        overrides: Vec<(usize, String, Vec<String>)>,
+        /// What a context value in the list gets, by the field it is read from.
+        overrides: Vec<(Choice, String, Vec<String>)>,
     },
 }
+
+/// One variant of a split: its position in the flag, its weight, and the payload the split
+/// serves with it when that is not the variant's own.
+struct Choice {
+    variant: usize,
+    weight: u32,
+    payload: Option<Payload>,
+}
+
+/// What a matching rule serves: a variant, with the payload to serve in place of its own.
+type Served<'s> = (usize, Option<&'s Payload>);
 
 struct CompiledRule {
     /// `None` for a segment that does not exist: the rule never matches.
@@ -264,27 +276,28 @@ impl FlagSet {
     }
 
     /// The variant a matching rule serves, and whether a weighted split chose it.
-    fn serve(
+    fn serve<'s>(
         &self,
         flag: &CompiledFlag,
-        rule: &CompiledRule,
+        rule: &'s CompiledRule,
         ctx: &Context<'_>,
-    ) -> (Option<usize>, bool) {
+    ) -> (Option<Served<'s>>, bool) {
         match &rule.serve {
-            CompiledServe::Variant(v) => (Some(*v), false),
+            CompiledServe::Variant(v) => (Some((*v, None)), false),
             CompiledServe::Split {
-                variants,
+                choices,
                 total,
                 stickiness,
                 group,
                 overrides,
             } => {
-                for (v, field, values) in overrides {
+                let served = |c: &'s Choice| (c.variant, c.payload.as_ref());
+                for (c, field, values) in overrides {
                     if ctx
                         .field(field)
                         .is_some_and(|x| values.iter().any(|y| *y == *x))
                     {
-                        return (Some(*v), false);
+                        return (Some(served(c)), false);
                     }
                 }
                 if *total == 0 {
@@ -299,10 +312,10 @@ impl FlagSet {
                     .unwrap_or(Sticky::Random(ctx.random));
                 let n = u64::from(sticky.bucket(group, VARIANT_SEED, *total));
                 let mut sum = 0u64;
-                for (v, w) in variants {
-                    sum += u64::from(*w);
+                for c in choices {
+                    sum += u64::from(c.weight);
                     if n <= sum {
-                        return (Some(*v), variants.len() > 1);
+                        return (Some(served(c)), choices.len() > 1);
                     }
                 }
                 (None, false)

@@ -74,7 +74,13 @@ impl<'s> Evaluator<'s, '_> {
                 Reason::TargetingMatch
             };
             return match variant {
-                Some(v) => flag.outcome(v, reason, Some(i), true, true),
+                Some((v, payload)) => {
+                    let e = flag.outcome(v, reason, Some(i), true, true);
+                    Evaluation {
+                        payload: payload.or(e.payload),
+                        ..e
+                    }
+                }
                 // An Unleash toggle whose rule has no variants: on, variant `disabled`.
                 None => Evaluation {
                     variant: UNLEASH_DISABLED,
@@ -97,13 +103,14 @@ impl<'s> Evaluator<'s, '_> {
                     return false;
                 }
                 let e = self.evaluate(parent);
-                let on = if parent.spec.kind == FlagKind::UnleashToggle {
-                    e.value == &TRUE
-                } else {
-                    e.on
-                };
+                let unleash = parent.spec.kind == FlagKind::UnleashToggle;
+                let on = if unleash { e.value == &TRUE } else { e.on };
+                // Unleash checks a parent's variant only when it serves one.
+                let no_variant = unleash && e.variant == UNLEASH_DISABLED && e.payload.is_none();
                 if p.enabled {
-                    on && (p.variants.is_empty() || p.variants.iter().any(|v| v == e.variant))
+                    on && (p.variants.is_empty()
+                        || no_variant
+                        || p.variants.iter().any(|v| v == e.variant))
                 } else {
                     !on
                 }

@@ -207,6 +207,10 @@ pub struct WeightedVariant {
     pub variant: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2_147_483_647_i64))]
     pub weight: u32,
+    /// The payload served with the variant by this split, in place of the variant's own: an
+    /// Unleash strategy may give a variant name the feature also uses a payload of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Payload>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

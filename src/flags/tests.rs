@@ -248,10 +248,12 @@ fn weighted_variants_pick_as_unleash_does() {
             WeightedVariant {
                 variant: "variantNameA".into(),
                 weight: 1,
+                payload: None,
             },
             WeightedVariant {
                 variant: "variantNameB".into(),
                 weight: 1,
+                payload: None,
             },
         ],
         stickiness: "default".into(),

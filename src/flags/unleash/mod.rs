@@ -16,10 +16,14 @@ use crate::InvalidInput;
 mod bounds;
 mod document;
 mod strategy;
+mod variants;
 use bounds::{Notes, readable, shortened, too_big};
 pub use document::Document as UnleashDocument;
-use document::{Document, Feature, UnleashConstraint, UnleashStrategy, UnleashVariant, text};
+use document::{
+    Document, Feature, UnleashConstraint, UnleashSegment, UnleashStrategy, UnleashVariant, text,
+};
 use strategy::strategy_rule;
+use variants::{split_of, variants_of};
 
 /// The result of reading a document: flags with their targeting for the environment imported
 /// into, the segments they use, and what could not be represented exactly.
@@ -101,6 +105,8 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
         .iter()
         .map(|s| (s.id, segment_key(s.id)))
         .collect();
+    let segments_by_id: HashMap<i64, &UnleashSegment> =
+        doc.segments.iter().map(|s| (s.id, s)).collect();
     let by_name: HashMap<&str, &Feature> =
         doc.features.iter().map(|f| (f.name.as_str(), f)).collect();
     let mut skipped = Vec::new();
@@ -108,7 +114,13 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
     for f in &doc.features {
         match too_big(f) {
             Some(why) => skipped.push(format!("{}: {why}", shortened(&f.name, 80))),
-            None => flags.push(feature(f, &segment_ids, &by_name, &mut notes)),
+            None => flags.push(feature(
+                f,
+                &segment_ids,
+                &segments_by_id,
+                &by_name,
+                &mut notes,
+            )),
         }
     }
     Ok(Import {
@@ -151,7 +163,7 @@ fn last_of_each<T>(
 fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<Constraint> {
     let Some(operator) = Operator::parse(&c.operator) else {
         notes.push(format!(
-            "{place}: operator {} is unknown, so Unleash never matches it; the strategy it belongs to is left out",
+            "{place}: operator {} is unknown; Unleash's engine keeps every toggle that uses it off, and so does the import",
             c.operator
         ));
         return None;
@@ -161,8 +173,23 @@ fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<C
         operator,
         values: c.values.iter().filter_map(text).collect(),
         value: c.value.as_ref().and_then(text),
-        inverted: c.inverted,
-        case_insensitive: c.case_insensitive,
+        // Unleash's engine reads a version written with a leading `v` as "never", inverted
+        // or not.
+        inverted: c.inverted
+            && !(operator.as_str().starts_with("SEMVER_")
+                && c.value
+                    .as_ref()
+                    .and_then(text)
+                    .is_some_and(|v| v.starts_with('v'))),
+        // Unleash ignores case only in the string and pattern operators.
+        case_insensitive: c.case_insensitive
+            && matches!(
+                operator,
+                Operator::StrStartsWith
+                    | Operator::StrEndsWith
+                    | Operator::StrContains
+                    | Operator::Regex
+            ),
     };
     if let Err(e) = out.compile("constraint") {
         notes.push(format!(
@@ -173,93 +200,68 @@ fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<C
     Some(out)
 }
 
-fn variants_of(list: &[UnleashVariant], all: &mut Vec<Variant>, flag: &str, notes: &mut Notes) {
-    let mut index: HashMap<String, usize> = all
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.name.clone(), i))
-        .collect();
-    for v in list {
-        match index.get(&v.name).map(|&i| &all[i]) {
-            Some(existing) if existing.payload != v.payload => notes.push(format!(
-                "{flag}: two variants are called '{}' with different payloads; both serve the first one's payload",
-                v.name
-            )),
-            Some(_) => {}
-            None => {
-                index.insert(v.name.clone(), all.len());
-                all.push(Variant {
-                    name: v.name.clone(),
-                    value: Value::Bool(true),
-                    payload: v.payload.clone(),
-                });
-            }
-        }
-    }
-}
-
-fn split_of(list: &[UnleashVariant], group: Option<String>, stickiness: String) -> Split {
-    Split {
-        variants: list
-            .iter()
-            .map(|v| WeightedVariant {
-                variant: v.name.clone(),
-                weight: u32::try_from(v.weight).unwrap_or(0),
-            })
-            .collect(),
-        stickiness,
-        group_id: group,
-        overrides: list
-            .iter()
-            .flat_map(|v| {
-                v.overrides.iter().map(|o| Override {
-                    variant: v.name.clone(),
-                    context_name: o.context_name.clone(),
-                    values: o.values.iter().filter_map(text).collect(),
-                })
-            })
-            .collect(),
+/// A rule that never matches: the toggle stays off for everyone.
+fn never(description: &str, serve: Serve) -> Rule {
+    Rule {
+        description: description.into(),
+        segments: Vec::new(),
+        constraints: Vec::new(),
+        rollout: 0,
+        stickiness: DEFAULT_STICKINESS.into(),
+        group_id: None,
+        serve,
     }
 }
 
 fn feature(
     f: &Feature,
     segment_ids: &HashMap<i64, String>,
+    segments_by_id: &HashMap<i64, &UnleashSegment>,
     by_name: &HashMap<&str, &Feature>,
     notes: &mut Notes,
 ) -> (FlagSpec, Targeting) {
-    let mut variants = vec![Variant {
-        name: DISABLED_VARIANT.to_owned(),
-        value: Value::Bool(false),
-        payload: None,
-    }];
-    variants_of(&f.variants, &mut variants, &f.name, notes);
+    let variants = variants_of(
+        std::iter::once(f.variants.as_slice()).chain(f.strategies.iter().map(|s| &s.variants[..])),
+    );
     let feature_split = || {
         let stickiness = f
             .variants
             .first()
             .and_then(|v| v.stickiness.clone())
             .unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
-        Serve::Split(split_of(&f.variants, Some(f.name.clone()), stickiness))
+        Serve::Split(split_of(
+            &f.variants,
+            &variants,
+            f.name.clone(),
+            stickiness,
+            true,
+        ))
     };
-    // Unleash takes variants from the first matching strategy that has some; listing those
-    // strategies first gives the same choice with first-match rules (enablement is an OR).
-    let mut ordered: Vec<&UnleashStrategy> = f
-        .strategies
-        .iter()
-        .filter(|s| !s.variants.is_empty())
-        .collect();
-    ordered.extend(f.strategies.iter().filter(|s| s.variants.is_empty()));
+    // Unleash takes the variants of the first matching strategy in document order, or the
+    // feature's when that strategy has none: rules in the same order, first match wins.
     let mut rules = Vec::new();
-    for (i, s) in ordered.into_iter().enumerate() {
+    let uncompilable = strategy::uncompilable(f, segments_by_id);
+    if let Some(why) = &uncompilable {
+        notes.push(format!(
+            "{}: {why}, so Unleash's engine keeps the toggle off for everyone; so does the import",
+            shortened(&f.name, 80)
+        ));
+        rules.push(never("Strategies Unleash cannot read", feature_split()));
+    }
+    let compiled = if uncompilable.is_none() {
+        f.strategies.as_slice()
+    } else {
+        &[]
+    };
+    for (i, s) in compiled.iter().enumerate() {
         let place = format!("{} strategy {} ({})", f.name, i + 1, s.name);
-        variants_of(&s.variants, &mut variants, &f.name, notes);
         let serve = if s.variants.is_empty() {
             feature_split()
         } else {
             let stickiness =
                 param(s, "stickiness").unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
-            Serve::Split(split_of(&s.variants, None, stickiness))
+            let group = param(s, "groupId").unwrap_or_else(|| f.name.clone());
+            Serve::Split(split_of(&s.variants, &variants, group, stickiness, false))
         };
         if let Some(rule) = strategy_rule(s, serve, segment_ids, &place, notes) {
             rules.push(rule);
@@ -268,25 +270,12 @@ fn feature(
     if rules.is_empty() && !f.strategies.is_empty() {
         // Every strategy was left out because Unleash never enables it: keep the toggle off
         // for everyone (a flag without rules would be on for everyone).
-        rules.push(Rule {
-            description: "Strategies Unleash never enables".into(),
-            segments: Vec::new(),
-            constraints: Vec::new(),
-            rollout: 0,
-            stickiness: DEFAULT_STICKINESS.into(),
-            group_id: None,
-            serve: feature_split(),
-        });
+        rules.push(never("Strategies Unleash never enables", feature_split()));
     }
     if f.strategies.is_empty() {
         rules.push(Rule {
-            description: "Everyone (no strategies in Unleash)".into(),
-            segments: Vec::new(),
-            constraints: Vec::new(),
             rollout: 100,
-            stickiness: DEFAULT_STICKINESS.into(),
-            group_id: None,
-            serve: feature_split(),
+            ..never("Everyone (no strategies in Unleash)", feature_split())
         });
     }
     let mut enabled = f.enabled;
@@ -307,11 +296,20 @@ fn feature(
                 ));
                 enabled = false;
             }
-            Some(_) => prerequisites.push(Prerequisite {
-                flag: d.feature.clone(),
-                enabled: d.enabled.unwrap_or(true),
-                variants: d.variants.clone(),
-            }),
+            Some(_) => {
+                let on = d.enabled.unwrap_or(true);
+                if !on && !d.variants.is_empty() {
+                    notes.push(format!(
+                        "{}: depends on '{}' being off and lists variants; Unleash's engine also compares the variant that parent would choose, which is not carried over",
+                        f.name, d.feature
+                    ));
+                }
+                prerequisites.push(Prerequisite {
+                    flag: d.feature.clone(),
+                    enabled: on,
+                    variants: if on { d.variants.clone() } else { Vec::new() },
+                });
+            }
         }
     }
     // Tags are labels: one that is blank or longer than a tag may be is left out, and said.

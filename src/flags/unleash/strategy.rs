@@ -127,3 +127,133 @@ pub(super) fn strategy_rule(
     }
     Some(rule)
 }
+
+/// Why Unleash's engine cannot compile `f`'s strategies, if it cannot: then it keeps the toggle
+/// off for everyone and serves no variant. It cannot when a strategy names a segment the
+/// document lacks, a constraint (its own or a segment's) names an unknown operator or gives a
+/// number, date or version it cannot read, or a rollout is over 100 %.
+pub(super) fn uncompilable(
+    f: &Feature,
+    segments: &HashMap<i64, &UnleashSegment>,
+) -> Option<String> {
+    for (i, s) in f.strategies.iter().enumerate() {
+        let place = format!("strategy {} ({})", i + 1, s.name);
+        let mut constraints: Vec<&UnleashConstraint> = s.constraints.iter().collect();
+        for id in &s.segments {
+            match segments.get(id) {
+                Some(segment) => constraints.extend(&segment.constraints),
+                None => {
+                    return Some(format!(
+                        "{place} uses segment {id}, which is not in the document"
+                    ));
+                }
+            }
+        }
+        for c in constraints {
+            if let Some(why) = unreadable_constraint(c) {
+                return Some(format!("{place}: {why}"));
+            }
+        }
+        let over_100 = |name: &str| {
+            param(s, name)
+                .and_then(|p| p.parse::<usize>().ok())
+                .is_some_and(|p| p > 100)
+        };
+        let rollout = match s.name.as_str() {
+            "flexibleRollout" => over_100("rollout"),
+            "gradualRolloutUserId" | "gradualRolloutSessionId" => {
+                over_100("percentage") && param(s, "groupId").is_some()
+            }
+            _ => false,
+        };
+        if rollout {
+            return Some(format!("{place} rolls out to more than 100 %"));
+        }
+    }
+    None
+}
+
+/// Why Unleash's engine cannot read constraint `c`, if it cannot.
+fn unreadable_constraint(c: &UnleashConstraint) -> Option<String> {
+    let Some(operator) = Operator::parse(&c.operator) else {
+        return Some(format!("operator {} is unknown", c.operator));
+    };
+    let ordinal = matches!(
+        operator,
+        Operator::NumEq
+            | Operator::NumGt
+            | Operator::NumGte
+            | Operator::NumLt
+            | Operator::NumLte
+            | Operator::DateAfter
+            | Operator::DateBefore
+    ) || operator.as_str().starts_with("SEMVER_");
+    if !ordinal {
+        // Unleash's rule grammar has no empty list of strings to look for or networks.
+        let needs_values = matches!(
+            operator,
+            Operator::StrStartsWith
+                | Operator::StrEndsWith
+                | Operator::StrContains
+                | Operator::InCidr
+        );
+        return (needs_values && c.values.is_empty())
+            .then(|| format!("{} has no values", operator.as_str()));
+    }
+    let Some(value) = c.value.as_ref().and_then(text) else {
+        return Some(format!("{} has no value", operator.as_str()));
+    };
+    if operator.as_str().starts_with("SEMVER_") && value.starts_with('v') {
+        return None;
+    }
+    (!unleash_reads_ordinal(&value)).then(|| {
+        format!(
+            "{} compares with '{}', which is not a number, date or version it reads",
+            operator.as_str(),
+            shortened(&value, 40)
+        )
+    })
+}
+
+/// Whether Unleash's rule grammar reads `v` as a date, a version or a number (in that order)
+/// and the value parses as one.
+fn unleash_reads_ordinal(v: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let date_shape = v.len() >= 20 && v.is_char_boundary(19) && {
+        let (head, zone) = v.split_at(19);
+        let fraction_and_zone = zone.strip_prefix('.').map_or(Some(zone), |rest| {
+            rest.get(..3).filter(|d| digits(d)).map(|_| &rest[3..])
+        });
+        head.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        }) && fraction_and_zone.is_some_and(|z| {
+            z == "Z"
+                || (z.len() == 6
+                    && (z.starts_with('+') || z.starts_with('-'))
+                    && digits(&z[1..3])
+                    && &z[3..4] == ":"
+                    && digits(&z[4..6]))
+        })
+    };
+    if date_shape {
+        return super::super::constraint::parse_date(v).is_some();
+    }
+    let core = v.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() == 3 && parts.iter().all(|p| digits(p)) {
+        return semver::Version::parse(v).is_ok();
+    }
+    let unsigned = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    digits(whole)
+        && (fraction.is_empty() || digits(fraction))
+        && exponent.is_none_or(digits)
+        && v.parse::<f64>().is_ok()
+}

@@ -275,6 +275,16 @@ fn ServeEditor(
             .map_or(0, |w| w.weight),
         _ => 0,
     };
+    // A split may serve a variant with a payload of its own (an imported Unleash strategy's).
+    let payload_of = move |name: &str| match rule.get() {
+        Some(Serve::Split(s)) => s
+            .variants
+            .iter()
+            .find(|w| w.variant == name)
+            .and_then(|w| w.payload.clone())
+            .map(|p| format!("serves payload ({}) {}", p.kind, p.value)),
+        _ => None,
+    };
     let to_split = move || {
         Serve::Split(Split {
             variants: names()
@@ -282,6 +292,7 @@ fn ServeEditor(
                 .map(|variant| WeightedVariant {
                     variant,
                     weight: 50,
+                    payload: None,
                 })
                 .collect(),
             stickiness: "default".into(),
@@ -296,6 +307,7 @@ fn ServeEditor(
                 None => s.variants.push(WeightedVariant {
                     variant: name,
                     weight,
+                    payload: None,
                 }),
             }
             on_change.run(Serve::Split(s));
@@ -313,13 +325,14 @@ fn ServeEditor(
             </div>
             {move || if is_split() {
                 names().into_iter().map(|name| {
-                    let n = name.clone();
+                    let (n, m) = (name.clone(), name.clone());
                     let input_id = format!("{id_prefix}-w-{name}");
                     view! {
                         <div class="inline-form">
                             <label for=input_id.clone()>{format!("Weight of {name}")}</label>
                             <input id=input_id type="number" min="0" max="100000" class="narrow" prop:value=move || weight_of(&n).to_string()
                                 on:change=move |ev| set_weight(name.clone(), event_target_value(&ev).parse().unwrap_or(0))/>
+                            {move || payload_of(&m).map(|p| view! { <span class="small muted">{p}</span> })}
                         </div>
                     }
                 }).collect_view().into_any()
