@@ -9,7 +9,15 @@ pub(super) fn compile_flag(
     segments: &HashMap<String, usize>,
     segment_costs: &[u32],
 ) -> Option<CompiledFlag> {
-    let find = |name: &str| spec.variants.iter().position(|v| v.name == name);
+    // Each name's first position, looked up in constant time however many entries name it.
+    let positions: HashMap<&str, usize> = spec
+        .variants
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, v)| (v.name.as_str(), i))
+        .collect();
+    let find = |name: &str| positions.get(name).copied();
     let first = if spec.variants.is_empty() {
         return None;
     } else {
@@ -38,29 +46,25 @@ pub(super) fn compile_flag(
                     // Weights are summed without overflow; a total beyond u32 is capped.
                     let total: u64 = choices.iter().map(|c| u64::from(c.weight)).sum();
                     // An override serves its variant with the payload the split gives it.
-                    let choice_of = |name: &str| {
-                        let variant = find(name)?;
-                        let payload = choices
-                            .iter()
-                            .find(|c| c.variant == variant)
-                            .and_then(|c| c.payload.clone());
-                        Some(Choice {
-                            variant,
-                            weight: 0,
-                            payload,
-                        })
-                    };
+                    let first_choice: HashMap<usize, usize> = choices
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, c)| (c.variant, i))
+                        .collect();
                     CompiledServe::Split {
                         total: u32::try_from(total).unwrap_or(u32::MAX),
                         overrides: s
                             .overrides
                             .iter()
                             .filter_map(|o| {
-                                Some((
-                                    choice_of(&o.variant)?,
-                                    o.context_name.clone(),
-                                    o.values.clone(),
-                                ))
+                                let variant = find(&o.variant)?;
+                                Some(CompiledOverride {
+                                    variant,
+                                    choice: first_choice.get(&variant).copied(),
+                                    field: o.context_name.clone(),
+                                    values: o.values.clone(),
+                                })
                             })
                             .collect(),
                         choices,

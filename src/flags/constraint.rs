@@ -299,12 +299,16 @@ impl Matcher {
                     Test::StartsWith(list) => list.iter().any(|x| v.starts_with(x.as_str())),
                     Test::EndsWith(list) => list.iter().any(|x| v.ends_with(x.as_str())),
                     Test::Contains(list) => list.iter().any(|x| v.contains(x.as_str())),
+                    // Equal within the rounding of one decimal number, as Unleash compares.
+                    Test::Num(Cmp::Eq, n) => {
+                        parse_number(v).is_some_and(|x| (x - n).abs() < f64::EPSILON)
+                    }
                     Test::Num(cmp, n) => parse_number(v)
                         .and_then(|x| x.partial_cmp(n))
                         .is_some_and(|o| cmp.holds(o)),
-                    Test::Semver(cmp, sv) => {
-                        semver::Version::parse(v.trim()).is_ok_and(|x| cmp.holds(x.cmp(sv)))
-                    }
+                    // Precedence, as semantic versioning defines it: build metadata is ignored.
+                    Test::Semver(cmp, sv) => semver::Version::parse(v.trim())
+                        .is_ok_and(|x| cmp.holds(x.cmp_precedence(sv))),
                     Test::Regex(re) => re.is_match(v),
                     Test::Cidr(nets) => v
                         .trim()

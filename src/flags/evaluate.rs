@@ -106,9 +106,17 @@ enum CompiledServe {
         total: u32,
         stickiness: String,
         group: Option<String>,
-        /// What a context value in the list gets, by the field it is read from.
-        overrides: Vec<(Choice, String, Vec<String>)>,
+        overrides: Vec<CompiledOverride>,
     },
+}
+
+/// A variant served to whoever has one of `values` in `field`, with the payload of the split's
+/// first choice of it (`choice`), if it is one.
+struct CompiledOverride {
+    variant: usize,
+    choice: Option<usize>,
+    field: String,
+    values: Vec<String>,
 }
 
 /// One variant of a split: its position in the flag, its weight, and the payload the split
@@ -292,12 +300,13 @@ impl FlagSet {
                 overrides,
             } => {
                 let served = |c: &'s Choice| (c.variant, c.payload.as_ref());
-                for (c, field, values) in overrides {
+                for o in overrides {
                     if ctx
-                        .field(field)
-                        .is_some_and(|x| values.iter().any(|y| *y == *x))
+                        .field(&o.field)
+                        .is_some_and(|x| o.values.iter().any(|y| *y == *x))
                     {
-                        return (Some(served(c)), false);
+                        let payload = o.choice.and_then(|c| choices[c].payload.as_ref());
+                        return (Some((o.variant, payload)), false);
                     }
                 }
                 if *total == 0 {

@@ -605,11 +605,12 @@ const UNLEASH: &str = r#"{
   ]
 }"#;
 
+/// The imported set, and its notes and warnings together.
 fn import_set() -> (FlagSet, Vec<String>) {
     let import = read_document(UNLEASH).expect("document reads");
     (
         FlagSet::build(import.flags, import.segments.iter()),
-        import.notes,
+        [import.notes, import.warnings].concat(),
     )
 }
 

@@ -70,8 +70,25 @@ const TIMES: &[&str] = &[
 ];
 const TENANTS: &[&str] = &["acme", "globex", "Initech", "umbrella", "ACME"];
 const PLANS: &[&str] = &["free", "Pro", "enterprise"];
-const AGES: &[&str] = &["17", "18", "42", "3.5", "-1", "100", "abc"];
-const VERSIONS: &[&str] = &["1.2.3", "2.0.0-beta.1", "2.0.0", "10.1.0", "1.2", "junk"];
+const AGES: &[&str] = &[
+    "17",
+    "18",
+    "42",
+    "3.5",
+    "-1",
+    "100",
+    "abc",
+    "0.30000000000000004",
+];
+const VERSIONS: &[&str] = &[
+    "1.2.3",
+    "2.0.0-beta.1",
+    "2.0.0",
+    "10.1.0",
+    "1.2",
+    "junk",
+    "2.0.0+417",
+];
 const EMAILS: &[&str] = &[
     "a@example.com",
     "B@Example.COM",

@@ -59,15 +59,18 @@ fn constraint() -> impl Strategy<Value = Value> {
     let list = prop::collection::vec(select(WORDS), 0..4).prop_map(|v| json!(v));
     let ordinal = prop_oneof![
         3 => (select(&["NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE"][..]),
-            select(&["18", "42", "3.5", "-1", "0", "1e2", "100"][..])),
+            select(&["18", "42", "3.5", "-1", "0", "1e2", "100", "0.3"][..]).prop_map(Some)),
         3 => (select(&["DATE_AFTER", "DATE_BEFORE"][..]),
-            select(&["2024-03-01T00:00:00Z", "2025-01-01T00:00:00.000Z", "2024-06-01T00:00:00+02:00"][..])),
+            select(&["2024-03-01T00:00:00Z", "2025-01-01T00:00:00.000Z", "2024-06-01T00:00:00+02:00"][..]).prop_map(Some)),
         3 => (select(&["SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER_LTE"][..]),
-            select(&["1.2.3", "2.0.0", "2.0.0-alpha", "10.0.0", "v1.0.0"][..])),
-        3 => (Just("REGEX"), select(&["^u1", "example\\.com$", "^(acme|globex)$", "[0-9]+", "("][..])),
-        1 => (select(&["NUM_GT", "DATE_AFTER"][..]), Just("soon")),
+            select(&["1.2.3", "2.0.0", "2.0.0-alpha", "10.0.0", "v1.0.0", "2.0.0+5"][..]).prop_map(Some)),
+        // Patterns within what a constraint here may hold (see the README), and one that is
+        // not a pattern at all; a missing one is the empty pattern.
+        3 => (Just("REGEX"), prop::option::weighted(0.9, select(
+            &["^u1", "example\\.com$", "^(acme|globex)$", "[0-9]+", "(", "^u[0-9]{1,2}$", "^\\w+@"][..]))),
+        1 => (select(&["NUM_GT", "DATE_AFTER"][..]), Just(Some("soon"))),
     ]
-    .prop_map(|(op, v)| (op, json!([]), Some(v)));
+    .prop_map(|(op, v)| (op, json!([]), v));
     let listed = prop_oneof![
         (
             select(
@@ -162,7 +165,9 @@ fn kind() -> impl Strategy<Value = (&'static str, Map<String, Value>)> {
             .filter_map(|(k, v)| Some((k.to_owned(), Value::String(v?))))
             .collect()
     };
-    let percent = || (0..=100u32).prop_map(|p| Some(p.to_string()));
+    // Now and then a rollout over 100 %, which Unleash's engine cannot compile.
+    let percent =
+        || prop_oneof![40 => 0..=100u32, 1 => Just(150u32)].prop_map(|p| Some(p.to_string()));
     prop_oneof![
         1 => Just(("default", Map::new())),
         1 => subsequence(USERS, 0..4).prop_map(move |ids| ("userWithId", params(vec![("userIds", Some(ids.join(", ")))]))),
@@ -254,7 +259,7 @@ pub fn document() -> impl Strategy<Value = Value> {
     let features = prop::collection::vec(
         (
             feature(),
-            prop::collection::vec(prop::option::weighted(0.25, dependency()), 1),
+            prop::collection::vec(prop::option::weighted(0.2, dependency()), 2),
         ),
         1..8,
     );

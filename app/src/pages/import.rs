@@ -89,6 +89,7 @@ fn ImportSummary(report: ImportReport) -> impl IntoView {
             {list("Updated", report.updated)}
             {list("Not imported", report.skipped)}
             {list("Not represented exactly", report.notes)}
+            {list("Evaluates as in Unleash, but worth a look", report.warnings)}
         </section>
     }
 }

@@ -126,4 +126,8 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
     /// What could not be represented exactly, and how it evaluates instead.
     pub notes: Vec<String>,
+    /// What evaluates exactly as in Unleash but probably not as the document's authors meant
+    /// (a toggle Unleash's engine keeps off for everyone, a feature named twice).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }

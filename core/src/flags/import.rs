@@ -65,6 +65,7 @@ pub async fn import_unleash(
         .await?;
     report.skipped = skipped;
     report.notes = import.notes;
+    report.warnings = import.warnings;
     Ok(report)
 }
 

@@ -122,7 +122,7 @@ async fn an_unleash_document_is_held_to_the_bounds_the_api_states(backend: Backe
     // Kept as Unleash keeps them: a value that does not parse (never matches) and weights
     // that add up to 0 (no variant).
     assert_eq!(report["created"], json!(["twice", "lenient"]), "{report}");
-    let notes = report["notes"].to_string();
+    let notes = report["warnings"].to_string();
     assert!(
         notes.contains("feature twice appears more than once; like Unleash, the last one is used")
             && notes.contains("segment 1 appears more than once"),

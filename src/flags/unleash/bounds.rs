@@ -1,7 +1,7 @@
 //! What one Unleash document may bring before it is read: enough for any real toggle, little
 //! enough that a hostile document cannot make the import build a huge flag or a huge report.
 
-use super::document::Feature;
+use super::document::{Feature, UnleashVariant};
 use crate::flags::validate::{MAX_IMPORTED_KEY, MAX_RULES};
 
 /// Variants across one feature and its strategies.
@@ -30,7 +30,47 @@ pub(super) fn too_big(f: &Feature) -> Option<String> {
             "{variants} variants in the feature and its strategies; at most {MAX_VARIANTS}"
         ));
     }
+    // Every rule serving the feature's variants holds their payloads and overrides.
+    let rules = 1 + f
+        .strategies
+        .iter()
+        .filter(|s| s.variants.is_empty())
+        .count();
+    let carried = f.strategies.iter().map(|s| carried(&s.variants)).fold(
+        carried(&f.variants).saturating_mul(rules),
+        usize::saturating_add,
+    );
+    if carried > MAX_CARRIED {
+        return Some(format!(
+            "its rules would carry {} KB of payloads and overrides; at most {} KB",
+            carried / 1024,
+            MAX_CARRIED / 1024
+        ));
+    }
     None
+}
+
+/// The payload and override bytes the rules of one flag may carry in all.
+const MAX_CARRIED: usize = 1024 * 1024;
+
+/// The bytes `list`'s payloads and overrides take in a rule (about: 16 per override value
+/// besides its text).
+fn carried(list: &[UnleashVariant]) -> usize {
+    list.iter()
+        .map(|v| {
+            let payload = v
+                .payload
+                .as_ref()
+                .map_or(0, |p| p.kind.len() + p.value.len());
+            let overrides: usize = v
+                .overrides
+                .iter()
+                .flat_map(|o| &o.values)
+                .map(|x| 16 + x.as_str().map_or(0, str::len))
+                .sum();
+            payload.saturating_add(overrides)
+        })
+        .fold(0, usize::saturating_add)
 }
 
 /// Whether `text` has a character a person can read (not white space, not a control).
@@ -49,16 +89,23 @@ pub(super) fn shortened(text: &str, max: usize) -> String {
     short
 }
 
-/// What an import says it could not carry over exactly: the first thousand notes, then how
-/// many more there were.
+/// What an import says: what it could not carry over exactly ([`Notes::push`]), and what
+/// evaluates as in Unleash but is worth a look ([`Notes::warn`]); the first thousand of each,
+/// then how many more there were.
 #[derive(Default)]
 pub(super) struct Notes {
+    not_exact: Capped,
+    warnings: Capped,
+}
+
+#[derive(Default)]
+struct Capped {
     kept: Vec<String>,
     more: usize,
 }
 
-impl Notes {
-    pub(super) fn push(&mut self, note: String) {
+impl Capped {
+    fn push(&mut self, note: String) {
         if self.kept.len() < MAX_NOTES {
             self.kept.push(note);
         } else {
@@ -66,12 +113,30 @@ impl Notes {
         }
     }
 
-    pub(super) fn into_vec(mut self) -> Vec<String> {
+    fn into_vec(mut self) -> Vec<String> {
         if self.more > 0 {
             self.kept
                 .push(format!("… and {} more notes like these", self.more));
         }
         self.kept
+    }
+}
+
+impl Notes {
+    /// Something the document says that the import cannot represent exactly.
+    pub(super) fn push(&mut self, note: String) {
+        self.not_exact.push(note);
+    }
+
+    /// Something that evaluates exactly as in Unleash, though probably not as its authors
+    /// meant (a toggle Unleash's engine keeps off, a duplicate, a value that never matches).
+    pub(super) fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    /// The notes and the warnings.
+    pub(super) fn into_parts(self) -> (Vec<String>, Vec<String>) {
+        (self.not_exact.into_vec(), self.warnings.into_vec())
     }
 }
 
@@ -94,7 +159,9 @@ mod tests {
         for i in 0..1_500 {
             notes.push(format!("note {i}"));
         }
-        let kept = notes.into_vec();
+        notes.warn("a warning".into());
+        let (kept, warnings) = notes.into_parts();
+        assert_eq!(warnings, ["a warning"]);
         assert_eq!(kept.len(), 1_001);
         assert_eq!(kept[1_000], "… and 500 more notes like these");
     }

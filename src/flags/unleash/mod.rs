@@ -1,6 +1,8 @@
 //! Importing Unleash toggles: a document in Unleash's client API format (`/api/client/features`,
 //! version 1 or 2) becomes flags and segments that evaluate exactly as Unleash's clients would.
-//! What cannot be carried over is listed in [`Import::notes`], never dropped silently.
+//! What cannot be carried over is listed in [`Import::notes`], never dropped silently; what
+//! evaluates as in Unleash but deserves a look (a toggle Unleash's engine keeps off) in
+//! [`Import::warnings`].
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -16,6 +18,8 @@ use crate::InvalidInput;
 mod bounds;
 mod document;
 mod strategy;
+#[cfg(test)]
+mod tests;
 mod variants;
 use bounds::{Notes, readable, shortened, too_big};
 pub use document::Document as UnleashDocument;
@@ -23,7 +27,7 @@ use document::{
     Document, Feature, UnleashConstraint, UnleashSegment, UnleashStrategy, UnleashVariant, text,
 };
 use strategy::strategy_rule;
-use variants::{split_of, variants_of};
+use variants::{payloads, split_of, variants_of};
 
 /// The result of reading a document: flags with their targeting for the environment imported
 /// into, the segments they use, and what could not be represented exactly.
@@ -31,7 +35,10 @@ use variants::{split_of, variants_of};
 pub struct Import {
     pub flags: Vec<(FlagSpec, Targeting)>,
     pub segments: Vec<Segment>,
+    /// What could not be represented exactly, and how it evaluates instead.
     pub notes: Vec<String>,
+    /// What evaluates exactly as in Unleash but probably not as the document's authors meant.
+    pub warnings: Vec<String>,
     /// Features not read, with the reason (they bring more than a flag can hold).
     pub skipped: Vec<String>,
 }
@@ -123,10 +130,12 @@ pub fn read_document(json: &str) -> Result<Import, InvalidInput> {
             )),
         }
     }
+    let (notes, warnings) = notes.into_parts();
     Ok(Import {
         flags,
         segments,
-        notes: notes.into_vec(),
+        notes,
+        warnings,
         skipped,
     })
 }
@@ -152,7 +161,7 @@ fn last_of_each<T>(
     }
     kept.reverse();
     for n in dropped.into_iter().rev() {
-        notes.push(format!(
+        notes.warn(format!(
             "{what} {} appears more than once; like Unleash, the last one is used",
             shortened(&n, 80)
         ));
@@ -162,17 +171,22 @@ fn last_of_each<T>(
 
 fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<Constraint> {
     let Some(operator) = Operator::parse(&c.operator) else {
-        notes.push(format!(
+        notes.warn(format!(
             "{place}: operator {} is unknown; Unleash's engine keeps every toggle that uses it off, and so does the import",
             c.operator
         ));
         return None;
     };
+    let value = c.value.as_ref().and_then(text);
     let out = Constraint {
         context_name: c.context_name.clone(),
         operator,
         values: c.values.iter().filter_map(text).collect(),
-        value: c.value.as_ref().and_then(text),
+        // Unleash's engine reads a pattern that is not given as the empty one.
+        value: match (operator, value) {
+            (Operator::Regex, None) => Some(String::new()),
+            (_, value) => value,
+        },
         // Unleash's engine reads a version written with a leading `v` as "never", inverted
         // or not.
         inverted: c.inverted
@@ -191,13 +205,41 @@ fn constraint(c: &UnleashConstraint, place: &str, notes: &mut Notes) -> Option<C
                     | Operator::Regex
             ),
     };
-    if let Err(e) = out.compile("constraint") {
-        notes.push(format!(
+    match out.compile("constraint") {
+        Err(e) if operator == Operator::Regex && unleash_compiles(&out) => notes.push(format!(
+            "{place}: the pattern on {} is beyond what a constraint here may hold ({}); it never matches here, while Unleash's engine evaluates it",
+            c.context_name, e.message
+        )),
+        Err(e) => notes.warn(format!(
             "{place}: constraint on {} keeps a value that does not parse ({}); like Unleash, it never matches",
             c.context_name, e.message
-        ));
+        )),
+        Ok(_) if operator == Operator::Regex && ascii_classes(&out) => notes.push(format!(
+            "{place}: the pattern on {} reads \\w, \\d, \\s and \\b as ASCII; Unleash's engine reads them as Unicode (they differ on other letters, digits and spaces)",
+            c.context_name
+        )),
+        Ok(_) => {}
     }
     Some(out)
+}
+
+/// Whether Unleash's engine (the `regex` crate without limits) compiles `c`'s pattern; one
+/// longer than 4,096 bytes is taken to compile without trying.
+fn unleash_compiles(c: &Constraint) -> bool {
+    let pattern = c.value.as_deref().unwrap_or_default();
+    pattern.len() > 4096
+        || regex::RegexBuilder::new(pattern)
+            .case_insensitive(c.case_insensitive)
+            .build()
+            .is_ok()
+}
+
+/// Whether `c`'s pattern uses a Perl class or word boundary, which this engine reads as ASCII.
+fn ascii_classes(c: &Constraint) -> bool {
+    let pattern = c.value.as_deref().unwrap_or_default();
+    ["\\w", "\\d", "\\s", "\\b", "\\W", "\\D", "\\S", "\\B"]
+        .iter()
+        .any(|class| pattern.contains(class))
 }
 
 /// A rule that never matches: the toggle stays off for everyone.
@@ -223,30 +265,32 @@ fn feature(
     let variants = variants_of(
         std::iter::once(f.variants.as_slice()).chain(f.strategies.iter().map(|s| &s.variants[..])),
     );
-    let feature_split = || {
-        let stickiness = f
-            .variants
-            .first()
-            .and_then(|v| v.stickiness.clone())
-            .unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
-        Serve::Split(split_of(
-            &f.variants,
-            &variants,
-            f.name.clone(),
-            stickiness,
-            true,
-        ))
-    };
+    let payloads = payloads(&variants);
+    let stickiness = f
+        .variants
+        .first()
+        .and_then(|v| v.stickiness.clone())
+        .unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
+    let feature_split = Serve::Split(split_of(
+        &f.variants,
+        &payloads,
+        f.name.clone(),
+        stickiness,
+        true,
+    ));
     // Unleash takes the variants of the first matching strategy in document order, or the
     // feature's when that strategy has none: rules in the same order, first match wins.
     let mut rules = Vec::new();
     let uncompilable = strategy::uncompilable(f, segments_by_id);
     if let Some(why) = &uncompilable {
-        notes.push(format!(
+        notes.warn(format!(
             "{}: {why}, so Unleash's engine keeps the toggle off for everyone; so does the import",
             shortened(&f.name, 80)
         ));
-        rules.push(never("Strategies Unleash cannot read", feature_split()));
+        rules.push(never(
+            "Strategies Unleash cannot read",
+            feature_split.clone(),
+        ));
     }
     let compiled = if uncompilable.is_none() {
         f.strategies.as_slice()
@@ -256,12 +300,12 @@ fn feature(
     for (i, s) in compiled.iter().enumerate() {
         let place = format!("{} strategy {} ({})", f.name, i + 1, s.name);
         let serve = if s.variants.is_empty() {
-            feature_split()
+            feature_split.clone()
         } else {
             let stickiness =
                 param(s, "stickiness").unwrap_or_else(|| DEFAULT_STICKINESS.to_owned());
             let group = param(s, "groupId").unwrap_or_else(|| f.name.clone());
-            Serve::Split(split_of(&s.variants, &variants, group, stickiness, false))
+            Serve::Split(split_of(&s.variants, &payloads, group, stickiness, false))
         };
         if let Some(rule) = strategy_rule(s, serve, segment_ids, &place, notes) {
             rules.push(rule);
@@ -270,12 +314,15 @@ fn feature(
     if rules.is_empty() && !f.strategies.is_empty() {
         // Every strategy was left out because Unleash never enables it: keep the toggle off
         // for everyone (a flag without rules would be on for everyone).
-        rules.push(never("Strategies Unleash never enables", feature_split()));
+        rules.push(never(
+            "Strategies Unleash never enables",
+            feature_split.clone(),
+        ));
     }
     if f.strategies.is_empty() {
         rules.push(Rule {
             rollout: 100,
-            ..never("Everyone (no strategies in Unleash)", feature_split())
+            ..never("Everyone (no strategies in Unleash)", feature_split.clone())
         });
     }
     let mut enabled = f.enabled;
@@ -283,14 +330,14 @@ fn feature(
     for d in &f.dependencies {
         match by_name.get(d.feature.as_str()) {
             None => {
-                notes.push(format!(
+                notes.warn(format!(
                     "{}: depends on '{}', which is not in the document; like Unleash, it stays off",
                     f.name, d.feature
                 ));
                 enabled = false;
             }
             Some(parent) if !parent.dependencies.is_empty() => {
-                notes.push(format!(
+                notes.warn(format!(
                     "{}: depends on '{}', which has dependencies of its own; like Unleash, it stays off",
                     f.name, d.feature
                 ));

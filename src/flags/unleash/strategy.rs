@@ -22,7 +22,7 @@ fn percentage(
     match raw.trim().parse::<u32>() {
         Ok(p) => Some(p.min(100)),
         Err(_) => {
-            notes.push(format!(
+            notes.warn(format!(
                 "{place}: {name} '{raw}' is not a whole percentage, so Unleash never enables it; left out"
             ));
             None
@@ -42,14 +42,15 @@ pub(super) fn strategy_rule(
         constraints.push(constraint(c, place, notes)?);
     }
     let mut segments = Vec::new();
+    let mut named = HashSet::new();
     for id in &s.segments {
-        let Some(key) = segment_ids.get(id) else {
-            notes.push(format!(
-                "{place}: segment {id} is not in the document, so Unleash never matches this strategy; left out"
-            ));
-            return None;
-        };
-        segments.push(key.clone());
+        // A missing segment makes the whole toggle one Unleash cannot compile (see
+        // [`uncompilable`]), checked before any strategy is read.
+        let key = segment_ids.get(id)?;
+        // Naming a segment twice means what naming it once does.
+        if named.insert(*id) {
+            segments.push(key.clone());
+        }
     }
     let mut rule = Rule {
         description: format!("Unleash {} strategy", s.name),
@@ -84,7 +85,7 @@ pub(super) fn strategy_rule(
             .into();
             rule.rollout = percentage(s, "percentage", place, notes)?;
             let Some(group) = param(s, "groupId") else {
-                notes.push(format!(
+                notes.warn(format!(
                     "{place}: no groupId, so Unleash never enables it; left out"
                 ));
                 return None;
@@ -136,22 +137,24 @@ pub(super) fn uncompilable(
     f: &Feature,
     segments: &HashMap<i64, &UnleashSegment>,
 ) -> Option<String> {
+    // Each segment is judged once however often strategies name it.
+    let mut judged: HashMap<i64, Option<String>> = HashMap::new();
     for (i, s) in f.strategies.iter().enumerate() {
         let place = format!("strategy {} ({})", i + 1, s.name);
-        let mut constraints: Vec<&UnleashConstraint> = s.constraints.iter().collect();
-        for id in &s.segments {
-            match segments.get(id) {
-                Some(segment) => constraints.extend(&segment.constraints),
-                None => {
-                    return Some(format!(
-                        "{place} uses segment {id}, which is not in the document"
-                    ));
-                }
-            }
+        if let Some(why) = s.constraints.iter().find_map(unreadable_constraint) {
+            return Some(format!("{place}: {why}"));
         }
-        for c in constraints {
-            if let Some(why) = unreadable_constraint(c) {
-                return Some(format!("{place}: {why}"));
+        for id in &s.segments {
+            let why = judged.entry(*id).or_insert_with(|| match segments.get(id) {
+                Some(segment) => segment
+                    .constraints
+                    .iter()
+                    .find_map(unreadable_constraint)
+                    .map(|why| format!("segment {id}: {why}")),
+                None => Some(format!("segment {id}, which is not in the document")),
+            });
+            if let Some(why) = why {
+                return Some(format!("{place} uses {why}"));
             }
         }
         let over_100 = |name: &str| {
@@ -218,6 +221,10 @@ fn unreadable_constraint(c: &UnleashConstraint) -> Option<String> {
 /// Whether Unleash's rule grammar reads `v` as a date, a version or a number (in that order)
 /// and the value parses as one.
 fn unleash_reads_ordinal(v: &str) -> bool {
+    // Every form the grammar reads is ASCII (and byte slicing below relies on it).
+    if !v.is_ascii() {
+        return false;
+    }
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let date_shape = v.len() >= 20 && v.is_char_boundary(19) && {
         let (head, zone) = v.split_at(19);

@@ -2,6 +2,7 @@
 //! payload its list gives a variant.
 
 use super::*;
+use crate::flags::model::Payload;
 
 /// The flag's variants: `disabled`, then every name the feature and its strategies use, in
 /// order. A name whose payloads differ from list to list has none of its own; each split
@@ -34,17 +35,28 @@ pub(super) fn variants_of<'f>(lists: impl Iterator<Item = &'f [UnleashVariant]>)
     all
 }
 
+/// The payload of each of a flag's variants, by name.
+pub(super) type Payloads<'v> = HashMap<&'v str, &'v Option<Payload>>;
+
+/// The payloads of `variants`, by name.
+pub(super) fn payloads(variants: &[Variant]) -> Payloads<'_> {
+    variants
+        .iter()
+        .map(|v| (v.name.as_str(), &v.payload))
+        .collect()
+}
+
 /// Unleash's variants as a weighted split bucketed in `group` by `stickiness`, each carrying
 /// its payload when the flag's variant of that name has another. Unleash reads the overrides
 /// of a feature's variants only, never a strategy's.
 pub(super) fn split_of(
     list: &[UnleashVariant],
-    all: &[Variant],
+    payloads: &Payloads<'_>,
     group: String,
     stickiness: String,
     with_overrides: bool,
 ) -> Split {
-    let own_payload = |name: &str| all.iter().find(|v| v.name == name).map(|v| &v.payload);
+    let own_payload = |name: &str| payloads.get(name).copied();
     Split {
         variants: list
             .iter()
