@@ -181,16 +181,8 @@ fn unreadable_constraint(c: &UnleashConstraint) -> Option<String> {
     let Some(operator) = Operator::parse(&c.operator) else {
         return Some(format!("operator {} is unknown", c.operator));
     };
-    let ordinal = matches!(
-        operator,
-        Operator::NumEq
-            | Operator::NumGt
-            | Operator::NumGte
-            | Operator::NumLt
-            | Operator::NumLte
-            | Operator::DateAfter
-            | Operator::DateBefore
-    ) || operator.as_str().starts_with("SEMVER_");
+    // The number, date and version comparisons: every single-value operator but REGEX.
+    let ordinal = operator.takes_single_value() && operator != Operator::Regex;
     if !ordinal {
         // Unleash's rule grammar has no empty list of strings to look for or networks.
         let needs_values = matches!(
